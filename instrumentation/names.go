@@ -1,0 +1,48 @@
+package instrumentation
+
+// OpenTelemetry instrument names recorded by Vigil, and the names the OTel
+// Prometheus exporter gives them. Dashboards, recording rules and the engine
+// import these, so a renamed metric breaks the build, not a panel.
+const (
+	// HTTP server semantic conventions.
+	MetricRequestDuration  = "http.server.request.duration"   // histogram, s
+	MetricActiveRequests   = "http.server.active_requests"    // up-down counter
+	MetricRequestBodySize  = "http.server.request.body.size"  // histogram, By
+	MetricResponseBodySize = "http.server.response.body.size" // histogram, By
+	PromRequestDuration    = "http_server_request_duration_seconds"
+	PromActiveRequests     = "http_server_active_requests"
+	PromRequestBodySize    = "http_server_request_body_size_bytes"
+	PromResponseBodySize   = "http_server_response_body_size_bytes"
+
+	// Vigil's own instruments.
+	MetricClientRequests     = "vigil.client.requests" // counter: client, http.route, http.request.method, outcome
+	PromClientRequests       = "vigil_client_requests_total"
+	MetricChatTokens         = "vigil.chat.tokens" // counter: client, token.type (prompt|completion)
+	PromChatTokens           = "vigil_chat_tokens_total"
+	MetricRateLimited        = "vigil.ratelimit.limited" // counter: client, http.route
+	PromRateLimited          = "vigil_ratelimit_limited_total"
+	MetricSecurityEvents     = "vigil.security.events" // counter: event.type
+	PromSecurityEvents       = "vigil_security_events_total"
+	MetricAlertsActive       = "vigil.alerts.active" // gauge: state, severity
+	PromAlertsActive         = "vigil_alerts_active"
+	MetricExporterDropped    = "vigil.exporter.dropped" // counter: signal
+	PromExporterDropped      = "vigil_exporter_dropped_total"
+	MetricSLOBudgetRemaining = "vigil.slo.error_budget.remaining" // gauge ratio: slo
+	PromSLOBudgetRemaining   = "vigil_slo_error_budget_remaining_ratio"
+	MetricSLOBurnRate        = "vigil.slo.burn_rate" // gauge: slo, window
+	PromSLOBurnRate          = "vigil_slo_burn_rate"
+)
+
+// Attribute keys (OTel names; Prometheus replaces dots with underscores).
+const (
+	AttrMethod         = "http.request.method"
+	AttrRoute          = "http.route"
+	AttrStatusCode     = "http.response.status_code"
+	AttrScheme         = "url.scheme"
+	AttrErrorType      = "error.type"
+	AttrClient         = "vigil.client"
+	PromAttrMethod     = "http_request_method"
+	PromAttrRoute      = "http_route"
+	PromAttrStatusCode = "http_response_status_code"
+	PromAttrClient     = "vigil_client"
+)

@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a keyed lookup finds nothing.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when an update lost a race or breaks a rule of the
+// data (for example acknowledging a resolved alert).
+var ErrConflict = errors.New("conflict")
+
+// Store is everything Vigil persists. SQLite (embedded default) and
+// PostgreSQL (shared by replicas) implement it and pass one contract suite.
+// Consumers declare the subset they need.
+type Store interface {
+	Ping(ctx context.Context) error
+	Close() error
+
+	// Alerts. UpsertAlert inserts or replaces by ID.
+	UpsertAlert(ctx context.Context, a Alert) error
+	GetAlert(ctx context.Context, id string) (Alert, error)
+	ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, error)
+	// UpdateAlert reads the alert, applies fn and writes it back in one
+	// transaction, so concurrent replicas never lose an update. fn's error is
+	// returned as is and nothing is written.
+	UpdateAlert(ctx context.Context, id string, fn func(*Alert) error) (Alert, error)
+	AppendAlertEvent(ctx context.Context, e AlertEvent) (AlertEvent, error)
+	ListAlertEvents(ctx context.Context, alertID string) ([]AlertEvent, error)
+
+	// Silences.
+	CreateSilence(ctx context.Context, s Silence) error
+	GetSilence(ctx context.Context, id string) (Silence, error)
+	ListSilences(ctx context.Context) ([]Silence, error)
+	ExpireSilence(ctx context.Context, id string, at time.Time) error
+
+	// Notification log, keyed by (receiver, group key).
+	GetNotification(ctx context.Context, receiver, groupKey string) (NotificationEntry, error)
+	PutNotification(ctx context.Context, e NotificationEntry) error
+
+	// Security events: append-only.
+	AppendSecurityEvent(ctx context.Context, e SecurityEvent) (SecurityEvent, error)
+	ListSecurityEvents(ctx context.Context, f SecurityFilter) ([]SecurityEvent, error)
+	CountSecurityEvents(ctx context.Context, typ string, since time.Time) (int64, error)
+
+	// Usage rollups: AddUsage adds counts to (hour, client, route, method).
+	AddUsage(ctx context.Context, rows []UsageRollup) error
+	ListUsage(ctx context.Context, f UsageFilter) ([]UsageRollup, error)
+	DeleteUsageBefore(ctx context.Context, t time.Time) (int64, error)
+
+	// Readiness runs.
+	CreateRun(ctx context.Context, r ReadinessRun) error
+	UpdateRun(ctx context.Context, r ReadinessRun) error
+	GetRun(ctx context.Context, id string) (ReadinessRun, error)
+	ListRuns(ctx context.Context, limit int) ([]ReadinessRun, error)
+
+	// Leases for leader election: AcquireLease takes or renews the named
+	// lease for holder until now+ttl and reports whether holder owns it.
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, name, holder string) error
+}
