@@ -1,0 +1,46 @@
+// Package instrumentation sets up OpenTelemetry for an echo v4 service and
+// instruments its requests.
+//
+// # Setup
+//
+// [Setup] builds the Resource (service.name "vigil" unless
+// [WithServiceName] or OTEL_SERVICE_NAME says otherwise), a MeterProvider
+// exporting to its own Prometheus registry, and a TracerProvider. Traces go
+// over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT or
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set (protocol from
+// OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf, the default, or grpc); with
+// neither, nothing touches the network. The sampler comes from
+// OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG unless [WithSampler] is
+// given. Go runtime, host and process metrics are started unless disabled.
+//
+//	tel, err := instrumentation.Setup(ctx,
+//		instrumentation.WithServiceVersion(version),
+//		instrumentation.WithMetricReader(sdkmetric.NewPeriodicReader(exp)),
+//	)
+//	if err != nil { ... }
+//	defer tel.Shutdown(context.WithoutCancel(ctx))
+//	e.Use(instrumentation.MiddlewareWithConfig(tel.MiddlewareConfig()))
+//	e.GET("/metrics", echo.WrapHandler(tel.MetricsHandler()))
+//
+// # Middleware
+//
+// The echo middleware records the OpenTelemetry HTTP server semantic
+// conventions (request duration in seconds, active requests, body sizes)
+// with http.request.method, http.route, http.response.status_code,
+// url.scheme and, for 5xx, error.type. A raw path, query or Host header
+// never becomes a metric attribute: a request echo could not route carries
+// no http.route at all (see [RouteOf]). Attribute sets are computed once per
+// route, method, scheme and status and cached.
+//
+// Each request gets a server span named "METHOD route" that continues a
+// valid incoming W3C traceparent, and the response carries X-Request-Id and
+// X-Trace-Id. Measurements are recorded with the span's context, so sampled
+// requests leave exemplars (trace_id, span_id) in the OpenMetrics output.
+//
+// # Dropped telemetry
+//
+// Spans that fail to export over OTLP are counted in vigil.exporter.dropped
+// {signal="traces"}. The SDK's batch span processor drops spans silently
+// when its queue (2048 by default, OTEL_BSP_MAX_QUEUE_SIZE) is full; those
+// are not counted.
+package instrumentation

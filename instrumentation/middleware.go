@@ -1,0 +1,485 @@
+package instrumentation
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// HeaderTraceID is the response header carrying the hex trace ID of the
+// request's server span.
+const HeaderTraceID = "X-Trace-Id"
+
+// maxRequestIDLen is the longest incoming X-Request-Id that is reused.
+const maxRequestIDLen = 64
+
+// MiddlewareConfig configures [MiddlewareWithConfig].
+type MiddlewareConfig struct {
+	// Skipper defines a function to skip the middleware: skipped requests
+	// get no span, no metrics and no X-Request-Id/X-Trace-Id headers.
+	// It has the type of echo's middleware.Skipper, so one can be assigned.
+	// Optional. Default value: skip nothing.
+	Skipper func(c echo.Context) bool
+
+	// MeterProvider records the HTTP server metrics.
+	// Optional. Default value otel.GetMeterProvider(), read when the
+	// middleware is built.
+	MeterProvider metric.MeterProvider
+
+	// TracerProvider starts the server spans.
+	// Optional. Default value otel.GetTracerProvider(), read when the
+	// middleware is built.
+	TracerProvider trace.TracerProvider
+
+	// Propagator extracts the incoming trace context (W3C traceparent).
+	// Optional. Default value otel.GetTextMapPropagator(), read when the
+	// middleware is built.
+	Propagator propagation.TextMapPropagator
+
+	// RequestIDHeader is the header of the request ID, reused from the
+	// request when it is at most 64 characters of [A-Za-z0-9-_] and
+	// generated otherwise.
+	// Optional. Default value echo.HeaderXRequestID ("X-Request-Id").
+	RequestIDHeader string
+
+	// RequestIDGenerator generates request IDs.
+	// Optional. Default value: a process-unique random prefix and a counter.
+	RequestIDGenerator func() string
+
+	// HandleError makes the middleware call c.Error(err) for a handler error,
+	// so that the recorded status code and response size are the ones the
+	// error handler wrote. The error is still returned; the application's
+	// HTTPErrorHandler must then ignore committed responses (echo's default
+	// one does). When false the status is taken from *echo.HTTPError, or 500.
+	// Optional. Default value false.
+	HandleError bool
+}
+
+// Middleware returns the instrumentation middleware using the global
+// providers and propagator (as installed by [Setup]).
+func Middleware() echo.MiddlewareFunc {
+	return MiddlewareWithConfig(MiddlewareConfig{})
+}
+
+// MiddlewareWithConfig returns the instrumentation middleware. Per request it
+// records http.server.request.duration, http.server.active_requests,
+// http.server.request.body.size and http.server.response.body.size, starts a
+// server span continuing any valid incoming W3C trace, and sets the
+// X-Request-Id and X-Trace-Id response headers before the handler runs.
+//
+// Register it with e.Use (after routing, so the route is known), outside
+// the application's Recover middleware if there is one: a panic is recorded
+// as an exception event and a 500, and then re-raised.
+//
+// It panics if an instrument cannot be created, as echo's own middleware
+// constructors do for invalid configuration.
+func MiddlewareWithConfig(cfg MiddlewareConfig) echo.MiddlewareFunc {
+	m, err := newServerMiddleware(cfg)
+	if err != nil {
+		panic(fmt.Errorf("instrumentation middleware: %w", err))
+	}
+	return m.handle
+}
+
+type serverMiddleware struct {
+	skipper     func(echo.Context) bool
+	tracer      trace.Tracer
+	propagator  propagation.TextMapPropagator
+	fastExtract bool
+	reqIDHeader string
+	genID       func() string
+	handleError bool
+
+	duration metric.Float64Histogram
+	active   metric.Int64UpDownCounter
+	reqSize  metric.Int64Histogram
+	respSize metric.Int64Histogram
+
+	routes cowMap[routeKey, *routeEntry]
+	attrs  cowMap[attrKey, *attrEntry]
+}
+
+type routeKey struct {
+	method string
+	route  string
+	https  bool
+}
+
+// routeEntry is everything precomputed for one (method, route, scheme).
+type routeEntry struct {
+	spanName  string
+	startOpts []trace.SpanStartOption
+	activeAdd []metric.AddOption
+}
+
+type attrKey struct {
+	routeKey
+	status  int
+	errType string
+}
+
+type attrEntry struct {
+	record    []metric.RecordOption
+	errorType string
+}
+
+func newServerMiddleware(cfg MiddlewareConfig) (*serverMiddleware, error) {
+	if cfg.Skipper == nil {
+		cfg.Skipper = func(echo.Context) bool { return false }
+	}
+	if cfg.MeterProvider == nil {
+		cfg.MeterProvider = otel.GetMeterProvider()
+	}
+	if cfg.TracerProvider == nil {
+		cfg.TracerProvider = otel.GetTracerProvider()
+	}
+	if cfg.Propagator == nil {
+		cfg.Propagator = otel.GetTextMapPropagator()
+	}
+	if cfg.RequestIDHeader == "" {
+		cfg.RequestIDHeader = echo.HeaderXRequestID
+	}
+	m := &serverMiddleware{
+		skipper:     cfg.Skipper,
+		tracer:      cfg.TracerProvider.Tracer(ScopeName),
+		propagator:  cfg.Propagator,
+		fastExtract: isDefaultPropagator(cfg.Propagator),
+		reqIDHeader: http.CanonicalHeaderKey(cfg.RequestIDHeader),
+		genID:       cfg.RequestIDGenerator,
+		handleError: cfg.HandleError,
+	}
+	meter := cfg.MeterProvider.Meter(ScopeName)
+	var err error
+	if m.duration, err = meter.Float64Histogram(MetricRequestDuration,
+		metric.WithUnit("s"),
+		metric.WithDescription("Duration of HTTP server requests."),
+		metric.WithExplicitBucketBoundaries(SecondsBoundaries...)); err != nil {
+		return nil, err
+	}
+	if m.active, err = meter.Int64UpDownCounter(MetricActiveRequests,
+		metric.WithUnit("{request}"),
+		metric.WithDescription("Number of active HTTP server requests.")); err != nil {
+		return nil, err
+	}
+	if m.reqSize, err = meter.Int64Histogram(MetricRequestBodySize,
+		metric.WithUnit("By"),
+		metric.WithDescription("Size of HTTP server request bodies."),
+		metric.WithExplicitBucketBoundaries(BytesBoundaries...)); err != nil {
+		return nil, err
+	}
+	if m.respSize, err = meter.Int64Histogram(MetricResponseBodySize,
+		metric.WithUnit("By"),
+		metric.WithDescription("Size of HTTP server response bodies."),
+		metric.WithExplicitBucketBoundaries(BytesBoundaries...)); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// isDefaultPropagator reports whether p only reads the traceparent,
+// tracestate and baggage headers, so extraction can be skipped when none is
+// present.
+func isDefaultPropagator(p propagation.TextMapPropagator) bool {
+	for _, f := range p.Fields() {
+		switch f {
+		case "traceparent", "tracestate", "baggage":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (m *serverMiddleware) handle(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if m.skipper(c) {
+			return next(c)
+		}
+		return m.serve(c, next)
+	}
+}
+
+func (m *serverMiddleware) serve(c echo.Context, next echo.HandlerFunc) (err error) {
+	start := time.Now()
+	req := c.Request()
+	route, _ := RouteOf(c)
+	rk := routeKey{method: methodOf(req.Method), route: route, https: c.Scheme() == "https"}
+	re := m.routeEntry(rk)
+
+	ctx := req.Context()
+	if !m.fastExtract || hasTraceHeaders(req.Header) {
+		ctx = m.propagator.Extract(ctx, propagation.HeaderCarrier(req.Header))
+	}
+	ctx, span := m.tracer.Start(ctx, re.spanName, re.startOpts...)
+	if span.IsRecording() {
+		span.SetAttributes(
+			semconv.URLPath(req.URL.Path),
+			semconv.ClientAddress(c.RealIP()),
+			semconv.UserAgentOriginal(req.UserAgent()),
+		)
+	}
+	req = req.WithContext(ctx)
+	c.SetRequest(req)
+	resp := c.Response()
+	m.setIDHeaders(resp.Header(), req.Header, span.SpanContext())
+	m.active.Add(ctx, 1, re.activeAdd...)
+
+	panicked := true
+	defer func() {
+		if !panicked {
+			return
+		}
+		r := recover()
+		perr, ok := r.(error)
+		if !ok {
+			perr = fmt.Errorf("panic: %v", r)
+		}
+		if span.IsRecording() {
+			span.RecordError(perr, trace.WithStackTrace(true))
+		}
+		m.finish(ctx, span, rk, re, start, http.StatusInternalServerError, "panic", nil, req, resp)
+		panic(r)
+	}()
+
+	err = next(c)
+	panicked = false
+
+	if err != nil && m.handleError {
+		c.Error(err)
+	}
+	status, errType := statusOf(resp, err)
+	if err != nil && span.IsRecording() {
+		span.RecordError(err)
+	}
+	m.finish(ctx, span, rk, re, start, status, errType, err, req, resp)
+	return err
+}
+
+func (m *serverMiddleware) finish(ctx context.Context, span trace.Span, rk routeKey, re *routeEntry,
+	start time.Time, status int, errType string, err error, req *http.Request, resp *echo.Response,
+) {
+	ae := m.attrEntry(attrKey{routeKey: rk, status: status, errType: errType})
+	m.duration.Record(ctx, time.Since(start).Seconds(), ae.record...)
+	if req.ContentLength >= 0 {
+		m.reqSize.Record(ctx, req.ContentLength, ae.record...)
+	}
+	m.respSize.Record(ctx, resp.Size, ae.record...)
+	m.active.Add(ctx, -1, re.activeAdd...)
+
+	if span.IsRecording() {
+		if ae.errorType != "" {
+			span.SetAttributes(semconv.HTTPResponseStatusCode(status), semconv.ErrorTypeKey.String(ae.errorType))
+		} else {
+			span.SetAttributes(semconv.HTTPResponseStatusCode(status))
+		}
+		if status >= http.StatusInternalServerError {
+			desc := ""
+			if err != nil {
+				desc = err.Error()
+			}
+			span.SetStatus(codes.Error, desc)
+		}
+	}
+	span.End()
+}
+
+// statusOf returns the status code the client gets and, for 5xx, the
+// error.type value: the Go type of a non-HTTPError handler error, or "".
+func statusOf(resp *echo.Response, err error) (int, string) {
+	status := resp.Status
+	if err != nil && !resp.Committed {
+		status = http.StatusInternalServerError
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			status = he.Code
+		}
+	}
+	if status < http.StatusInternalServerError || err == nil {
+		return status, ""
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return status, ""
+	}
+	return status, errorTypeOf(err)
+}
+
+// errorTypeOf names the Go type of the innermost error of a wrap chain.
+func errorTypeOf(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			break
+		}
+		err = u
+	}
+	return reflect.TypeOf(err).String()
+}
+
+func hasTraceHeaders(h http.Header) bool {
+	if len(h["Traceparent"]) > 0 || len(h["Baggage"]) > 0 {
+		return true
+	}
+	return false
+}
+
+func (m *serverMiddleware) routeEntry(k routeKey) *routeEntry {
+	if re, ok := m.routes.load(k); ok {
+		return re
+	}
+	name := k.method
+	if name == "_OTHER" {
+		name = "HTTP"
+	}
+	scheme := "http"
+	if k.https {
+		scheme = "https"
+	}
+	attrs := []attribute.KeyValue{
+		semconv.HTTPRequestMethodKey.String(k.method),
+		semconv.URLScheme(scheme),
+	}
+	if k.route != "" {
+		name += " " + k.route
+		attrs = append(attrs, semconv.HTTPRoute(k.route))
+	}
+	re := &routeEntry{
+		spanName: name,
+		startOpts: []trace.SpanStartOption{
+			trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attrs...),
+		},
+		activeAdd: []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attrs[0], attrs[1]))},
+	}
+	m.routes.store(k, re)
+	return re
+}
+
+func (m *serverMiddleware) attrEntry(k attrKey) *attrEntry {
+	if ae, ok := m.attrs.load(k); ok {
+		return ae
+	}
+	scheme := "http"
+	if k.https {
+		scheme = "https"
+	}
+	attrs := []attribute.KeyValue{
+		semconv.HTTPRequestMethodKey.String(k.method),
+		semconv.URLScheme(scheme),
+		semconv.HTTPResponseStatusCode(k.status),
+	}
+	if k.route != "" {
+		attrs = append(attrs, semconv.HTTPRoute(k.route))
+	}
+	errType := k.errType
+	if errType == "" && k.status >= http.StatusInternalServerError {
+		errType = strconv.Itoa(k.status)
+	}
+	if errType != "" {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+	}
+	ae := &attrEntry{
+		record:    []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))},
+		errorType: errType,
+	}
+	m.attrs.store(k, ae)
+	return ae
+}
+
+// setIDHeaders sets the request ID and trace ID response headers with one
+// allocation for both strings and one for both header values.
+func (m *serverMiddleware) setIDHeaders(h, reqHeader http.Header, sc trace.SpanContext) {
+	incoming := ""
+	if v := reqHeader[m.reqIDHeader]; len(v) > 0 && validRequestID(v[0]) {
+		incoming = v[0]
+	}
+	var reqID, traceID string
+	switch {
+	case incoming == "" && m.genID == nil:
+		var buf [requestIDLen + 32]byte
+		putRequestID(buf[:requestIDLen])
+		n := requestIDLen
+		if sc.HasTraceID() {
+			id := sc.TraceID()
+			hex.Encode(buf[n:], id[:])
+			n += 32
+		}
+		s := string(buf[:n])
+		reqID, traceID = s[:requestIDLen], s[requestIDLen:]
+	default:
+		reqID = incoming
+		if reqID == "" {
+			reqID = m.genID()
+		}
+		if sc.HasTraceID() {
+			var buf [32]byte
+			id := sc.TraceID()
+			hex.Encode(buf[:], id[:])
+			traceID = string(buf[:])
+		}
+	}
+	if traceID == "" {
+		h[m.reqIDHeader] = []string{reqID}
+		return
+	}
+	vals := make([]string, 2)
+	vals[0], vals[1] = reqID, traceID
+	h[m.reqIDHeader] = vals[0:1:1]
+	h[HeaderTraceID] = vals[1:2:2]
+}
+
+func validRequestID(s string) bool {
+	if s == "" || len(s) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Generated request IDs are a random per-process prefix of 12 hex digits, a
+// dash and a 16-hex-digit counter: unique across replicas with
+// overwhelming probability, and cheap.
+const requestIDLen = 12 + 1 + 16
+
+var (
+	requestIDPrefix  [12]byte
+	requestIDCounter atomic.Uint64
+)
+
+func init() {
+	var b [6]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error
+	hex.Encode(requestIDPrefix[:], b[:])
+}
+
+func putRequestID(dst []byte) {
+	copy(dst, requestIDPrefix[:])
+	dst[12] = '-'
+	n := requestIDCounter.Add(1)
+	const digits = "0123456789abcdef"
+	for i := requestIDLen - 1; i > 12; i-- {
+		dst[i] = digits[n&0xf]
+		n >>= 4
+	}
+}
