@@ -1,0 +1,190 @@
+package exporter
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/vigilhq/vigil/instrumentation"
+)
+
+var _ sdktrace.SpanExporter = (*Spans)(nil)
+
+// Span attribute and event names read by Spans (OTel semantic conventions).
+const (
+	attrExceptionType    = "exception.type"
+	attrExceptionMessage = "exception.message"
+	eventException       = "exception"
+)
+
+// Spans is an sdk/trace SpanExporter that forwards error and slow server
+// spans to a [SpanSink] and keeps a bounded ring of recent spans.
+type Spans struct {
+	h    *handoff[SpanRecord]
+	slow time.Duration
+
+	mu     sync.Mutex
+	ring   []tracetest.SpanStub
+	next   int
+	filled bool
+}
+
+// NewSpans returns a Spans exporter delivering to sink. It starts one
+// goroutine, stopped by Shutdown.
+func NewSpans(sink SpanSink, opts ...Option) *Spans {
+	c := newConfig(opts)
+	s := &Spans{slow: c.slowThreshold, ring: make([]tracetest.SpanStub, c.recentSpans)}
+	deliver := func(ctx context.Context, recs []SpanRecord) error {
+		sink.RecordSpans(ctx, recs)
+		return nil
+	}
+	s.h = newHandoff(c.queueSize, "spans", c.logger, deliver, newDropCounter(c.meterProvider, "spans"))
+	return s
+}
+
+// ExportSpans keeps a copy of every span in the recent ring and queues the
+// error and slow server spans for the sink without blocking.
+func (s *Spans) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	if s.h.closed.Load() {
+		return ErrExporterShutdown
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var recs []SpanRecord
+	for _, ro := range spans {
+		if ro == nil {
+			continue
+		}
+		s.keep(ro)
+		if r, ok := s.classify(ro); ok {
+			recs = append(recs, r)
+		}
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	return s.h.enqueue(recs)
+}
+
+// ForceFlush waits until every queued record reached the sink, or ctx ends.
+func (s *Spans) ForceFlush(ctx context.Context) error { return s.h.flush(ctx) }
+
+// Shutdown delivers queued records and stops the goroutine.
+func (s *Spans) Shutdown(ctx context.Context) error { return s.h.shutdown(ctx) }
+
+func (s *Spans) keep(ro sdktrace.ReadOnlySpan) {
+	if len(s.ring) == 0 {
+		return
+	}
+	stub := copyStub(ro)
+	s.mu.Lock()
+	s.ring[s.next] = stub
+	s.next++
+	if s.next == len(s.ring) {
+		s.next, s.filled = 0, true
+	}
+	s.mu.Unlock()
+}
+
+// Recent returns the kept spans that ended at or after since, oldest first.
+// The returned spans are private copies.
+func (s *Spans) Recent(since time.Time) []sdktrace.ReadOnlySpan {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []sdktrace.ReadOnlySpan
+	visit := func(st tracetest.SpanStub) {
+		if !st.EndTime.Before(since) {
+			out = append(out, st.Snapshot())
+		}
+	}
+	if s.filled {
+		for _, st := range s.ring[s.next:] {
+			visit(st)
+		}
+	}
+	for _, st := range s.ring[:s.next] {
+		visit(st)
+	}
+	return out
+}
+
+func copyStub(ro sdktrace.ReadOnlySpan) tracetest.SpanStub {
+	st := tracetest.SpanStubFromReadOnlySpan(ro)
+	st.Attributes = append([]attribute.KeyValue(nil), st.Attributes...)
+	if len(st.Events) > 0 {
+		ev := make([]sdktrace.Event, len(st.Events))
+		for i, e := range st.Events {
+			e.Attributes = append([]attribute.KeyValue(nil), e.Attributes...)
+			ev[i] = e
+		}
+		st.Events = ev
+	}
+	if len(st.Links) > 0 {
+		ln := make([]sdktrace.Link, len(st.Links))
+		for i, l := range st.Links {
+			l.Attributes = append([]attribute.KeyValue(nil), l.Attributes...)
+			ln[i] = l
+		}
+		st.Links = ln
+	}
+	return st
+}
+
+func (s *Spans) classify(ro sdktrace.ReadOnlySpan) (SpanRecord, bool) {
+	if ro.SpanKind() != trace.SpanKindServer {
+		return SpanRecord{}, false
+	}
+	r := SpanRecord{
+		TraceID:  ro.SpanContext().TraceID().String(),
+		SpanID:   ro.SpanContext().SpanID().String(),
+		Name:     ro.Name(),
+		Start:    ro.StartTime(),
+		End:      ro.EndTime(),
+		Duration: ro.EndTime().Sub(ro.StartTime()),
+	}
+	for _, kv := range ro.Attributes() {
+		switch string(kv.Key) {
+		case instrumentation.AttrRoute:
+			r.Route = kv.Value.Emit()
+		case instrumentation.AttrMethod:
+			r.Method = kv.Value.Emit()
+		case instrumentation.AttrStatusCode:
+			r.Status = int(kv.Value.AsInt64())
+		case instrumentation.AttrErrorType:
+			r.ErrorType = kv.Value.Emit()
+		}
+	}
+	for _, ev := range ro.Events() {
+		if ev.Name != eventException {
+			continue
+		}
+		for _, kv := range ev.Attributes {
+			switch string(kv.Key) {
+			case attrExceptionType:
+				r.ErrorType = kv.Value.Emit()
+			case attrExceptionMessage:
+				r.ErrorMessage = kv.Value.Emit()
+			}
+		}
+	}
+	st := ro.Status()
+	switch {
+	case st.Code == codes.Error || r.Status >= 500:
+		r.Kind = SpanKindError
+		if r.ErrorMessage == "" {
+			r.ErrorMessage = st.Description
+		}
+	case r.Duration >= s.slow:
+		r.Kind = SpanKindSlow
+	default:
+		return SpanRecord{}, false
+	}
+	return r, true
+}
