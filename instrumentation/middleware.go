@@ -26,6 +26,9 @@ import (
 // request's server span.
 const HeaderTraceID = "X-Trace-Id"
 
+// clock is read when a middleware is built; tests replace it.
+var clock = time.Now
+
 // maxRequestIDLen is the longest incoming X-Request-Id that is reused.
 const maxRequestIDLen = 64
 
@@ -83,9 +86,10 @@ func Middleware() echo.MiddlewareFunc {
 // server span continuing any valid incoming W3C trace, and sets the
 // X-Request-Id and X-Trace-Id response headers before the handler runs.
 //
-// Register it with e.Use (after routing, so the route is known), outside
-// the application's Recover middleware if there is one: a panic is recorded
-// as an exception event and a 500, and then re-raised.
+// Register it with e.Use (not e.Pre: the route must be known). Inside the
+// application's Recover middleware, a panic is recorded as an exception
+// event and a 500 and then re-raised for Recover to handle; outside it, the
+// error Recover returns is recorded.
 //
 // It panics if an instrument cannot be created, as echo's own middleware
 // constructors do for invalid configuration.
@@ -105,6 +109,7 @@ type serverMiddleware struct {
 	reqIDHeader string
 	genID       func() string
 	handleError bool
+	now         func() time.Time
 
 	duration metric.Float64Histogram
 	active   metric.Int64UpDownCounter
@@ -163,6 +168,7 @@ func newServerMiddleware(cfg MiddlewareConfig) (*serverMiddleware, error) {
 		reqIDHeader: http.CanonicalHeaderKey(cfg.RequestIDHeader),
 		genID:       cfg.RequestIDGenerator,
 		handleError: cfg.HandleError,
+		now:         clock,
 	}
 	meter := cfg.MeterProvider.Meter(ScopeName)
 	var err error
@@ -216,7 +222,7 @@ func (m *serverMiddleware) handle(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (m *serverMiddleware) serve(c echo.Context, next echo.HandlerFunc) (err error) {
-	start := time.Now()
+	start := m.now()
 	req := c.Request()
 	route, _ := RouteOf(c)
 	rk := routeKey{method: methodOf(req.Method), route: route, https: c.Scheme() == "https"}
@@ -264,7 +270,8 @@ func (m *serverMiddleware) serve(c echo.Context, next echo.HandlerFunc) (err err
 		c.Error(err)
 	}
 	status, errType := statusOf(resp, err)
-	if err != nil && span.IsRecording() {
+	// A 4xx echo.HTTPError is an ordinary client outcome, not an exception.
+	if err != nil && span.IsRecording() && (status >= http.StatusInternalServerError || !isHTTPError(err)) {
 		span.RecordError(err)
 	}
 	m.finish(ctx, span, rk, re, start, status, errType, err, req, resp)
@@ -275,7 +282,7 @@ func (m *serverMiddleware) finish(ctx context.Context, span trace.Span, rk route
 	start time.Time, status int, errType string, err error, req *http.Request, resp *echo.Response,
 ) {
 	ae := m.attrEntry(attrKey{routeKey: rk, status: status, errType: errType})
-	m.duration.Record(ctx, time.Since(start).Seconds(), ae.record...)
+	m.duration.Record(ctx, m.now().Sub(start).Seconds(), ae.record...)
 	if req.ContentLength >= 0 {
 		m.reqSize.Record(ctx, req.ContentLength, ae.record...)
 	}
@@ -310,14 +317,15 @@ func statusOf(resp *echo.Response, err error) (int, string) {
 			status = he.Code
 		}
 	}
-	if status < http.StatusInternalServerError || err == nil {
-		return status, ""
-	}
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
+	if status < http.StatusInternalServerError || err == nil || isHTTPError(err) {
 		return status, ""
 	}
 	return status, errorTypeOf(err)
+}
+
+func isHTTPError(err error) bool {
+	var he *echo.HTTPError
+	return errors.As(err, &he)
 }
 
 // errorTypeOf names the Go type of the innermost error of a wrap chain.

@@ -1,0 +1,140 @@
+package instrumentation_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/vigilhq/vigil/instrumentation"
+)
+
+// harness is a Telemetry with a manual reader and a span recorder, and an
+// echo app instrumented with it.
+type harness struct {
+	tel      *instrumentation.Telemetry
+	reader   *sdkmetric.ManualReader
+	recorder *tracetest.SpanRecorder
+	e        *echo.Echo
+}
+
+func newHarness(t testing.TB, opts ...instrumentation.Option) *harness {
+	t.Helper()
+	h := &harness{reader: sdkmetric.NewManualReader(), recorder: tracetest.NewSpanRecorder()}
+	base := []instrumentation.Option{
+		instrumentation.WithoutRuntimeMetrics(),
+		instrumentation.WithoutHostMetrics(),
+		instrumentation.WithoutGlobalProviders(),
+		instrumentation.WithMetricReader(h.reader),
+		instrumentation.WithSpanProcessor(h.recorder),
+	}
+	tel, err := instrumentation.Setup(context.Background(), append(base, opts...)...)
+	if err != nil {
+		t.Fatalf("setup: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := tel.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	h.tel = tel
+	h.e = newApp(tel.MiddlewareConfig())
+	return h
+}
+
+// newApp is the reference route set used by the tests and the benchmark.
+func newApp(cfg instrumentation.MiddlewareConfig) *echo.Echo {
+	e := echo.New()
+	e.Use(testRecover)
+	if cfg.MeterProvider != nil {
+		e.Use(instrumentation.MiddlewareWithConfig(cfg))
+	}
+	e.GET("/api/users/:id", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"id": c.Param("id"), "name": "ada"})
+	})
+	e.POST("/api/chat", func(c echo.Context) error {
+		return c.String(http.StatusOK, "hello")
+	})
+	e.GET("/api/unavailable", func(c echo.Context) error {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "down for maintenance")
+	})
+	e.GET("/api/broken", func(c echo.Context) error {
+		return fmt.Errorf("load user: %w", errDatabase{})
+	})
+	e.GET("/api/teapot", func(c echo.Context) error {
+		return echo.NewHTTPError(http.StatusTeapot, "short and stout")
+	})
+	e.GET("/api/panic", func(c echo.Context) error {
+		panic("handler exploded")
+	})
+	e.GET("/api/written500", func(c echo.Context) error {
+		return c.String(http.StatusInternalServerError, "oops")
+	})
+	e.GET("/api/headers", func(c echo.Context) error {
+		// The ID headers must be in place before the handler writes.
+		h := c.Response().Header()
+		return c.String(http.StatusOK, h.Get(echo.HeaderXRequestID)+"|"+h.Get(instrumentation.HeaderTraceID))
+	})
+	e.GET("/static/*", func(c echo.Context) error { return c.String(http.StatusOK, "file") })
+	e.RouteNotFound("/api/v2/*", func(c echo.Context) error {
+		return c.String(http.StatusNotFound, "custom not found")
+	})
+	return e
+}
+
+type errDatabase struct{}
+
+func (errDatabase) Error() string { return "database unavailable" }
+
+// testRecover stands in for the application's Recover middleware.
+func testRecover(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = echo.NewHTTPError(http.StatusInternalServerError, "internal error")
+			}
+		}()
+		return next(c)
+	}
+}
+
+func (h *harness) do(t testing.TB, method, target string, header http.Header) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(method, target, nil)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	h.e.ServeHTTP(rec, req)
+	return rec
+}
+
+func (h *harness) collect(t testing.TB) metricdata.ResourceMetrics {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := h.reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatalf("collect: %v", err)
+	}
+	return rm
+}
+
+func findMetric(rm metricdata.ResourceMetrics, name string) (metricdata.Metrics, error) {
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name == name {
+				return m, nil
+			}
+		}
+	}
+	return metricdata.Metrics{}, errors.New("metric " + name + " not found")
+}
+
+func endedSpans(r *tracetest.SpanRecorder) []sdktrace.ReadOnlySpan { return r.Ended() }
