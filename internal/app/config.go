@@ -1,0 +1,118 @@
+package app
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/vigilhq/vigil/server"
+	"go.yaml.in/yaml/v3"
+)
+
+// FileConfig is the optional YAML file given with --config. Each section
+// belongs to the package that uses it and is decoded strictly: an unknown key
+// anywhere is an error, so a typo never silently disables a rule.
+type FileConfig struct {
+	Links  server.Links `yaml:"links"`
+	Server ServerConfig `yaml:"server"`
+
+	// raw holds every top-level section, for sections decoded by other packages.
+	raw map[string]*yaml.Node
+}
+
+// ServerConfig tunes the HTTP server.
+type ServerConfig struct {
+	BodyLimit int64 `yaml:"body_limit"`
+}
+
+// sectionDecoders lists the top-level keys and who decodes them. Packages
+// register their sections in the files that wire them.
+var sectionDecoders = map[string]func(cfg *FileConfig, n *yaml.Node) error{
+	"links":  func(cfg *FileConfig, n *yaml.Node) error { return decodeStrict(n, &cfg.Links) },
+	"server": func(cfg *FileConfig, n *yaml.Node) error { return decodeStrict(n, &cfg.Server) },
+}
+
+// LoadConfig reads the file at path; an empty path gives the defaults.
+func LoadConfig(path string) (FileConfig, error) {
+	if path == "" {
+		return ParseConfig(nil)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return FileConfig{}, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := ParseConfig(data)
+	if err != nil {
+		return FileConfig{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig decodes a config file's content.
+func ParseConfig(data []byte) (FileConfig, error) {
+	cfg := FileConfig{raw: map[string]*yaml.Node{}}
+	if len(bytes.TrimSpace(data)) > 0 {
+		var top map[string]yaml.Node
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		if err := dec.Decode(&top); err != nil && !errors.Is(err, io.EOF) {
+			return FileConfig{}, fmt.Errorf("invalid configuration: %w", err)
+		}
+		var extra yaml.Node
+		if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+			return FileConfig{}, errors.New("invalid configuration: more than one YAML document")
+		}
+		keys := make([]string, 0, len(top))
+		for k := range top {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if _, ok := sectionDecoders[k]; !ok {
+				return FileConfig{}, fmt.Errorf("invalid configuration: unknown section %q", k)
+			}
+			n := top[k]
+			cfg.raw[k] = &n
+		}
+	}
+	keys := make([]string, 0, len(sectionDecoders))
+	for k := range sectionDecoders {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		n := cfg.raw[k]
+		if n == nil {
+			n = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		}
+		if err := sectionDecoders[k](&cfg, n); err != nil {
+			return FileConfig{}, fmt.Errorf("invalid configuration: %s: %w", k, err)
+		}
+	}
+	if cfg.Server.BodyLimit < 0 {
+		return FileConfig{}, errors.New("invalid configuration: server.body_limit: must not be negative")
+	}
+	return cfg, nil
+}
+
+// decodeStrict decodes n into v, rejecting unknown keys.
+func decodeStrict(n *yaml.Node, v any) error {
+	if n == nil || n.Kind == 0 {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	buf, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(buf))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
