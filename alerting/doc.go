@@ -1,0 +1,42 @@
+// Package alerting evaluates Vigil's alerting rules against the windowed
+// series store, runs the alert state machine, persists alerts and their
+// append-only history in the store, and sends notifications.
+//
+// # Rules
+//
+// A rule is declared once in the `alerting` section of the configuration
+// (see [Config] and [ParseConfig]) and produces two outputs that are kept in
+// step: the in-process evaluation done by [Engine] and a Prometheus alerting
+// rule file produced by [PrometheusRules]. [DefaultRules] is the rule set used
+// when no rules are configured.
+//
+// # Lifecycle
+//
+// Alerts are identified by a fingerprint of their labels. A rule whose
+// condition holds makes an alert pending, then firing once `for` has elapsed
+// (immediately with `for: 0`). It resolves once the condition has been false
+// for `keep_firing_for` and, with `resolve_threshold`, once the value dropped
+// below that threshold. Every transition, acknowledgement, silence and
+// notification is appended to the alert's history in the store. The store is
+// the source of truth: each evaluation re-reads the active alerts, so
+// acknowledgements, manual resolves and silences made on another replica are
+// honoured, and a restart restores pending timers and firing alerts.
+//
+// # Notifications
+//
+// Alerts are grouped by the route's group_by labels. A new group waits
+// group_wait before its first notification, changes are sent at most every
+// group_interval, and an unchanged firing group is re-sent every
+// repeat_interval unless every firing alert in it is acknowledged or
+// silenced. Resolved alerts are always notified. Receivers are webhooks
+// (Alertmanager v4 payload), Slack incoming webhooks, email over SMTP and
+// PagerDuty Events v2. A notification log in the store keyed by receiver and
+// group key makes sure a restart or a leader change neither repeats nor loses
+// a notification.
+//
+// # Usage
+//
+//	cfg, err := alerting.ParseConfig(section)
+//	eng, err := alerting.New(cfg, alerting.Deps{Store: st, Series: ser, Traces: spans})
+//	go eng.Run(ctx)
+package alerting
