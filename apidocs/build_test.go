@@ -1,0 +1,215 @@
+package apidocs_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vigilhq/vigil/apidocs"
+)
+
+func TestBuildValidates(t *testing.T) {
+	e := testRouter()
+	doc, err := apidocs.Build(testInfo(), e.Routes(), testRegistry())
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	if doc.OpenAPI != "3.0.3" {
+		t.Errorf("openapi = %q", doc.OpenAPI)
+	}
+	want := []string{"/api/alerts", "/api/alerts/{id}", "/api/alerts/{id}/acknowledge", "/api/chat", "/health"}
+	got := doc.Paths.InMatchingOrder()
+	if strings.Join(sorted(got), ",") != strings.Join(want, ",") {
+		t.Errorf("paths = %v, want %v", sorted(got), want)
+	}
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func TestBuildOperations(t *testing.T) {
+	doc, err := apidocs.Build(testInfo(), testRouter().Routes(), testRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]func(t *testing.T){
+		"a secured route lists 401 and 403 problems and both schemes": func(t *testing.T) {
+			o := doc.Paths.Value("/api/alerts/{id}").Get
+			for _, code := range []string{"401", "403", "404", "500"} {
+				r := o.Responses.Value(code)
+				if r == nil || r.Value == nil || r.Value.Content["application/problem+json"] == nil {
+					t.Fatalf("response %s missing or not a problem", code)
+				}
+				if r.Ref != "#/components/responses/"+map[string]string{"401": "Unauthorized", "403": "Forbidden", "404": "NotFound", "500": "InternalError"}[code] {
+					t.Errorf("response %s ref = %q", code, r.Ref)
+				}
+			}
+			if o.Security == nil || len(*o.Security) != 2 {
+				t.Fatalf("security = %v", o.Security)
+			}
+		},
+		"a public route has an empty security requirement and no 401": func(t *testing.T) {
+			o := doc.Paths.Value("/health").Get
+			if o.Security == nil || len(*o.Security) != 0 {
+				t.Errorf("security = %v", o.Security)
+			}
+			if o.Responses.Value("401") != nil {
+				t.Error("public route lists 401")
+			}
+		},
+		"a rate-limited route lists 429 with Retry-After": func(t *testing.T) {
+			r := doc.Paths.Value("/api/chat").Post.Responses.Value("429")
+			if r == nil || r.Value.Headers["Retry-After"] == nil {
+				t.Fatalf("429 = %+v", r)
+			}
+		},
+		"the echo path parameter becomes a required path parameter": func(t *testing.T) {
+			p := doc.Paths.Value("/api/alerts/{id}/acknowledge").Post.Parameters.GetByInAndName("path", "id")
+			if p == nil || !p.Required {
+				t.Fatalf("id parameter = %+v", p)
+			}
+		},
+		"request schemas are components with required fields from tags": func(t *testing.T) {
+			s := doc.Components.Schemas["chatRequest"]
+			if s == nil || s.Value == nil {
+				t.Fatalf("chatRequest component missing: %v", keys(doc.Components.Schemas))
+			}
+			if strings.Join(s.Value.Required, ",") != "message" {
+				t.Errorf("required = %v", s.Value.Required)
+			}
+			if s.Value.Properties["model"].Value.Enum == nil {
+				t.Error("model enum missing")
+			}
+			ref := doc.Paths.Value("/api/chat").Post.RequestBody.Value.Content["application/json"].Schema.Ref
+			if ref != "#/components/schemas/chatRequest" {
+				t.Errorf("request ref = %q", ref)
+			}
+		},
+		"the problem schema has the trace_id field": func(t *testing.T) {
+			p := doc.Components.Schemas["Problem"]
+			for _, f := range []string{"type", "title", "status", "detail", "instance", "trace_id"} {
+				if p.Value.Properties[f] == nil {
+					t.Errorf("problem lacks %s", f)
+				}
+			}
+		},
+		"hidden, wildcard and not-found routes are not documented": func(t *testing.T) {
+			for _, p := range doc.Paths.InMatchingOrder() {
+				if strings.Contains(p, "*") || strings.HasPrefix(p, "/internal") || strings.HasPrefix(p, "/static") {
+					t.Errorf("undocumentable path %s in document", p)
+				}
+			}
+		},
+		"every operation has four code samples, with auth where needed": func(t *testing.T) {
+			for _, path := range doc.Paths.InMatchingOrder() {
+				for method, o := range doc.Paths.Value(path).Operations() {
+					s := apidocs.Samples(o)
+					if len(s) != 4 {
+						t.Fatalf("%s %s: %d samples", method, path, len(s))
+					}
+					secured := len(*o.Security) > 0
+					for _, cs := range s {
+						if strings.Contains(cs.Source, "VIGIL_TOKEN") != secured {
+							t.Errorf("%s %s %s: auth header presence != %v", method, path, cs.Lang, secured)
+						}
+					}
+				}
+			}
+		},
+		"the request example fills required fields and is in every sample": func(t *testing.T) {
+			o := doc.Paths.Value("/api/chat").Post
+			for _, s := range apidocs.Samples(o) {
+				if !strings.Contains(s.Source, "What is a span?") {
+					t.Errorf("%s sample lacks the example message:\n%s", s.Lang, s.Source)
+				}
+			}
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, tc)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return sorted(out)
+}
+
+func TestCheck(t *testing.T) {
+	tests := map[string]struct {
+		mutate func(e *echo.Echo, reg *apidocs.Registry)
+		want   []string
+	}{
+		"every served route documented passes": {mutate: func(*echo.Echo, *apidocs.Registry) {}},
+		"a served route without metadata fails": {
+			mutate: func(e *echo.Echo, _ *apidocs.Registry) {
+				e.DELETE("/api/silences/:id", func(echo.Context) error { return nil })
+			},
+			want: []string{"served but undocumented: DELETE /api/silences/:id"},
+		},
+		"metadata for a route that is not served fails": {
+			mutate: func(_ *echo.Echo, reg *apidocs.Registry) {
+				reg.Add(apidocs.Operation{Method: "GET", Path: "/api/ghost"})
+			},
+			want: []string{"documented but not served: GET /api/ghost"},
+		},
+		"a HEAD duplicate and an Any route's exotic methods are ignored": {
+			mutate: func(e *echo.Echo, _ *apidocs.Registry) {
+				e.HEAD("/health", func(echo.Context) error { return nil })
+			},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			e := testRouter()
+			reg := testRegistry()
+			tc.mutate(e, reg)
+			err := apidocs.Check(e.Routes(), reg)
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("check: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, apidocs.ErrUndocumented) {
+				t.Fatalf("err = %v, want ErrUndocumented", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("err %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestOpenAPIPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/api/alerts/:id":         "/api/alerts/{id}",
+		"/api/alerts/:id/history": "/api/alerts/{id}/history",
+		"/a/:x/b/:y_z":            "/a/{x}/b/{y_z}",
+		"/health":                 "/health",
+	} {
+		if got := apidocs.OpenAPIPath(in); got != want {
+			t.Errorf("OpenAPIPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
