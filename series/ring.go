@@ -1,0 +1,167 @@
+package series
+
+import "math"
+
+// ring holds the steps (head-cap, head] of one series at one resolution.
+// Slot idx lives at idx mod cap. Steps after head hold no data yet.
+type ring struct {
+	head   int64
+	init   bool
+	nb     int       // histogram buckets per step; 0 otherwise
+	vals   []float64 // counter delta | gauge last value (NaN: none) | histogram sum
+	counts []uint32  // histogram: cap*nb bucket deltas
+	min    []float64 // histogram (NaN: none)
+	max    []float64
+	gauge  bool
+}
+
+func newRing(capacity int, kindGauge bool, nb int) ring {
+	r := ring{vals: make([]float64, capacity), nb: nb, gauge: kindGauge}
+	if kindGauge {
+		fill(r.vals, math.NaN())
+	}
+	if nb > 0 {
+		r.counts = make([]uint32, capacity*nb)
+		r.min = make([]float64, capacity)
+		r.max = make([]float64, capacity)
+		fill(r.min, math.NaN())
+		fill(r.max, math.NaN())
+	}
+	return r
+}
+
+func fill(s []float64, v float64) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
+func (r *ring) cap() int64 { return int64(len(r.vals)) }
+
+func (r *ring) pos(idx int64) int {
+	p := idx % r.cap()
+	if p < 0 {
+		p += r.cap()
+	}
+	return int(p)
+}
+
+// slot returns the slot of idx for writing, advancing head (and clearing the
+// slots it passes) when idx is newer; false when idx is too old.
+func (r *ring) slot(idx int64) (int, bool) {
+	if !r.init {
+		r.head, r.init = idx, true
+		return r.pos(idx), true
+	}
+	if idx > r.head {
+		from := r.head + 1
+		if idx-r.cap()+1 > from {
+			from = idx - r.cap() + 1
+		}
+		for j := from; j <= idx; j++ {
+			r.clear(r.pos(j))
+		}
+		r.head = idx
+	}
+	if idx <= r.head-r.cap() {
+		return 0, false
+	}
+	return r.pos(idx), true
+}
+
+func (r *ring) clear(p int) {
+	switch {
+	case r.nb > 0:
+		r.vals[p] = 0
+		clear(r.counts[p*r.nb : (p+1)*r.nb])
+		r.min[p], r.max[p] = math.NaN(), math.NaN()
+	case r.gauge:
+		r.vals[p] = math.NaN()
+	default:
+		r.vals[p] = 0
+	}
+}
+
+// bounds clips (lo, hi] to the steps the ring holds.
+func (r *ring) bounds(lo, hi int64) (int64, int64) {
+	if !r.init {
+		return 0, 0
+	}
+	if lo < r.head-r.cap() {
+		lo = r.head - r.cap()
+	}
+	if hi > r.head {
+		hi = r.head
+	}
+	return lo, hi
+}
+
+func (r *ring) sum(lo, hi int64) float64 {
+	lo, hi = r.bounds(lo, hi)
+	var s float64
+	for j := lo + 1; j <= hi; j++ {
+		s += r.vals[r.pos(j)]
+	}
+	return s
+}
+
+// count sums the histogram observation counts of (lo, hi].
+func (r *ring) count(lo, hi int64) uint64 {
+	lo, hi = r.bounds(lo, hi)
+	var s uint64
+	for j := lo + 1; j <= hi; j++ {
+		p := r.pos(j)
+		for _, c := range r.counts[p*r.nb : (p+1)*r.nb] {
+			s += uint64(c)
+		}
+	}
+	return s
+}
+
+// last returns the newest gauge value in (lo, hi] and its step.
+func (r *ring) last(lo, hi int64) (float64, int64, bool) {
+	lo, hi = r.bounds(lo, hi)
+	for j := hi; j > lo; j-- {
+		if v := r.vals[r.pos(j)]; !math.IsNaN(v) {
+			return v, j, true
+		}
+	}
+	return 0, 0, false
+}
+
+// mergeHist adds the histogram steps (lo, hi] into h.
+func (r *ring) mergeHist(h *Histogram, lo, hi int64) {
+	lo, hi = r.bounds(lo, hi)
+	for j := lo + 1; j <= hi; j++ {
+		p := r.pos(j)
+		h.Sum += r.vals[p]
+		for b, c := range r.counts[p*r.nb : (p+1)*r.nb] {
+			h.Counts[b] += uint64(c)
+			h.Count += uint64(c)
+		}
+		h.Min = nanMin(h.Min, r.min[p])
+		h.Max = nanMax(h.Max, r.max[p])
+	}
+}
+
+func nanMin(a, b float64) float64 {
+	if math.IsNaN(a) || (!math.IsNaN(b) && b < a) {
+		return b
+	}
+	return a
+}
+
+func nanMax(a, b float64) float64 {
+	if math.IsNaN(a) || (!math.IsNaN(b) && b > a) {
+		return b
+	}
+	return a
+}
+
+func satAdd(a uint32, b uint64) uint32 {
+	s := uint64(a) + b
+	if s > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(s)
+}

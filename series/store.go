@@ -1,0 +1,341 @@
+package series
+
+import (
+	"context"
+	"hash/maphash"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigilhq/vigil/exporter"
+)
+
+var (
+	_ exporter.Sink     = (*Store)(nil)
+	_ exporter.SpanSink = (*Store)(nil)
+)
+
+// Store is the windowed in-memory time-series store. It is safe for
+// concurrent use: Append takes a write lock, queries a read lock.
+type Store struct {
+	cfg        Config
+	step       int64 // ns
+	ratio      int64 // coarse step / step
+	fineCap    int
+	coarseCap  int
+	retention  int64 // fine steps
+	staleSteps int64
+	seed       maphash.Seed
+
+	mu       sync.RWMutex
+	families map[string]*family
+	nSeries  int
+	lastGC   int64
+
+	overflow atomic.Uint64
+	rejected atomic.Uint64
+
+	regexMu sync.Mutex
+	regexes map[string]*compiledRegexp
+
+	traces traces
+}
+
+type family struct {
+	name     string
+	kind     exporter.Kind
+	series   []*series // by id; nil when free
+	free     []int32
+	byHash   map[uint64][]int32
+	postings map[string]map[string][]int32
+}
+
+type series struct {
+	id        int32
+	hash      uint64
+	labels    []exporter.Attr
+	bounds    []float64
+	lastWrite int64     // newest fine step written
+	lastSeen  time.Time // newest sample with a non-zero delta (any sample for gauges)
+	lastT     time.Time // gauges: time of lastVal
+	lastVal   float64
+	fine      ring
+	coarse    ring
+}
+
+// New returns a Store configured by cfg (zero fields take defaults).
+func New(cfg Config) (*Store, error) {
+	cfg = cfg.defaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	ratio := int64(cfg.CoarseStep / cfg.Step)
+	s := &Store{
+		cfg:        cfg,
+		step:       int64(cfg.Step),
+		ratio:      ratio,
+		fineCap:    int(int64(cfg.FineRetention/cfg.Step) + ratio),
+		coarseCap:  int(cfg.Retention/cfg.CoarseStep) + 1,
+		retention:  int64(cfg.Retention / cfg.Step),
+		staleSteps: int64((cfg.Staleness + cfg.Step - 1) / cfg.Step),
+		seed:       maphash.MakeSeed(),
+		families:   map[string]*family{},
+		regexes:    map[string]*compiledRegexp{},
+	}
+	s.traces.init(cfg.TracesPerRoute, cfg.MaxTraceRoutes)
+	return s, nil
+}
+
+// Overflow reports how many samples were dropped because MaxSeries was
+// reached.
+func (s *Store) Overflow() uint64 { return s.overflow.Load() }
+
+// Rejected reports how many samples were dropped because they were too old,
+// their kind differed from their metric's or their histogram boundaries
+// differed from their series'.
+func (s *Store) Rejected() uint64 { return s.rejected.Load() }
+
+// SeriesCount returns the number of live series.
+func (s *Store) SeriesCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.nSeries
+}
+
+func ceilDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a > 0) == (b > 0) {
+		q++
+	}
+	return q
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// stepOf returns the fine step whose interval ((i-1)·Step, i·Step] holds t.
+func (s *Store) stepOf(t time.Time) int64 { return ceilDiv(t.UnixNano(), s.step) }
+
+func (s *Store) stepEnd(i int64) time.Time { return time.Unix(0, i*s.step) }
+
+// Append stores samples. The store keeps the samples' attribute slices.
+func (s *Store) Append(ctx context.Context, samples []exporter.Sample) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	nowStep := s.stepOf(s.cfg.Now())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var fam *family
+	for i := range samples {
+		sm := &samples[i]
+		if fam == nil || fam.name != sm.Name {
+			fam = s.families[sm.Name]
+			if fam == nil {
+				fam = &family{name: sm.Name, kind: sm.Kind, byHash: map[uint64][]int32{}, postings: map[string]map[string][]int32{}}
+				s.families[sm.Name] = fam
+			}
+		}
+		if fam.kind != sm.Kind {
+			s.rejected.Add(1)
+			continue
+		}
+		sr := s.lookup(fam, sm)
+		if sr == nil {
+			continue
+		}
+		s.write(sr, sm)
+	}
+	if nowStep-s.lastGC >= s.ratio {
+		s.gc(nowStep)
+		s.lastGC = nowStep
+	}
+	return nil
+}
+
+func (s *Store) hashAttrs(attrs []exporter.Attr) uint64 {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	for _, a := range attrs {
+		h.WriteString(a.Key)
+		h.WriteByte(0xff)
+		h.WriteString(a.Value)
+		h.WriteByte(0xfe)
+	}
+	return h.Sum64()
+}
+
+func (s *Store) lookup(fam *family, sm *exporter.Sample) *series {
+	h := s.hashAttrs(sm.Attrs)
+	for _, id := range fam.byHash[h] {
+		if sr := fam.series[id]; slices.Equal(sr.labels, sm.Attrs) {
+			return sr
+		}
+	}
+	if s.nSeries >= s.cfg.MaxSeries {
+		s.overflow.Add(1)
+		return nil
+	}
+	if sm.Kind == exporter.Histogram && len(sm.Counts) != len(sm.Bounds)+1 {
+		s.rejected.Add(1)
+		return nil
+	}
+	sr := &series{hash: h, labels: sm.Attrs, lastVal: math.NaN()}
+	nb := 0
+	if sm.Kind == exporter.Histogram {
+		sr.bounds = slices.Clone(sm.Bounds)
+		nb = len(sm.Bounds) + 1
+	}
+	gauge := sm.Kind == exporter.Gauge
+	sr.fine = newRing(s.fineCap, gauge, nb)
+	sr.coarse = newRing(s.coarseCap, gauge, nb)
+	if n := len(fam.free); n > 0 {
+		sr.id = fam.free[n-1]
+		fam.free = fam.free[:n-1]
+		fam.series[sr.id] = sr
+	} else {
+		sr.id = int32(len(fam.series))
+		fam.series = append(fam.series, sr)
+	}
+	fam.byHash[h] = append(fam.byHash[h], sr.id)
+	for _, a := range sr.labels {
+		vals := fam.postings[a.Key]
+		if vals == nil {
+			vals = map[string][]int32{}
+			fam.postings[a.Key] = vals
+		}
+		vals[a.Value] = append(vals[a.Value], sr.id)
+	}
+	s.nSeries++
+	return sr
+}
+
+func (s *Store) write(sr *series, sm *exporter.Sample) {
+	fi := s.stepOf(sm.Time)
+	ci := ceilDiv(fi, s.ratio)
+	fp, fok := sr.fine.slot(fi)
+	cp, cok := sr.coarse.slot(ci)
+	if !fok && !cok {
+		s.rejected.Add(1)
+		return
+	}
+	if fi > sr.lastWrite {
+		sr.lastWrite = fi
+	}
+	switch sm.Kind {
+	case exporter.Counter:
+		if fok {
+			sr.fine.vals[fp] += sm.Value
+		}
+		if cok {
+			sr.coarse.vals[cp] += sm.Value
+		}
+		if sm.Value != 0 && sm.Time.After(sr.lastSeen) {
+			sr.lastSeen = sm.Time
+		}
+	case exporter.Gauge:
+		if fok {
+			sr.fine.vals[fp] = sm.Value
+		}
+		if cok {
+			sr.coarse.vals[cp] = sm.Value
+		}
+		if !sm.Time.Before(sr.lastT) {
+			sr.lastT, sr.lastVal = sm.Time, sm.Value
+		}
+		if sm.Time.After(sr.lastSeen) {
+			sr.lastSeen = sm.Time
+		}
+	case exporter.Histogram:
+		if !slices.Equal(sr.bounds, sm.Bounds) || len(sm.Counts) != len(sr.bounds)+1 {
+			s.rejected.Add(1)
+			return
+		}
+		if fok {
+			writeHist(&sr.fine, fp, sm)
+		}
+		if cok {
+			writeHist(&sr.coarse, cp, sm)
+		}
+		if sm.Count > 0 && sm.Time.After(sr.lastSeen) {
+			sr.lastSeen = sm.Time
+		}
+	}
+}
+
+func writeHist(r *ring, p int, sm *exporter.Sample) {
+	r.vals[p] += sm.Sum
+	dst := r.counts[p*r.nb : (p+1)*r.nb]
+	for b, c := range sm.Counts {
+		dst[b] = satAdd(dst[b], c)
+	}
+	r.min[p] = nanMin(r.min[p], sm.Min)
+	r.max[p] = nanMax(r.max[p], sm.Max)
+}
+
+// gc deletes series without samples for the retention period.
+func (s *Store) gc(nowStep int64) {
+	cutoff := nowStep - s.retention
+	for name, fam := range s.families {
+		live := 0
+		for _, sr := range fam.series {
+			if sr == nil {
+				continue
+			}
+			if sr.lastWrite <= cutoff {
+				s.remove(fam, sr)
+				continue
+			}
+			live++
+		}
+		if live == 0 {
+			delete(s.families, name)
+		}
+	}
+}
+
+func (s *Store) remove(fam *family, sr *series) {
+	fam.series[sr.id] = nil
+	fam.free = append(fam.free, sr.id)
+	fam.byHash[sr.hash] = deleteID(fam.byHash[sr.hash], sr.id)
+	if len(fam.byHash[sr.hash]) == 0 {
+		delete(fam.byHash, sr.hash)
+	}
+	for _, a := range sr.labels {
+		vals := fam.postings[a.Key]
+		vals[a.Value] = deleteID(vals[a.Value], sr.id)
+		if len(vals[a.Value]) == 0 {
+			delete(vals, a.Value)
+		}
+		if len(vals) == 0 {
+			delete(fam.postings, a.Key)
+		}
+	}
+	s.nSeries--
+}
+
+func deleteID(ids []int32, id int32) []int32 {
+	for i, v := range ids {
+		if v == id {
+			ids[i] = ids[len(ids)-1]
+			return ids[:len(ids)-1]
+		}
+	}
+	return ids
+}
+
+func (sr *series) label(key string) string {
+	for _, a := range sr.labels {
+		if a.Key == key {
+			return a.Value
+		}
+	}
+	return ""
+}
