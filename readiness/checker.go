@@ -1,0 +1,190 @@
+package readiness
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"slices"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// Checker runs readiness probes against one API.
+type Checker struct {
+	cfg  Config
+	base *url.URL
+}
+
+// New validates cfg and returns a Checker.
+func New(cfg Config) (*Checker, error) {
+	cfg = cfg.defaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	base, _ := ParseTarget(cfg.BaseURL)
+	return &Checker{cfg: cfg, base: base}, nil
+}
+
+type seenCookie struct {
+	raw string
+	ex  *exchange
+}
+
+type stackHit struct {
+	match string
+	ex    *exchange
+}
+
+type versionHit struct {
+	header, value string
+	ex            *exchange
+}
+
+// run is the state of one Run: clients, collectors, discovered documents.
+type run struct {
+	cfg        Config
+	base       *url.URL
+	client     *http.Client
+	noRedirect *http.Client
+
+	mu            sync.Mutex
+	cookies       []seenCookie
+	stacks        []stackHit
+	versions      []versionHit
+	versionSeen   map[string]bool
+	noContentType []*exchange
+
+	rootOnce sync.Once
+	root     *exchange
+
+	specOnce sync.Once
+	spec     *apiSpec
+}
+
+type categoryFunc func(ctx context.Context, r *run) []Check
+
+// execution order: observers (cookies, headers, errors) after the probes
+// that feed them; burst last since it may exhaust a rate limit.
+var execOrder = []string{
+	CatHealth, CatTLS, CatCORS, CatAuthentication, CatExposure, CatConventions,
+	CatDocs, CatPerformance, CatErrors, CatCookies, CatHeaders, CatRateLimit,
+}
+
+func (c *Checker) funcs() map[string]categoryFunc {
+	return map[string]categoryFunc{
+		CatHealth:         checkHealth,
+		CatTLS:            checkTLS,
+		CatHeaders:        nil, // special: produces the Observatory result
+		CatCORS:           checkCORS,
+		CatCookies:        checkCookies,
+		CatAuthentication: checkAuth,
+		CatExposure:       checkExposure,
+		CatRateLimit:      checkRateLimit,
+		CatPerformance:    checkPerformance,
+		CatErrors:         checkErrors,
+		CatConventions:    checkConventions,
+		CatDocs:           checkDocs,
+	}
+}
+
+// Run probes the target and returns the report. It returns an error only
+// when ctx is cancelled; an unreachable target yields failed checks.
+func (c *Checker) Run(ctx context.Context) (*Report, error) {
+	cfg := c.cfg
+	cl := newClient(cfg)
+	cl.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxRedirects {
+			return errTooManyRedirects
+		}
+		return nil
+	}
+	nr := *cl
+	nr.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	r := &run{cfg: cfg, base: c.base, client: cl, noRedirect: &nr, versionSeen: map[string]bool{}}
+
+	rep := &Report{Target: c.base.String(), StartedAt: cfg.Now().UTC()}
+	results := map[string][]Check{}
+	var active []string
+	for _, id := range execOrder {
+		if !slices.Contains(cfg.Skip, id) {
+			active = append(active, id)
+		}
+	}
+	fns := c.funcs()
+	for i, id := range active {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("readiness run: %w", context.Cause(ctx))
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(ProgressEvent{Category: id, Index: i + 1, Total: len(active)})
+		}
+		var checks []Check
+		if id == CatHeaders {
+			obs, hc := safeObservatory(ctx, r)
+			rep.Observatory, checks = obs, hc
+		} else {
+			checks = safeRun(ctx, r, id, fns[id])
+		}
+		results[id] = checks
+		if cfg.Progress != nil {
+			failed := 0
+			for _, ch := range checks {
+				if ch.Result == Fail {
+					failed++
+				}
+			}
+			cfg.Progress(ProgressEvent{Category: id, Index: i + 1, Total: len(active), Done: true, Checks: len(checks), Failed: failed})
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("readiness run: %w", context.Cause(ctx))
+	}
+	for _, ci := range categories {
+		cr := CategoryResult{ID: ci.id, Name: ci.name, Weight: ci.weight, Checks: results[ci.id]}
+		if slices.Contains(cfg.Skip, ci.id) {
+			cr.Checks = []Check{{ID: ci.id + ".skipped", Title: "Category skipped", Result: Skip, Severity: SevInfo, Detail: "skipped by configuration"}}
+		}
+		rep.Categories = append(rep.Categories, cr)
+	}
+	rep.FinishedAt = cfg.Now().UTC()
+	rep.finalize()
+	return rep, nil
+}
+
+// safeRun runs fn, turning a panic into a failed check.
+func safeRun(ctx context.Context, r *run, id string, fn categoryFunc) (checks []Check) {
+	defer func() {
+		if p := recover(); p != nil {
+			checks = append(checks, panicCheck(id, p))
+		}
+	}()
+	return fn(ctx, r)
+}
+
+func panicCheck(id string, p any) Check {
+	_ = debug.Stack // the stack is not reported: it is the checker's, not the target's
+	return Check{
+		ID: id + ".probe_panic", Title: "Probe crashed", Result: Fail, Severity: SevMedium,
+		Detail:         fmt.Sprintf("the probe panicked: %v", p),
+		Recommendation: "The target's answers crashed a probe; please report this with the evidence of the other checks.",
+	}
+}
+
+// getRoot fetches the base URL once per run.
+func (r *run) getRoot(ctx context.Context) *exchange {
+	r.rootOnce.Do(func() { r.root = r.do(ctx, reqSpec{path: ""}) })
+	return r.root
+}
+
+// apiSpec is the discovered OpenAPI document.
+type apiSpec struct {
+	x        *exchange
+	path     string
+	doc      *openapi3.T
+	loadErr  error
+	validErr error
+	swagger2 bool
+}
