@@ -1,0 +1,143 @@
+package ratelimit
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ErrInvalidConfig wraps every configuration error.
+var ErrInvalidConfig = errors.New("invalid configuration")
+
+// DefaultPolicyName names a limit in the RateLimit headers when its
+// configuration gives no name.
+const DefaultPolicyName = "default"
+
+// Limit admits Requests per Per for each client on Route.
+type Limit struct {
+	// Route is an echo route path such as /api/public. It also covers the
+	// routes below it (/api/chat covers /api/chat/stream).
+	Route string `yaml:"route" json:"route"`
+	// Requests is the number of requests admitted per window (the burst).
+	Requests int `yaml:"requests" json:"requests"`
+	// Per is the window, for example 1m.
+	Per time.Duration `yaml:"per" json:"per"`
+	// Name is the policy name in the RateLimit headers. Optional. Default
+	// value "default".
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+}
+
+// Config is the `ratelimit` section of the Vigil configuration.
+type Config struct {
+	// Limits by route. A route that matches no limit is unlimited.
+	Limits []Limit `yaml:"limits" json:"limits"`
+	// Redis, when set (redis://host:port/db), shares the limits across
+	// replicas. Also set by --ratelimit-redis and VIGIL_RATELIMIT_REDIS.
+	Redis string `yaml:"redis,omitempty" json:"redis,omitempty"`
+}
+
+// DefaultConfig returns the default limits: /api/public 10 per minute and
+// /api/chat 60 per minute, in memory.
+func DefaultConfig() Config {
+	return Config{Limits: []Limit{
+		{Route: "/api/public", Requests: 10, Per: time.Minute, Name: DefaultPolicyName},
+		{Route: "/api/chat", Requests: 60, Per: time.Minute, Name: DefaultPolicyName},
+	}}
+}
+
+// ParseConfig decodes the YAML `ratelimit` section (unknown fields are
+// errors) and validates it. An empty document yields [DefaultConfig].
+func ParseConfig(data []byte) (Config, error) {
+	cfg := DefaultConfig()
+	if len(bytes.TrimSpace(data)) == 0 {
+		return cfg, nil
+	}
+	var raw Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("%w: ratelimit: %w", ErrInvalidConfig, err)
+	}
+	if raw.Limits != nil {
+		cfg.Limits = raw.Limits
+	}
+	cfg.Redis = raw.Redis
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// Validate reports every problem of the configuration, each naming its
+// field path (ratelimit.limits[1].per).
+func (c Config) Validate() error {
+	var errs []error
+	seen := map[string]int{}
+	for i, l := range c.Limits {
+		p := fmt.Sprintf("ratelimit.limits[%d]", i)
+		switch {
+		case l.Route == "":
+			errs = append(errs, fmt.Errorf("%s.route: must not be empty", p))
+		case !strings.HasPrefix(l.Route, "/"):
+			errs = append(errs, fmt.Errorf("%s.route: %q must start with /", p, l.Route))
+		default:
+			if j, ok := seen[l.Route]; ok {
+				errs = append(errs, fmt.Errorf("%s.route: %q already limited by ratelimit.limits[%d]", p, l.Route, j))
+			}
+			seen[l.Route] = i
+		}
+		if l.Requests <= 0 {
+			errs = append(errs, fmt.Errorf("%s.requests: must be positive, got %d", p, l.Requests))
+		}
+		if l.Per < time.Second {
+			errs = append(errs, fmt.Errorf("%s.per: must be at least 1s, got %s", p, l.Per))
+		}
+		if l.Per > 0 && l.Requests > 0 && l.Per/time.Duration(l.Requests) < time.Microsecond {
+			errs = append(errs, fmt.Errorf("%s: more than one request per microsecond", p))
+		}
+		if strings.ContainsAny(l.Name, "\"\\") || !printableASCII(l.Name) {
+			errs = append(errs, fmt.Errorf("%s.name: must be printable ASCII without quotes or backslashes", p))
+		}
+	}
+	if c.Redis != "" {
+		u, err := url.Parse(c.Redis)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			errs = append(errs, errors.New("ratelimit.redis: must be a redis:// or rediss:// URL"))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+	}
+	return nil
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// match returns the limit covering route: an exact match, else the longest
+// limit route that route starts with followed by "/".
+func (c Config) match(route string) (Limit, bool) {
+	best, found := Limit{}, false
+	for _, l := range c.Limits {
+		if l.Route == route {
+			return l, true
+		}
+		prefix := strings.TrimSuffix(l.Route, "/") + "/"
+		if strings.HasPrefix(route, prefix) && (!found || len(l.Route) > len(best.Route)) {
+			best, found = l, true
+		}
+	}
+	return best, found
+}

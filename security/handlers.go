@@ -1,0 +1,136 @@
+package security
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vigilhq/vigil/store"
+)
+
+// Paging bounds of [Handlers.Events].
+const (
+	DefaultEventsLimit = 100
+	MaxEventsLimit     = 1000
+)
+
+// HandlersConfig configures [NewHandlers].
+type HandlersConfig struct {
+	// Store holds the events. Required for Events.
+	Store EventStore
+	// Auth reports the configured keys. Optional.
+	Auth *Authenticator
+	// SecureHeaders tells the posture whether [SecureHeaders] is mounted.
+	SecureHeaders bool
+	// CORS is the CORS configuration in effect.
+	CORS CORSConfig
+	// Now is the clock. Optional. Default value time.Now.
+	Now func() time.Time
+}
+
+// Handlers serves GET /admin/security/events and GET /health/security.
+type Handlers struct {
+	cfg HandlersConfig
+}
+
+// NewHandlers returns the handlers.
+func NewHandlers(cfg HandlersConfig) *Handlers {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Handlers{cfg: cfg}
+}
+
+// EventsPage is the body of GET /admin/security/events. NextBefore, when
+// set, is the `before` parameter of the next (older) page.
+type EventsPage struct {
+	Events     []store.SecurityEvent `json:"events"`
+	NextBefore int64                 `json:"next_before,omitempty"`
+}
+
+var eventTypeRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+// EventsQuery is the parsed query of GET /admin/security/events.
+type EventsQuery = store.SecurityFilter
+
+// ParseEventsQuery validates type, since (RFC 3339 or a duration such as
+// 1h, before now), limit (1..1000, default 100) and before (an event ID).
+// Errors name the parameter.
+func ParseEventsQuery(get func(string) string, now time.Time) (store.SecurityFilter, error) {
+	f := store.SecurityFilter{Limit: DefaultEventsLimit}
+	if t := get("type"); t != "" {
+		if !eventTypeRE.MatchString(t) {
+			return f, fmt.Errorf("type: must be an event type such as %s", EventAuthnLoginFail)
+		}
+		f.Type = t
+	}
+	if s := get("since"); s != "" {
+		if ts, err := time.Parse(time.RFC3339, s); err == nil {
+			f.Since = ts
+		} else if d, derr := time.ParseDuration(s); derr == nil && d > 0 && d <= 100*365*24*time.Hour {
+			f.Since = now.Add(-d)
+		} else {
+			return f, fmt.Errorf("since: must be an RFC 3339 time or a positive duration such as 1h")
+		}
+	}
+	if s := get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxEventsLimit {
+			return f, fmt.Errorf("limit: must be an integer from 1 to %d", MaxEventsLimit)
+		}
+		f.Limit = n
+	}
+	if s := get("before"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1 {
+			return f, fmt.Errorf("before: must be a positive event id")
+		}
+		f.BeforeID = n
+	}
+	return f, nil
+}
+
+// Events serves GET /admin/security/events?type=&since=&limit=&before=,
+// newest first. Mount it behind Require(RoleAdmin).
+func (h *Handlers) Events(c echo.Context) error {
+	f, err := ParseEventsQuery(c.QueryParam, h.cfg.Now())
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	if h.cfg.Store == nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "security event store not configured")
+	}
+	evs, err := h.cfg.Store.ListSecurityEvents(c.Request().Context(), f)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "security events unavailable").SetInternal(err)
+	}
+	page := EventsPage{Events: evs}
+	if page.Events == nil {
+		page.Events = []store.SecurityEvent{}
+	}
+	if len(evs) == f.Limit && len(evs) > 0 {
+		page.NextBefore = evs[len(evs)-1].ID
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+// Posture serves GET /health/security as application/health+json:
+// 200 for pass and warn, 503 for fail.
+func (h *Handlers) Posture(c echo.Context) error {
+	rep := h.Report(c.Request().Context(), IsTLS(c.Request()))
+	code := http.StatusOK
+	if rep.Status == StatusFail {
+		code = http.StatusServiceUnavailable
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		return fmt.Errorf("security: encode posture: %w", err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.Blob(code, MediaTypeHealthJSON+"; charset=utf-8", b)
+}

@@ -1,0 +1,118 @@
+package security
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Health statuses (draft-inadarei-api-health-check).
+const (
+	StatusPass = "pass"
+	StatusWarn = "warn"
+	StatusFail = "fail"
+)
+
+// MediaTypeHealthJSON is the media type of [PostureReport].
+const MediaTypeHealthJSON = "application/health+json"
+
+// Check is one check of an application/health+json document.
+type Check struct {
+	ComponentType string    `json:"componentType,omitempty"`
+	ObservedValue any       `json:"observedValue,omitempty"`
+	ObservedUnit  string    `json:"observedUnit,omitempty"`
+	Status        string    `json:"status"`
+	Time          time.Time `json:"time"`
+	Output        string    `json:"output,omitempty"`
+}
+
+// PostureReport is the security posture as application/health+json.
+type PostureReport struct {
+	Status      string             `json:"status"`
+	Description string             `json:"description,omitempty"`
+	Checks      map[string][]Check `json:"checks"`
+}
+
+// PostureWindow is the window of the event counts of the posture.
+const PostureWindow = time.Hour
+
+// Report computes the security posture: keys and admin key configured,
+// TLS (as seen on the request, tls), secure headers, CORS, and the
+// authentication failures and rate-limit refusals of the last hour. Its
+// status is warn when something should be fixed, fail only when the store
+// cannot be read.
+func (h *Handlers) Report(ctx context.Context, tls bool) PostureReport {
+	now := h.cfg.Now()
+	rep := PostureReport{Description: "vigil security posture", Checks: map[string][]Check{}}
+	add := func(name string, c Check) {
+		c.Time = now
+		rep.Checks[name] = append(rep.Checks[name], c)
+	}
+
+	keys := map[Role]int{}
+	if h.cfg.Auth != nil {
+		keys = h.cfg.Auth.KeyCount()
+	}
+	total := keys[RoleAdmin] + keys[RoleViewer] + keys[RoleClient]
+	kc := Check{ComponentType: "system", ObservedValue: total, ObservedUnit: "keys", Status: StatusPass,
+		Output: fmt.Sprintf("%d admin, %d viewer, %d client", keys[RoleAdmin], keys[RoleViewer], keys[RoleClient])}
+	if total == 0 {
+		kc.Status, kc.Output = StatusWarn, "no API keys configured (auth.keys)"
+	}
+	add("auth:keys", kc)
+
+	ac := Check{ComponentType: "system", ObservedValue: keys[RoleAdmin] > 0, Status: StatusPass}
+	if keys[RoleAdmin] == 0 {
+		ac.Status = StatusWarn
+		ac.Output = "no admin key: admin routes answer 401; set " + EnvAdminToken + " or an auth.keys entry with role admin"
+	}
+	add("auth:admin", ac)
+
+	tc := Check{ComponentType: "system", ObservedValue: tls, Status: StatusPass}
+	if !tls {
+		tc.Status = StatusWarn
+		tc.Output = "request arrived over plain HTTP; terminate TLS in front of vigil and set X-Forwarded-Proto"
+	}
+	add("tls", tc)
+
+	hc := Check{ComponentType: "system", ObservedValue: h.cfg.SecureHeaders, Status: StatusPass}
+	if !h.cfg.SecureHeaders {
+		hc.Status, hc.Output = StatusWarn, "secure response headers are disabled"
+	}
+	add("headers", hc)
+
+	cc := Check{ComponentType: "system", ObservedValue: len(h.cfg.CORS.AllowedOrigins), ObservedUnit: "origins", Status: StatusPass, Output: "cors off"}
+	if len(h.cfg.CORS.AllowedOrigins) > 0 {
+		cc.Output = fmt.Sprintf("cors for %d origins, credentials %t", len(h.cfg.CORS.AllowedOrigins), h.cfg.CORS.AllowCredentials)
+	}
+	add("cors", cc)
+
+	for _, ev := range []struct{ check, typ string }{
+		{"authn:failures", EventAuthnLoginFail},
+		{"authz:failures", EventAuthzFail},
+		{"ratelimit:exceeded", EventRateLimitExceeded},
+	} {
+		c := Check{ComponentType: "datastore", ObservedUnit: "events/1h", Status: StatusPass}
+		if h.cfg.Store == nil {
+			c.Status, c.Output = StatusWarn, "no event store"
+		} else if n, err := h.cfg.Store.CountSecurityEvents(ctx, ev.typ, now.Add(-PostureWindow)); err != nil {
+			c.Status, c.Output = StatusFail, "security events unavailable: "+err.Error()
+		} else {
+			c.ObservedValue = n
+		}
+		add(ev.check, c)
+	}
+
+	rep.Status = StatusPass
+	for _, cs := range rep.Checks {
+		for _, c := range cs {
+			switch {
+			case c.Status == StatusFail:
+				rep.Status = StatusFail
+			case c.Status == StatusWarn && rep.Status == StatusPass:
+				rep.Status = StatusWarn
+			}
+		}
+	}
+	return rep
+}
