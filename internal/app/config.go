@@ -8,6 +8,9 @@ import (
 	"os"
 	"sort"
 
+	"github.com/vigilhq/vigil/alerting"
+	"github.com/vigilhq/vigil/ratelimit"
+	"github.com/vigilhq/vigil/security"
 	"github.com/vigilhq/vigil/server"
 	"go.yaml.in/yaml/v3"
 )
@@ -16,8 +19,11 @@ import (
 // belongs to the package that uses it and is decoded strictly: an unknown key
 // anywhere is an error, so a typo never silently disables a rule.
 type FileConfig struct {
-	Links  server.Links `yaml:"links"`
-	Server ServerConfig `yaml:"server"`
+	Links     server.Links     `yaml:"links"`
+	Server    ServerConfig     `yaml:"server"`
+	Alerting  alerting.Config  `yaml:"alerting"`
+	Auth      security.Config  `yaml:"auth"`
+	RateLimit ratelimit.Config `yaml:"ratelimit"`
 
 	// raw holds every top-level section, for sections decoded by other packages.
 	raw map[string]*yaml.Node

@@ -8,12 +8,21 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/vigilhq/vigil/alerting"
+	"github.com/vigilhq/vigil/exporter"
 	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/ratelimit"
+	"github.com/vigilhq/vigil/security"
+	"github.com/vigilhq/vigil/series"
 	"github.com/vigilhq/vigil/server"
 	"github.com/vigilhq/vigil/store"
+	"go.opentelemetry.io/otel"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Server timeouts. WriteTimeout covers the slowest reference call (a 10 s
@@ -27,40 +36,125 @@ const (
 )
 
 // Run serves until ctx is cancelled, then drains in-flight requests
-// (bounded), flushes telemetry and closes the store.
+// (bounded), stops the background loops, flushes telemetry and closes the
+// store.
 func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 	cfg, err := LoadConfig(opts.ConfigPath)
 	if err != nil {
 		return err
 	}
-	if err := ensureDataDir(opts.DataDir); err != nil {
+	v, err := build(ctx, opts, cfg, logger)
+	if err != nil {
 		return err
+	}
+	defer v.close(context.WithoutCancel(ctx))
+
+	loops, stopLoops := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for name, run := range v.loops {
+		wg.Go(func() {
+			if err := run(loops); err != nil && !errors.Is(err, context.Canceled) {
+				logger.Error("background loop stopped", "loop", name, "error", err)
+			}
+		})
+	}
+	err = serveHTTP(ctx, opts.Addr, v.echo, logger)
+	stopLoops()
+	wg.Wait()
+	return err
+}
+
+// vigil is one wired instance: the echo server, its background loops and
+// what must be closed, in order, when it stops.
+type vigil struct {
+	echo    *echo.Echo
+	loops   map[string]func(ctx context.Context) error
+	closers []func(ctx context.Context) error // run in reverse
+	logger  *slog.Logger
+}
+
+func (v *vigil) close(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for i := len(v.closers) - 1; i >= 0; i-- {
+		if err := v.closers[i](ctx); err != nil {
+			v.logger.Error("shutdown step failed", "error", err)
+		}
+	}
+}
+
+func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logger) (_ *vigil, err error) {
+	v := &vigil{loops: map[string]func(context.Context) error{}, logger: logger}
+	defer func() {
+		if err != nil {
+			v.close(context.WithoutCancel(ctx))
+		}
+	}()
+	interval, err := evalInterval(cfg.Alerting)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureDataDir(opts.DataDir); err != nil {
+		return nil, err
 	}
 	st, err := store.OpenSQLite(ctx, filepath.Join(opts.DataDir, "vigil.db"))
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return nil, fmt.Errorf("open store: %w", err)
 	}
-	defer func() {
-		if err := st.Close(); err != nil {
-			logger.Error("close store", "error", err)
-		}
-	}()
+	v.closers = append(v.closers, func(context.Context) error { return st.Close() })
 
+	// The engine's exporters are built before the providers; their drop
+	// counters use the global provider, which forwards once Setup sets it.
+	ser, err := series.New(series.Config{})
+	if err != nil {
+		return nil, err
+	}
+	metricsExp := exporter.NewMetrics(ser, exporter.WithMeterProvider(otel.GetMeterProvider()), exporter.WithLogger(logger))
+	spansExp := exporter.NewSpans(ser, exporter.WithMeterProvider(otel.GetMeterProvider()), exporter.WithLogger(logger))
 	tel, err := instrumentation.Setup(ctx,
 		instrumentation.WithServiceVersion(Version),
 		instrumentation.WithDiskPath(opts.DataDir),
+		instrumentation.WithLogger(logger),
+		instrumentation.WithMetricReader(sdkmetric.NewPeriodicReader(metricsExp, sdkmetric.WithInterval(interval))),
+		instrumentation.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(spansExp,
+			sdktrace.WithBatchTimeout(time.Second), sdktrace.WithMaxQueueSize(8192))),
 	)
 	if err != nil {
-		return fmt.Errorf("set up telemetry: %w", err)
+		return nil, fmt.Errorf("set up telemetry: %w", err)
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := tel.Shutdown(sctx); err != nil {
-			logger.Error("shut down telemetry", "error", err)
-		}
-	}()
+	v.closers = append(v.closers, tel.Shutdown)
+	mp := tel.MeterProvider()
 
+	events, err := security.NewRecorder(security.RecorderConfig{Store: st, Logger: logger, MeterProvider: mp})
+	if err != nil {
+		return nil, err
+	}
+	v.closers = append(v.closers, events.Close)
+	auth, err := security.NewAuthenticator(cfg.Auth, security.WithEvents(events))
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration: auth: %w", err)
+	}
+	if !auth.HasAdmin() {
+		logger.Warn("no admin key configured: write endpoints refuse every request; set VIGIL_ADMIN_TOKEN")
+	}
+	limiter, err := newLimiter(cfg.RateLimit, opts, logger, mp)
+	if err != nil {
+		return nil, err
+	}
+
+	engine, err := alerting.New(cfg.Alerting, alerting.Deps{
+		Store:         st,
+		Series:        ser,
+		Traces:        traceFinder{ser},
+		Logger:        logger,
+		MeterProvider: mp,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration: alerting: %w", err)
+	}
+	v.loops["alerting"] = engine.Run
+
+	secHandlers := security.NewHandlers(security.HandlersConfig{Store: st, Auth: auth, SecureHeaders: true, CORS: cfg.Auth.CORS})
 	e, err := server.New(server.Config{
 		Logger:     logger,
 		Version:    Version,
@@ -69,20 +163,53 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 		BodyLimit:  cfg.Server.BodyLimit,
 		Middleware: []echo.MiddlewareFunc{
 			instrumentation.MiddlewareWithConfig(instrumentation.MiddlewareConfig{
-				MeterProvider:  tel.MeterProvider(),
+				MeterProvider:  mp,
 				TracerProvider: tel.TracerProvider(),
+				HandleError:    true,
+			}),
+			security.SecureHeaders(),
+			security.CORS(cfg.Auth.CORS),
+			auth.Authenticate(),
+			security.NotFoundWatcher(security.NotFoundConfig{Events: events}),
+		},
+		ReferenceMiddleware: []echo.MiddlewareFunc{
+			ratelimit.Middleware(ratelimit.MiddlewareConfig{
+				Limiter:       limiter,
+				MeterProvider: mp,
+				OnLimited: func(c echo.Context, client, route string, d ratelimit.Decision) {
+					events.Record(c.Request().Context(), security.EventFrom(c, security.EventRateLimitExceeded,
+						fmt.Sprintf("limit %d exceeded on %s", d.Limit, route)))
+				},
 			}),
 		},
-		Health: []server.HealthCheck{storeCheck(st)},
+		Health: []server.HealthCheck{storeCheck(st), limiterCheck(limiter)},
+		OnLoginFail: func(c echo.Context, _ string) {
+			events.Record(c.Request().Context(), security.EventFrom(c, security.EventAuthnLoginFail, "wrong username or password"))
+		},
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	metrics := echo.WrapHandler(tel.MetricsHandler())
 	e.GET("/metrics", metrics)
 	e.GET("/metrics/prometheus", metrics)
 
-	return serveHTTP(ctx, opts.Addr, e, logger)
+	viewer := auth.Require(security.RoleViewer)
+	admin := auth.Require(security.RoleAdmin)
+	alerts := &server.AlertsAPI{Service: engine, Reader: st, Actor: principalName}
+	alerts.Register(e, viewer, admin)
+	e.GET("/admin/security/events", secHandlers.Events, admin)
+	e.GET("/health/security", secHandlers.Posture)
+
+	v.echo = e
+	return v, nil
+}
+
+func principalName(c echo.Context) string {
+	if p, ok := security.PrincipalFrom(c); ok {
+		return p.Name
+	}
+	return ""
 }
 
 // serveHTTP listens first, so a taken port fails at once, then serves until

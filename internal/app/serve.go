@@ -20,6 +20,8 @@ type Options struct {
 	LogLevel   string // VIGIL_LOG_LEVEL: debug, info, warn, error
 	DemoFaults bool   // VIGIL_DEMO_FAULTS=1
 
+	RateLimitRedis string // VIGIL_RATELIMIT_REDIS: share rate limits through Redis
+
 	// Stdout and Stderr receive logs (stderr) and nothing else; tests set them.
 	Stderr io.Writer
 }
@@ -33,6 +35,8 @@ func DefaultOptions() Options {
 		LogFormat:  envOr("VIGIL_LOG_FORMAT", "text"),
 		LogLevel:   envOr("VIGIL_LOG_LEVEL", "info"),
 		DemoFaults: envOr("VIGIL_DEMO_FAULTS", "") == "1",
+
+		RateLimitRedis: envOr("VIGIL_RATELIMIT_REDIS", ""),
 	}
 }
 
@@ -46,6 +50,7 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&opts.LogFormat, "log-format", opts.LogFormat, "log format: text or json (env VIGIL_LOG_FORMAT)")
 	fs.StringVar(&opts.LogLevel, "log-level", opts.LogLevel, "log level: debug, info, warn or error (env VIGIL_LOG_LEVEL)")
 	fs.BoolVar(&opts.DemoFaults, "demo-faults", opts.DemoFaults, "honour X-Demo-Fault and X-Demo-Delay on the reference API (env VIGIL_DEMO_FAULTS=1)")
+	fs.StringVar(&opts.RateLimitRedis, "ratelimit-redis", opts.RateLimitRedis, "redis://host:port/db to share rate limits across replicas (env VIGIL_RATELIMIT_REDIS)")
 	fs.Usage = usageFunc(fs, "vigil [serve] [flags]")
 	if done, code := parseFlags(fs, args, stdout, stderr); done {
 		return code

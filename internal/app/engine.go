@@ -1,0 +1,56 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/vigilhq/vigil/alerting"
+	"github.com/vigilhq/vigil/series"
+	"go.yaml.in/yaml/v3"
+)
+
+func init() {
+	sectionDecoders["alerting"] = func(cfg *FileConfig, n *yaml.Node) error {
+		if cfg.raw["alerting"] == nil {
+			cfg.Alerting = alerting.DefaultConfig()
+			return nil
+		}
+		buf, err := yaml.Marshal(n)
+		if err != nil {
+			return err
+		}
+		c, err := alerting.ParseConfig(buf)
+		if err != nil {
+			return err
+		}
+		cfg.Alerting = c
+		return nil
+	}
+}
+
+// evalInterval is the alerting evaluation interval, which is also the export
+// interval of the engine's metric reader: VIGIL_EVAL_INTERVAL overrides the
+// config file.
+func evalInterval(cfg alerting.Config) (time.Duration, error) {
+	d := time.Duration(cfg.EvaluationInterval)
+	if v := os.Getenv("VIGIL_EVAL_INTERVAL"); v != "" {
+		pd, err := alerting.ParseDuration(v)
+		if err != nil || pd <= 0 {
+			return 0, fmt.Errorf("invalid configuration: VIGIL_EVAL_INTERVAL=%q: want a positive duration such as 5s", v)
+		}
+		d = time.Duration(pd)
+	}
+	if d <= 0 {
+		d = 5 * time.Second
+	}
+	return d, nil
+}
+
+// traceFinder points alerts at the newest failing or slow request on a route.
+type traceFinder struct{ s *series.Store }
+
+func (t traceFinder) LatestTraceID(route string) (string, bool) {
+	r, ok := t.s.LatestTrace(route)
+	return r.TraceID, ok
+}
