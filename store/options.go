@@ -1,0 +1,69 @@
+package store
+
+import (
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Option configures Open, OpenSQLite and OpenPostgres.
+type Option interface{ apply(config) config }
+
+type config struct {
+	logger   *slog.Logger
+	now      func() time.Time
+	maxConns int
+}
+
+type optionFunc func(config) config
+
+func (f optionFunc) apply(c config) config { return f(c) }
+
+func newConfig(opts []Option) config {
+	c := config{
+		logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		now:    time.Now,
+	}
+	for _, o := range opts {
+		if o != nil {
+			c = o.apply(c)
+		}
+	}
+	return c
+}
+
+// WithLogger sets the logger that reports migrations.
+// Default: a logger that discards everything.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c config) config {
+		if l != nil {
+			c.logger = l
+		}
+		return c
+	})
+}
+
+// WithClock sets the clock used for leases on SQLite and for the Time of
+// events appended without one. PostgreSQL leases always use the database's
+// clock so that replicas agree. Default: time.Now.
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(c config) config {
+		if now != nil {
+			c.now = now
+		}
+		return c
+	})
+}
+
+// WithMaxConns sets the maximum number of PostgreSQL connections in the pool
+// or SQLite reader connections. Default: the pool's own default for
+// PostgreSQL (max(4, GOMAXPROCS)), 4 readers for SQLite; SQLite always has
+// exactly one writer connection.
+func WithMaxConns(n int) Option {
+	return optionFunc(func(c config) config {
+		if n > 0 {
+			c.maxConns = n
+		}
+		return c
+	})
+}

@@ -1,0 +1,366 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// CreateSilence stores a new silence; an existing ID is ErrConflict.
+func (p *Postgres) CreateSilence(ctx context.Context, sl Silence) error {
+	if sl.CreatedAt.IsZero() {
+		sl.CreatedAt = p.cfg.now()
+	}
+	sl = normalizeSilence(sl)
+	m, err := toJSON(sl.Matchers)
+	if err != nil {
+		return fmt.Errorf("create silence: %w", err)
+	}
+	tag, err := p.pool.Exec(ctx, `INSERT INTO silences (id, matchers, starts_at, ends_at, created_by, comment, created_at)
+		VALUES ($1, $2::text::jsonb, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+		sl.ID, m, sl.StartsAt, sl.EndsAt, sl.CreatedBy, sl.Comment, sl.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("create silence: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("create silence %q: %w", sl.ID, ErrConflict)
+	}
+	return nil
+}
+
+func pgScanSilence(sc scanner) (Silence, error) {
+	var sl Silence
+	var m []byte
+	if err := sc.Scan(&sl.ID, &m, &sl.StartsAt, &sl.EndsAt, &sl.CreatedBy, &sl.Comment, &sl.CreatedAt); err != nil {
+		return Silence{}, err
+	}
+	if err := fromJSON(m, &sl.Matchers); err != nil {
+		return Silence{}, err
+	}
+	return normalizeSilence(sl), nil
+}
+
+// GetSilence returns the silence or ErrNotFound.
+func (p *Postgres) GetSilence(ctx context.Context, id string) (Silence, error) {
+	sl, err := pgScanSilence(p.pool.QueryRow(ctx, `SELECT `+silenceCols+` FROM silences WHERE id = $1`, id))
+	if err != nil {
+		return Silence{}, pgNotFound(err, "get silence")
+	}
+	return sl, nil
+}
+
+// ListSilences returns every silence, expired ones included, newest first.
+func (p *Postgres) ListSilences(ctx context.Context) ([]Silence, error) {
+	rows, err := p.pool.Query(ctx, `SELECT `+silenceCols+` FROM silences ORDER BY created_at DESC, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list silences: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Silence, error) { return pgScanSilence(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list silences: %w", err)
+	}
+	if out == nil {
+		out = []Silence{}
+	}
+	return out, nil
+}
+
+// ExpireSilence ends the silence at at (never later than its EndsAt; a
+// silence that had not started yet starts and ends at at).
+func (p *Postgres) ExpireSilence(ctx context.Context, id string, at time.Time) error {
+	at = normTime(at)
+	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		var starts, ends time.Time
+		if err := tx.QueryRow(ctx, `SELECT starts_at, ends_at FROM silences WHERE id = $1 FOR UPDATE`, id).
+			Scan(&starts, &ends); err != nil {
+			return pgNotFound(err, "expire silence")
+		}
+		starts, ends = expireWindow(starts.UTC(), ends.UTC(), at)
+		if _, err := tx.Exec(ctx, `UPDATE silences SET starts_at = $1, ends_at = $2 WHERE id = $3`,
+			starts, ends, id); err != nil {
+			return fmt.Errorf("expire silence: %w", err)
+		}
+		return nil
+	})
+}
+
+// GetNotification returns the log entry or ErrNotFound.
+func (p *Postgres) GetNotification(ctx context.Context, receiver, groupKey string) (NotificationEntry, error) {
+	var e NotificationEntry
+	var firing, resolved []byte
+	err := p.pool.QueryRow(ctx, `SELECT receiver, group_key, firing_alerts, resolved_alerts, sent_at, expires_at
+		FROM notification_log WHERE receiver = $1 AND group_key = $2`, receiver, groupKey).
+		Scan(&e.Receiver, &e.GroupKey, &firing, &resolved, &e.SentAt, &e.ExpiresAt)
+	if err != nil {
+		return NotificationEntry{}, pgNotFound(err, "get notification")
+	}
+	if err := fromJSON(firing, &e.FiringAlerts); err != nil {
+		return NotificationEntry{}, fmt.Errorf("get notification: %w", err)
+	}
+	if err := fromJSON(resolved, &e.ResolvedAlerts); err != nil {
+		return NotificationEntry{}, fmt.Errorf("get notification: %w", err)
+	}
+	e.SentAt, e.ExpiresAt = e.SentAt.UTC(), e.ExpiresAt.UTC()
+	return e, nil
+}
+
+// PutNotification inserts or replaces the log entry.
+func (p *Postgres) PutNotification(ctx context.Context, e NotificationEntry) error {
+	firing, err := toJSON(e.FiringAlerts)
+	if err != nil {
+		return fmt.Errorf("put notification: %w", err)
+	}
+	resolved, err := toJSON(e.ResolvedAlerts)
+	if err != nil {
+		return fmt.Errorf("put notification: %w", err)
+	}
+	_, err = p.pool.Exec(ctx, `INSERT INTO notification_log
+		(receiver, group_key, firing_alerts, resolved_alerts, sent_at, expires_at)
+		VALUES ($1, $2, $3::text::jsonb, $4::text::jsonb, $5, $6)
+		ON CONFLICT (receiver, group_key) DO UPDATE SET firing_alerts = excluded.firing_alerts,
+		resolved_alerts = excluded.resolved_alerts, sent_at = excluded.sent_at, expires_at = excluded.expires_at`,
+		e.Receiver, e.GroupKey, firing, resolved, normTime(e.SentAt), normTime(e.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("put notification: %w", err)
+	}
+	return nil
+}
+
+// AppendSecurityEvent appends e and returns it with its ID (and Time, if it
+// had none).
+func (p *Postgres) AppendSecurityEvent(ctx context.Context, e SecurityEvent) (SecurityEvent, error) {
+	if e.Time.IsZero() {
+		e.Time = p.cfg.now()
+	}
+	e.Time = normTime(e.Time)
+	err := p.pool.QueryRow(ctx, `INSERT INTO security_events
+		(time, type, level, client, ip, method, route, trace_id, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		e.Time, e.Type, e.Level, e.Client, e.IP, e.Method, e.Route, e.TraceID, e.Detail).Scan(&e.ID)
+	if err != nil {
+		return SecurityEvent{}, fmt.Errorf("append security event: %w", err)
+	}
+	return e, nil
+}
+
+// ListSecurityEvents returns matching events, newest first.
+func (p *Postgres) ListSecurityEvents(ctx context.Context, f SecurityFilter) ([]SecurityEvent, error) {
+	var w pgWhere
+	if f.Type != "" {
+		w.add("type = ", f.Type)
+	}
+	if !f.Since.IsZero() {
+		w.add("time >= ", normTime(f.Since))
+	}
+	if f.BeforeID > 0 {
+		w.add("id < ", f.BeforeID)
+	}
+	q := `SELECT id, time, type, level, client, ip, method, route, trace_id, detail FROM security_events` +
+		w.sql() + ` ORDER BY id DESC LIMIT ` + w.arg(clampLimit(f.Limit, DefaultSecurityLimit, MaxSecurityLimit))
+	rows, err := p.pool.Query(ctx, q, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list security events: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SecurityEvent, error) {
+		var e SecurityEvent
+		err := r.Scan(&e.ID, &e.Time, &e.Type, &e.Level, &e.Client, &e.IP, &e.Method, &e.Route, &e.TraceID, &e.Detail)
+		e.Time = e.Time.UTC()
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list security events: %w", err)
+	}
+	if out == nil {
+		out = []SecurityEvent{}
+	}
+	return out, nil
+}
+
+// CountSecurityEvents counts events of typ ("" for every type) at or after
+// since.
+func (p *Postgres) CountSecurityEvents(ctx context.Context, typ string, since time.Time) (int64, error) {
+	var n int64
+	err := p.pool.QueryRow(ctx, `SELECT count(*) FROM security_events WHERE ($1 = '' OR type = $1) AND time >= $2`,
+		typ, normTime(since)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count security events: %w", err)
+	}
+	return n, nil
+}
+
+// AddUsage adds every row's counts to its (hour, client, route, method) row,
+// all in one transaction. Hours are truncated to the hour in UTC.
+func (p *Postgres) AddUsage(ctx context.Context, rows []UsageRollup) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	var b pgx.Batch
+	for _, r := range rows {
+		b.Queue(`INSERT INTO usage_rollups AS t
+			(hour, client, route, method, requests, errors, rate_limited, tokens) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (hour, client, route, method) DO UPDATE SET
+			requests = t.requests + excluded.requests,
+			errors = t.errors + excluded.errors,
+			rate_limited = t.rate_limited + excluded.rate_limited,
+			tokens = t.tokens + excluded.tokens`,
+			usageHour(r.Hour), r.Client, r.Route, r.Method, r.Requests, r.Errors, r.RateLimited, r.Tokens)
+	}
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		return tx.SendBatch(ctx, &b).Close()
+	})
+	if err != nil {
+		return fmt.Errorf("add usage: %w", err)
+	}
+	return nil
+}
+
+// ListUsage returns rollups with Since <= Hour < Until (a zero bound is
+// open), ordered by hour, client, route, method.
+func (p *Postgres) ListUsage(ctx context.Context, f UsageFilter) ([]UsageRollup, error) {
+	var w pgWhere
+	if !f.Since.IsZero() {
+		w.add("hour >= ", normTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("hour < ", normTime(f.Until))
+	}
+	if f.Client != "" {
+		w.add("client = ", f.Client)
+	}
+	q := `SELECT hour, client, route, method, requests, errors, rate_limited, tokens FROM usage_rollups` +
+		w.sql() + ` ORDER BY hour, client, route, method`
+	rows, err := p.pool.Query(ctx, q, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list usage: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (UsageRollup, error) {
+		var u UsageRollup
+		err := r.Scan(&u.Hour, &u.Client, &u.Route, &u.Method, &u.Requests, &u.Errors, &u.RateLimited, &u.Tokens)
+		u.Hour = u.Hour.UTC()
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list usage: %w", err)
+	}
+	if out == nil {
+		out = []UsageRollup{}
+	}
+	return out, nil
+}
+
+// DeleteUsageBefore deletes rollups whose hour is before t.
+func (p *Postgres) DeleteUsageBefore(ctx context.Context, t time.Time) (int64, error) {
+	tag, err := p.pool.Exec(ctx, `DELETE FROM usage_rollups WHERE hour < $1`, normTime(t))
+	if err != nil {
+		return 0, fmt.Errorf("delete usage: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// CreateRun stores a new run; an existing ID is ErrConflict.
+func (p *Postgres) CreateRun(ctx context.Context, r ReadinessRun) error {
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = p.cfg.now()
+	}
+	r = normalizeRun(r)
+	tag, err := p.pool.Exec(ctx, `INSERT INTO readiness_runs (`+runCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::json, $10, $11, $12) ON CONFLICT (id) DO NOTHING`,
+		r.ID, r.Target, r.Status, r.Progress, r.Total, r.Score, r.Grade, r.Error, rawJSON(r.Report),
+		r.CreatedBy, r.CreatedAt, r.FinishedAt)
+	if err != nil {
+		return fmt.Errorf("create run: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("create run %q: %w", r.ID, ErrConflict)
+	}
+	return nil
+}
+
+// UpdateRun writes the run's mutable fields (status, progress, total, score,
+// grade, error, report, finished_at); a missing ID is ErrNotFound.
+func (p *Postgres) UpdateRun(ctx context.Context, r ReadinessRun) error {
+	r = normalizeRun(r)
+	tag, err := p.pool.Exec(ctx, `UPDATE readiness_runs SET status = $1, progress = $2, total = $3, score = $4,
+		grade = $5, error = $6, report = $7::text::json, finished_at = $8 WHERE id = $9`,
+		r.Status, r.Progress, r.Total, r.Score, r.Grade, r.Error, rawJSON(r.Report), r.FinishedAt, r.ID)
+	if err != nil {
+		return fmt.Errorf("update run: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("update run %q: %w", r.ID, ErrNotFound)
+	}
+	return nil
+}
+
+func pgScanRun(sc scanner) (ReadinessRun, error) {
+	var r ReadinessRun
+	var report []byte
+	if err := sc.Scan(&r.ID, &r.Target, &r.Status, &r.Progress, &r.Total, &r.Score, &r.Grade, &r.Error,
+		&report, &r.CreatedBy, &r.CreatedAt, &r.FinishedAt); err != nil {
+		return ReadinessRun{}, err
+	}
+	if len(report) > 0 {
+		r.Report = report
+	}
+	return normalizeRun(r), nil
+}
+
+// GetRun returns the run or ErrNotFound.
+func (p *Postgres) GetRun(ctx context.Context, id string) (ReadinessRun, error) {
+	r, err := pgScanRun(p.pool.QueryRow(ctx, `SELECT `+runCols+` FROM readiness_runs WHERE id = $1`, id))
+	if err != nil {
+		return ReadinessRun{}, pgNotFound(err, "get run")
+	}
+	return r, nil
+}
+
+// ListRuns returns runs newest first; limit 0 means 100, at most 1000.
+func (p *Postgres) ListRuns(ctx context.Context, limit int) ([]ReadinessRun, error) {
+	rows, err := p.pool.Query(ctx, `SELECT `+runCols+` FROM readiness_runs ORDER BY created_at DESC, id DESC LIMIT $1`,
+		clampLimit(limit, DefaultRunLimit, MaxRunLimit))
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ReadinessRun, error) { return pgScanRun(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	if out == nil {
+		out = []ReadinessRun{}
+	}
+	return out, nil
+}
+
+// AcquireLease takes the lease if it is free, expired or already holder's,
+// until now()+ttl by the database's clock, in one atomic upsert, and reports
+// whether holder owns it.
+func (p *Postgres) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	if ttl <= 0 {
+		return false, fmt.Errorf("acquire lease: ttl %s must be positive", ttl)
+	}
+	var got string
+	err := p.pool.QueryRow(ctx, `INSERT INTO leases AS l (name, holder, expires_at)
+		VALUES ($1, $2, clock_timestamp() + $3::bigint * interval '1 microsecond')
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE l.holder = excluded.holder OR l.expires_at <= clock_timestamp()
+		RETURNING holder`, name, holder, ttl.Microseconds()).Scan(&got)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("acquire lease: %w", err)
+	}
+	return got == holder, nil
+}
+
+// ReleaseLease gives the lease up if holder owns it; otherwise it does
+// nothing.
+func (p *Postgres) ReleaseLease(ctx context.Context, name, holder string) error {
+	if _, err := p.pool.Exec(ctx, `DELETE FROM leases WHERE name = $1 AND holder = $2`, name, holder); err != nil {
+		return fmt.Errorf("release lease: %w", err)
+	}
+	return nil
+}

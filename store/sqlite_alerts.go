@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+const alertCols = `id, fingerprint, rule_name, source, state, severity, labels, annotations, value,
+	trace_id, generator_url, active_at, fired_at, resolved_at, last_eval_at, keep_firing_since,
+	acknowledged_at, acknowledged_by, ack_comment, resolved_by, silenced, updated_at`
+
+func liteAlertArgs(a Alert) ([]any, error) {
+	labels, err := toJSON(a.Labels)
+	if err != nil {
+		return nil, err
+	}
+	ann, err := toJSON(a.Annotations)
+	if err != nil {
+		return nil, err
+	}
+	return []any{a.ID, a.Fingerprint, a.RuleName, a.Source, a.State, a.Severity, labels, ann,
+		nullableFloat(a.Value), a.TraceID, a.GeneratorURL, sqliteTime(a.ActiveAt),
+		sqliteTimePtr(a.FiredAt), sqliteTimePtr(a.ResolvedAt), sqliteTime(a.LastEvalAt),
+		sqliteTimePtr(a.KeepFiringSince), sqliteTimePtr(a.AcknowledgedAt), a.AcknowledgedBy,
+		a.AckComment, a.ResolvedBy, a.Silenced, sqliteTime(a.UpdatedAt)}, nil
+}
+
+func liteScanAlert(sc scanner) (Alert, error) {
+	var a Alert
+	err := sc.Scan(&a.ID, &a.Fingerprint, &a.RuleName, &a.Source, &a.State, &a.Severity,
+		liteJSON{&a.Labels}, liteJSON{&a.Annotations}, liteFloat{&a.Value}, &a.TraceID,
+		&a.GeneratorURL, liteTime{&a.ActiveAt}, liteTimePtr{&a.FiredAt}, liteTimePtr{&a.ResolvedAt},
+		liteTime{&a.LastEvalAt}, liteTimePtr{&a.KeepFiringSince}, liteTimePtr{&a.AcknowledgedAt},
+		&a.AcknowledgedBy, &a.AckComment, &a.ResolvedBy, &a.Silenced, liteTime{&a.UpdatedAt})
+	return a, err
+}
+
+var liteUpsertAlert = `INSERT INTO alerts (` + alertCols + `) VALUES (` +
+	strings.TrimSuffix(strings.Repeat("?, ", 22), ", ") + `)
+	ON CONFLICT (id) DO UPDATE SET ` + excludedSet(alertCols, "id")
+
+// excludedSet renders "c = excluded.c, ..." for every column but skip.
+func excludedSet(cols string, skip ...string) string {
+	var parts []string
+next:
+	for _, c := range strings.Split(cols, ",") {
+		c = strings.TrimSpace(c)
+		for _, s := range skip {
+			if c == s {
+				continue next
+			}
+		}
+		parts = append(parts, c+" = excluded."+c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// UpsertAlert inserts or replaces the alert with a.ID.
+func (s *SQLite) UpsertAlert(ctx context.Context, a Alert) error {
+	if a.ID == "" {
+		return fmt.Errorf("upsert alert: empty id: %w", ErrConflict)
+	}
+	args, err := liteAlertArgs(a)
+	if err != nil {
+		return fmt.Errorf("upsert alert: %w", err)
+	}
+	if _, err := s.w.ExecContext(ctx, liteUpsertAlert, args...); err != nil {
+		return fmt.Errorf("upsert alert: %w", err)
+	}
+	return nil
+}
+
+// GetAlert returns the alert or ErrNotFound.
+func (s *SQLite) GetAlert(ctx context.Context, id string) (Alert, error) {
+	a, err := liteScanAlert(s.r.QueryRowContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = ?`, id))
+	if err != nil {
+		return Alert{}, notFound(err, "get alert")
+	}
+	return a, nil
+}
+
+// ListAlerts returns matching alerts, newest (ActiveAt) first.
+func (s *SQLite) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, error) {
+	var where []string
+	var args []any
+	if f.State != "" {
+		where = append(where, "state = ?")
+		args = append(args, f.State)
+	}
+	if f.Fingerprint != "" {
+		where = append(where, "fingerprint = ?")
+		args = append(args, f.Fingerprint)
+	}
+	if f.ActiveOnly {
+		where = append(where, "state IN ('pending', 'firing')")
+	}
+	q := `SELECT ` + alertCols + ` FROM alerts`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY active_at DESC, id DESC LIMIT ?"
+	args = append(args, clampLimit(f.Limit, DefaultAlertLimit, MaxAlertLimit))
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	defer rows.Close()
+	out := []Alert{}
+	for rows.Next() {
+		a, err := liteScanAlert(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list alerts: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateAlert applies fn to the stored alert in one write transaction.
+func (s *SQLite) UpdateAlert(ctx context.Context, id string, fn func(*Alert) error) (Alert, error) {
+	var out Alert
+	var fnErr error
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		a, err := liteScanAlert(tx.QueryRowContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = ?`, id))
+		if err != nil {
+			return notFound(err, "update alert")
+		}
+		if err := fn(&a); err != nil {
+			fnErr = err
+			return err
+		}
+		a.ID = id
+		a = normalizeAlert(a)
+		args, err := liteAlertArgs(a)
+		if err != nil {
+			return fmt.Errorf("update alert: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, liteUpsertAlert, args...); err != nil {
+			return fmt.Errorf("update alert: %w", err)
+		}
+		out = a
+		return nil
+	})
+	if fnErr != nil {
+		return Alert{}, fnErr
+	}
+	if err != nil {
+		return Alert{}, err
+	}
+	return out, nil
+}
+
+// AppendAlertEvent appends e to its alert's history and returns it with its
+// ID (and Time, if it had none).
+func (s *SQLite) AppendAlertEvent(ctx context.Context, e AlertEvent) (AlertEvent, error) {
+	if e.Time.IsZero() {
+		e.Time = s.cfg.now()
+	}
+	e.Time = normTime(e.Time)
+	details, err := toJSON(e.Details)
+	if err != nil {
+		return AlertEvent{}, fmt.Errorf("append alert event: %w", err)
+	}
+	err = s.w.QueryRowContext(ctx, `INSERT INTO alert_events
+		(alert_id, fingerprint, time, kind, from_state, to_state, actor, comment, value, details)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		e.AlertID, e.Fingerprint, sqliteTime(e.Time), e.Kind, e.From, e.To, e.By, e.Comment,
+		nullableFloat(e.Value), details).Scan(&e.ID)
+	if err != nil {
+		return AlertEvent{}, fmt.Errorf("append alert event: %w", err)
+	}
+	return e, nil
+}
+
+// ListAlertEvents returns the alert's history, oldest first.
+func (s *SQLite) ListAlertEvents(ctx context.Context, alertID string) ([]AlertEvent, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, alert_id, fingerprint, time, kind, from_state,
+		to_state, actor, comment, value, details FROM alert_events WHERE alert_id = ? ORDER BY id`, alertID)
+	if err != nil {
+		return nil, fmt.Errorf("list alert events: %w", err)
+	}
+	defer rows.Close()
+	out := []AlertEvent{}
+	for rows.Next() {
+		var e AlertEvent
+		if err := rows.Scan(&e.ID, &e.AlertID, &e.Fingerprint, liteTime{&e.Time}, &e.Kind, &e.From,
+			&e.To, &e.By, &e.Comment, liteFloat{&e.Value}, liteJSON{&e.Details}); err != nil {
+			return nil, fmt.Errorf("list alert events: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list alert events: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,406 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// CreateSilence stores a new silence; an existing ID is ErrConflict.
+func (s *SQLite) CreateSilence(ctx context.Context, sl Silence) error {
+	sl = normalizeSilence(sl)
+	if sl.CreatedAt.IsZero() {
+		sl.CreatedAt = normTime(s.cfg.now())
+	}
+	m, err := toJSON(sl.Matchers)
+	if err != nil {
+		return fmt.Errorf("create silence: %w", err)
+	}
+	res, err := s.w.ExecContext(ctx, `INSERT INTO silences (id, matchers, starts_at, ends_at, created_by, comment, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		sl.ID, m, sqliteTime(sl.StartsAt), sqliteTime(sl.EndsAt), sl.CreatedBy, sl.Comment, sqliteTime(sl.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("create silence: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("create silence: %w", err)
+	} else if n == 0 {
+		return fmt.Errorf("create silence %q: %w", sl.ID, ErrConflict)
+	}
+	return nil
+}
+
+const silenceCols = `id, matchers, starts_at, ends_at, created_by, comment, created_at`
+
+func liteScanSilence(sc scanner) (Silence, error) {
+	var sl Silence
+	err := sc.Scan(&sl.ID, liteJSON{&sl.Matchers}, liteTime{&sl.StartsAt}, liteTime{&sl.EndsAt},
+		&sl.CreatedBy, &sl.Comment, liteTime{&sl.CreatedAt})
+	return sl, err
+}
+
+// GetSilence returns the silence or ErrNotFound.
+func (s *SQLite) GetSilence(ctx context.Context, id string) (Silence, error) {
+	sl, err := liteScanSilence(s.r.QueryRowContext(ctx, `SELECT `+silenceCols+` FROM silences WHERE id = ?`, id))
+	if err != nil {
+		return Silence{}, notFound(err, "get silence")
+	}
+	return sl, nil
+}
+
+// ListSilences returns every silence, expired ones included, newest first.
+func (s *SQLite) ListSilences(ctx context.Context) ([]Silence, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+silenceCols+` FROM silences ORDER BY created_at DESC, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list silences: %w", err)
+	}
+	defer rows.Close()
+	out := []Silence{}
+	for rows.Next() {
+		sl, err := liteScanSilence(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list silences: %w", err)
+		}
+		out = append(out, sl)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list silences: %w", err)
+	}
+	return out, nil
+}
+
+// ExpireSilence ends the silence at at (never later than its EndsAt; a
+// silence that had not started yet starts and ends at at).
+func (s *SQLite) ExpireSilence(ctx context.Context, id string, at time.Time) error {
+	at = normTime(at)
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var starts, ends time.Time
+		err := tx.QueryRowContext(ctx, `SELECT starts_at, ends_at FROM silences WHERE id = ?`, id).
+			Scan(liteTime{&starts}, liteTime{&ends})
+		if err != nil {
+			return notFound(err, "expire silence")
+		}
+		starts, ends = expireWindow(starts, ends, at)
+		if _, err := tx.ExecContext(ctx, `UPDATE silences SET starts_at = ?, ends_at = ? WHERE id = ?`,
+			sqliteTime(starts), sqliteTime(ends), id); err != nil {
+			return fmt.Errorf("expire silence: %w", err)
+		}
+		return nil
+	})
+}
+
+// expireWindow moves a silence's end to at (if earlier) and keeps
+// StartsAt <= EndsAt.
+func expireWindow(starts, ends, at time.Time) (time.Time, time.Time) {
+	if at.Before(ends) {
+		ends = at
+	}
+	if starts.After(ends) {
+		starts = ends
+	}
+	return starts, ends
+}
+
+// GetNotification returns the log entry or ErrNotFound.
+func (s *SQLite) GetNotification(ctx context.Context, receiver, groupKey string) (NotificationEntry, error) {
+	var e NotificationEntry
+	err := s.r.QueryRowContext(ctx, `SELECT receiver, group_key, firing_alerts, resolved_alerts, sent_at, expires_at
+		FROM notification_log WHERE receiver = ? AND group_key = ?`, receiver, groupKey).
+		Scan(&e.Receiver, &e.GroupKey, liteJSON{&e.FiringAlerts}, liteJSON{&e.ResolvedAlerts},
+			liteTime{&e.SentAt}, liteTime{&e.ExpiresAt})
+	if err != nil {
+		return NotificationEntry{}, notFound(err, "get notification")
+	}
+	return e, nil
+}
+
+// PutNotification inserts or replaces the log entry.
+func (s *SQLite) PutNotification(ctx context.Context, e NotificationEntry) error {
+	firing, err := toJSON(e.FiringAlerts)
+	if err != nil {
+		return fmt.Errorf("put notification: %w", err)
+	}
+	resolved, err := toJSON(e.ResolvedAlerts)
+	if err != nil {
+		return fmt.Errorf("put notification: %w", err)
+	}
+	_, err = s.w.ExecContext(ctx, `INSERT INTO notification_log
+		(receiver, group_key, firing_alerts, resolved_alerts, sent_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (receiver, group_key) DO UPDATE SET firing_alerts = excluded.firing_alerts,
+		resolved_alerts = excluded.resolved_alerts, sent_at = excluded.sent_at, expires_at = excluded.expires_at`,
+		e.Receiver, e.GroupKey, firing, resolved, sqliteTime(e.SentAt), sqliteTime(e.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("put notification: %w", err)
+	}
+	return nil
+}
+
+// AppendSecurityEvent appends e and returns it with its ID (and Time, if it
+// had none).
+func (s *SQLite) AppendSecurityEvent(ctx context.Context, e SecurityEvent) (SecurityEvent, error) {
+	if e.Time.IsZero() {
+		e.Time = s.cfg.now()
+	}
+	e.Time = normTime(e.Time)
+	err := s.w.QueryRowContext(ctx, `INSERT INTO security_events
+		(time, type, level, client, ip, method, route, trace_id, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		sqliteTime(e.Time), e.Type, e.Level, e.Client, e.IP, e.Method, e.Route, e.TraceID, e.Detail).Scan(&e.ID)
+	if err != nil {
+		return SecurityEvent{}, fmt.Errorf("append security event: %w", err)
+	}
+	return e, nil
+}
+
+// ListSecurityEvents returns matching events, newest first.
+func (s *SQLite) ListSecurityEvents(ctx context.Context, f SecurityFilter) ([]SecurityEvent, error) {
+	var where []string
+	var args []any
+	if f.Type != "" {
+		where = append(where, "type = ?")
+		args = append(args, f.Type)
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "time >= ?")
+		args = append(args, sqliteTime(f.Since))
+	}
+	if f.BeforeID > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.BeforeID)
+	}
+	q := `SELECT id, time, type, level, client, ip, method, route, trace_id, detail FROM security_events`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, clampLimit(f.Limit, DefaultSecurityLimit, MaxSecurityLimit))
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list security events: %w", err)
+	}
+	defer rows.Close()
+	out := []SecurityEvent{}
+	for rows.Next() {
+		var e SecurityEvent
+		if err := rows.Scan(&e.ID, liteTime{&e.Time}, &e.Type, &e.Level, &e.Client, &e.IP, &e.Method,
+			&e.Route, &e.TraceID, &e.Detail); err != nil {
+			return nil, fmt.Errorf("list security events: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list security events: %w", err)
+	}
+	return out, nil
+}
+
+// CountSecurityEvents counts events of typ ("" for every type) at or after
+// since.
+func (s *SQLite) CountSecurityEvents(ctx context.Context, typ string, since time.Time) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM security_events WHERE (? = '' OR type = ?) AND time >= ?`,
+		typ, typ, sqliteTime(since)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count security events: %w", err)
+	}
+	return n, nil
+}
+
+// AddUsage adds every row's counts to its (hour, client, route, method) row,
+// all in one transaction. Hours are truncated to the hour in UTC.
+func (s *SQLite) AddUsage(ctx context.Context, rows []UsageRollup) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO usage_rollups
+			(hour, client, route, method, requests, errors, rate_limited, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (hour, client, route, method) DO UPDATE SET
+			requests = usage_rollups.requests + excluded.requests,
+			errors = usage_rollups.errors + excluded.errors,
+			rate_limited = usage_rollups.rate_limited + excluded.rate_limited,
+			tokens = usage_rollups.tokens + excluded.tokens`)
+		if err != nil {
+			return fmt.Errorf("add usage: %w", err)
+		}
+		defer stmt.Close()
+		for _, r := range rows {
+			if _, err := stmt.ExecContext(ctx, sqliteTime(usageHour(r.Hour)), r.Client, r.Route, r.Method,
+				r.Requests, r.Errors, r.RateLimited, r.Tokens); err != nil {
+				return fmt.Errorf("add usage: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// ListUsage returns rollups with Since <= Hour < Until (a zero bound is
+// open), ordered by hour, client, route, method.
+func (s *SQLite) ListUsage(ctx context.Context, f UsageFilter) ([]UsageRollup, error) {
+	var where []string
+	var args []any
+	if !f.Since.IsZero() {
+		where = append(where, "hour >= ?")
+		args = append(args, sqliteTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "hour < ?")
+		args = append(args, sqliteTime(f.Until))
+	}
+	if f.Client != "" {
+		where = append(where, "client = ?")
+		args = append(args, f.Client)
+	}
+	q := `SELECT hour, client, route, method, requests, errors, rate_limited, tokens FROM usage_rollups`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY hour, client, route, method"
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list usage: %w", err)
+	}
+	defer rows.Close()
+	out := []UsageRollup{}
+	for rows.Next() {
+		var u UsageRollup
+		if err := rows.Scan(liteTime{&u.Hour}, &u.Client, &u.Route, &u.Method, &u.Requests, &u.Errors,
+			&u.RateLimited, &u.Tokens); err != nil {
+			return nil, fmt.Errorf("list usage: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list usage: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteUsageBefore deletes rollups whose hour is before t.
+func (s *SQLite) DeleteUsageBefore(ctx context.Context, t time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM usage_rollups WHERE hour < ?`, sqliteTime(t))
+	if err != nil {
+		return 0, fmt.Errorf("delete usage: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete usage: %w", err)
+	}
+	return n, nil
+}
+
+const runCols = `id, target, status, progress, total, score, grade, error, report, created_by, created_at, finished_at`
+
+// CreateRun stores a new run; an existing ID is ErrConflict.
+func (s *SQLite) CreateRun(ctx context.Context, r ReadinessRun) error {
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = s.cfg.now()
+	}
+	r = normalizeRun(r)
+	res, err := s.w.ExecContext(ctx, `INSERT INTO readiness_runs (`+runCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		r.ID, r.Target, r.Status, r.Progress, r.Total, r.Score, r.Grade, r.Error, rawJSON(r.Report),
+		r.CreatedBy, sqliteTime(r.CreatedAt), sqliteTimePtr(r.FinishedAt))
+	if err != nil {
+		return fmt.Errorf("create run: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("create run: %w", err)
+	} else if n == 0 {
+		return fmt.Errorf("create run %q: %w", r.ID, ErrConflict)
+	}
+	return nil
+}
+
+// UpdateRun writes the run's mutable fields (status, progress, total, score,
+// grade, error, report, finished_at); a missing ID is ErrNotFound.
+func (s *SQLite) UpdateRun(ctx context.Context, r ReadinessRun) error {
+	r = normalizeRun(r)
+	res, err := s.w.ExecContext(ctx, `UPDATE readiness_runs SET status = ?, progress = ?, total = ?, score = ?,
+		grade = ?, error = ?, report = ?, finished_at = ? WHERE id = ?`,
+		r.Status, r.Progress, r.Total, r.Score, r.Grade, r.Error, rawJSON(r.Report), sqliteTimePtr(r.FinishedAt), r.ID)
+	if err != nil {
+		return fmt.Errorf("update run: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("update run: %w", err)
+	} else if n == 0 {
+		return fmt.Errorf("update run %q: %w", r.ID, ErrNotFound)
+	}
+	return nil
+}
+
+func liteScanRun(sc scanner) (ReadinessRun, error) {
+	var r ReadinessRun
+	var report sql.NullString
+	err := sc.Scan(&r.ID, &r.Target, &r.Status, &r.Progress, &r.Total, &r.Score, &r.Grade, &r.Error,
+		&report, &r.CreatedBy, liteTime{&r.CreatedAt}, liteTimePtr{&r.FinishedAt})
+	if report.Valid && report.String != "" {
+		r.Report = []byte(report.String)
+	}
+	return r, err
+}
+
+// GetRun returns the run or ErrNotFound.
+func (s *SQLite) GetRun(ctx context.Context, id string) (ReadinessRun, error) {
+	r, err := liteScanRun(s.r.QueryRowContext(ctx, `SELECT `+runCols+` FROM readiness_runs WHERE id = ?`, id))
+	if err != nil {
+		return ReadinessRun{}, notFound(err, "get run")
+	}
+	return r, nil
+}
+
+// ListRuns returns runs newest first; limit 0 means 100, at most 1000.
+func (s *SQLite) ListRuns(ctx context.Context, limit int) ([]ReadinessRun, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+runCols+` FROM readiness_runs ORDER BY created_at DESC, id DESC LIMIT ?`,
+		clampLimit(limit, DefaultRunLimit, MaxRunLimit))
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	defer rows.Close()
+	out := []ReadinessRun{}
+	for rows.Next() {
+		r, err := liteScanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return out, nil
+}
+
+// AcquireLease takes the lease if it is free, expired or already holder's,
+// until now+ttl by the store's clock, and reports whether holder owns it.
+func (s *SQLite) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	if ttl <= 0 {
+		return false, fmt.Errorf("acquire lease: ttl %s must be positive", ttl)
+	}
+	now := s.cfg.now()
+	var got string
+	err := s.w.QueryRowContext(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE leases.holder = excluded.holder OR leases.expires_at <= ?
+		RETURNING holder`, name, holder, sqliteTime(now.Add(ttl)), sqliteTime(now)).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("acquire lease: %w", err)
+	}
+	return got == holder, nil
+}
+
+// ReleaseLease gives the lease up if holder owns it; otherwise it does
+// nothing.
+func (s *SQLite) ReleaseLease(ctx context.Context, name, holder string) error {
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder); err != nil {
+		return fmt.Errorf("release lease: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,398 @@
+package store_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/vigilhq/vigil/store"
+	"github.com/vigilhq/vigil/store/storetest"
+)
+
+const childEnv = "VIGIL_STORE_TEST_CHILD_DB"
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(childEnv); path != "" {
+		os.Exit(childWriter(path))
+	}
+	goleak.VerifyTestMain(m)
+}
+
+func openSQLite(t *testing.T) store.Store {
+	t.Helper()
+	s, err := store.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "nested", "vigil.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, s.Close()) })
+	return s
+}
+
+func TestSQLiteContract(t *testing.T) {
+	storetest.Run(t, openSQLite)
+}
+
+func TestPostgresContract(t *testing.T) {
+	pgBase(t)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := store.OpenPostgres(t.Context(), pgSchemaDSN(t))
+		require.NoError(t, err)
+		t.Cleanup(func() { assert.NoError(t, s.Close()) })
+		return s
+	})
+}
+
+// pgBase returns the test server's DSN, skipping (or failing when CI is
+// set) if it does not answer.
+func pgBase(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("VIGIL_TEST_POSTGRES")
+	if dsn == "" {
+		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("postgres unreachable (set VIGIL_TEST_POSTGRES): %v", err)
+		}
+		t.Skipf("postgres unreachable, skipping (CI unset): %v", err)
+	}
+	require.NoError(t, conn.Close(ctx))
+	return dsn
+}
+
+// pgSchemaDSN creates a fresh schema, dropped when the test ends, and
+// returns a DSN whose search_path selects it.
+func pgSchemaDSN(t *testing.T) string {
+	t.Helper()
+	base := pgBase(t)
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "vigil_test_" + hex.EncodeToString(b)
+	conn, err := pgx.Connect(t.Context(), base)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(t.Context(), "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop schema: %v", err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema
+}
+
+func TestOpenChoosesBackend(t *testing.T) {
+	t.Chdir(t.TempDir())
+	tests := []struct {
+		name    string
+		dsn     string
+		want    string // type name, or "" for an error
+		created string // file that must exist afterwards
+	}{
+		{"empty dsn opens sqlite in the default path", "", "*store.SQLite", store.DefaultSQLitePath},
+		{"plain path opens sqlite", "a/b.db", "*store.SQLite", "a/b.db"},
+		{"sqlite scheme opens sqlite", "sqlite://c/d.db", "*store.SQLite", "c/d.db"},
+		{"unknown scheme is an error", "mysql://u@h/db", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := store.Open(t.Context(), tc.dsn)
+			if tc.want == "" {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			defer s.Close()
+			assert.Equal(t, tc.want, fmt.Sprintf("%T", s))
+			assert.FileExists(t, tc.created)
+		})
+	}
+}
+
+func TestOpenPostgresScheme(t *testing.T) {
+	dsn := pgSchemaDSN(t)
+	for _, d := range []string{dsn, strings.Replace(dsn, "postgres://", "postgresql://", 1)} {
+		s, err := store.Open(t.Context(), d)
+		require.NoError(t, err)
+		assert.Equal(t, "*store.Postgres", fmt.Sprintf("%T", s))
+		require.NoError(t, s.Ping(t.Context()))
+		require.NoError(t, s.Close())
+	}
+}
+
+func TestOpenErrorsHideSecrets(t *testing.T) {
+	_, err := store.OpenPostgres(t.Context(), "postgres://user:hunter2@127.0.0.1:5432/db?sslmode=bogus")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "hunter2")
+}
+
+func TestOpenSQLiteRejectsEmptyPath(t *testing.T) {
+	_, err := store.OpenSQLite(t.Context(), "")
+	assert.Error(t, err)
+}
+
+func TestSQLiteSurvivesCloseAndReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	s, err := store.OpenSQLite(t.Context(), path)
+	require.NoError(t, err)
+	require.NoError(t, s.UpsertAlert(t.Context(), store.Alert{ID: "a1", State: store.StateFiring, Labels: map[string]string{"k": "v"}}))
+	e, err := s.AppendAlertEvent(t.Context(), store.AlertEvent{AlertID: "a1", Kind: "firing"})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	s, err = store.OpenSQLite(t.Context(), path)
+	require.NoError(t, err)
+	defer s.Close()
+	a, err := s.GetAlert(t.Context(), "a1")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"k": "v"}, a.Labels)
+	evs, err := s.ListAlertEvents(t.Context(), "a1")
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	assert.Equal(t, e.ID, evs[0].ID)
+	assertMigrationsOnce(t, sqliteDB(t, path))
+}
+
+func sqliteDB(t *testing.T, path string) *sql.DB {
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// assertMigrationsOnce checks schema_migrations lists versions 1..n once each.
+func assertMigrationsOnce(t *testing.T, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}) {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), `SELECT version, count(*) FROM schema_migrations GROUP BY version ORDER BY version`)
+	require.NoError(t, err)
+	defer rows.Close()
+	want := 1
+	for rows.Next() {
+		var v, n int
+		require.NoError(t, rows.Scan(&v, &n))
+		assert.Equal(t, want, v)
+		assert.Equal(t, 1, n, "version %d", v)
+		want++
+	}
+	require.NoError(t, rows.Err())
+	assert.Greater(t, want, 1, "at least one migration")
+}
+
+func TestSQLiteAppendOnlyTables(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	s, err := store.OpenSQLite(t.Context(), path)
+	require.NoError(t, err)
+	defer s.Close()
+	_, err = s.AppendAlertEvent(t.Context(), store.AlertEvent{AlertID: "a", Kind: "firing"})
+	require.NoError(t, err)
+	_, err = s.AppendSecurityEvent(t.Context(), store.SecurityEvent{Type: "authz_fail"})
+	require.NoError(t, err)
+	db := sqliteDB(t, path+"?_pragma=busy_timeout(5000)")
+	for _, q := range []string{
+		`UPDATE alert_events SET kind = 'x'`, `DELETE FROM alert_events`,
+		`UPDATE security_events SET type = 'x'`, `DELETE FROM security_events`,
+	} {
+		_, err := db.ExecContext(t.Context(), q)
+		assert.ErrorContains(t, err, "append-only", q)
+	}
+}
+
+func TestPostgresAppendOnlyTables(t *testing.T) {
+	dsn := pgSchemaDSN(t)
+	s, err := store.OpenPostgres(t.Context(), dsn)
+	require.NoError(t, err)
+	defer s.Close()
+	_, err = s.AppendAlertEvent(t.Context(), store.AlertEvent{AlertID: "a", Kind: "firing"})
+	require.NoError(t, err)
+	_, err = s.AppendSecurityEvent(t.Context(), store.SecurityEvent{Type: "authz_fail"})
+	require.NoError(t, err)
+	conn, err := pgx.Connect(t.Context(), dsn)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	for _, q := range []string{`UPDATE alert_events SET kind = 'x'`, `DELETE FROM security_events`} {
+		_, err := conn.Exec(t.Context(), q)
+		assert.ErrorContains(t, err, "append-only", q)
+	}
+}
+
+func TestPostgresConcurrentMigrations(t *testing.T) {
+	dsn := pgSchemaDSN(t)
+	const n = 5
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	stores := make([]store.Store, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			stores[i], errs[i] = store.OpenPostgres(t.Context(), dsn)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i := range n {
+		require.NoError(t, errs[i], "replica %d", i)
+		require.NoError(t, stores[i].Ping(t.Context()))
+		defer stores[i].Close()
+	}
+	conn, err := pgx.Connect(t.Context(), dsn)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(t.Context(), `SELECT version, count(*) FROM schema_migrations GROUP BY version ORDER BY version`)
+	require.NoError(t, err)
+	type vc struct {
+		V int32
+		N int64
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[vc])
+	require.NoError(t, err)
+	require.NotEmpty(t, got)
+	for i, r := range got {
+		assert.Equal(t, int32(i+1), r.V)
+		assert.Equal(t, int64(1), r.N, "version %d applied once", r.V)
+	}
+	// Replicas share state: one writes, another reads.
+	require.NoError(t, stores[0].UpsertAlert(t.Context(), store.Alert{ID: "shared", State: store.StateFiring}))
+	a, err := stores[4].GetAlert(t.Context(), "shared")
+	require.NoError(t, err)
+	assert.Equal(t, store.StateFiring, a.State)
+}
+
+func TestSQLiteReopenDoesNotRemigrate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	for range 3 {
+		s, err := store.OpenSQLite(t.Context(), path)
+		require.NoError(t, err)
+		require.NoError(t, s.Close())
+	}
+	assertMigrationsOnce(t, sqliteDB(t, path))
+}
+
+func TestSQLiteConcurrentWritersAcrossStores(t *testing.T) {
+	// Two handles on one file (as during a restart overlap) must queue,
+	// not fail with SQLITE_BUSY.
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	a, err := store.OpenSQLite(t.Context(), path)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := store.OpenSQLite(t.Context(), path)
+	require.NoError(t, err)
+	defer b.Close()
+	hour := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	for i := range 40 {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		wg.Go(func() {
+			assert.NoError(t, s.AddUsage(t.Context(), []store.UsageRollup{{Hour: hour, Client: "c", Route: "/", Method: "GET", Requests: 1}}))
+		})
+	}
+	wg.Wait()
+	rows, err := a.ListUsage(t.Context(), store.UsageFilter{})
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	assert.Equal(t, int64(40), rows[0].Requests)
+}
+
+// childWriter appends security events forever, printing each committed ID.
+func childWriter(path string) int {
+	s, err := store.OpenSQLite(context.Background(), path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	for i := 0; ; i++ {
+		e, err := s.AppendSecurityEvent(context.Background(), store.SecurityEvent{Type: "authz_fail", Detail: strconv.Itoa(i)})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3
+		}
+		if _, err := s.UpdateAlert(context.Background(), "counter", func(a *store.Alert) error { a.Value++; return nil }); err != nil {
+			if err := s.UpsertAlert(context.Background(), store.Alert{ID: "counter", Value: 1}); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 4
+			}
+		}
+		fmt.Printf("%d\n", e.ID)
+	}
+}
+
+func TestSQLiteSurvivesKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+path)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+
+	// Read acknowledged IDs until enough commits happened, then kill -9 in
+	// the middle of the write loop.
+	sc := bufio.NewScanner(out)
+	var last int64
+	for sc.Scan() {
+		id, err := strconv.ParseInt(sc.Text(), 10, 64)
+		require.NoError(t, err)
+		last = id
+		if id >= 200 {
+			break
+		}
+	}
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	require.GreaterOrEqual(t, last, int64(200), "child stderr: %s", stderr.String())
+
+	s, err := store.OpenSQLite(t.Context(), path)
+	require.NoError(t, err)
+	defer s.Close()
+	n, err := s.CountSecurityEvents(t.Context(), "", time.Time{})
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, n, last, "every acknowledged commit survived")
+	evs, err := s.ListSecurityEvents(t.Context(), store.SecurityFilter{BeforeID: last + 1, Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	assert.Equal(t, last, evs[0].ID)
+	a, err := s.GetAlert(t.Context(), "counter")
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, a.Value, float64(last), "the counter kept every acknowledged update")
+	var check string
+	require.NoError(t, sqliteDB(t, path).QueryRowContext(t.Context(), "PRAGMA integrity_check").Scan(&check))
+	assert.Equal(t, "ok", check)
+}
