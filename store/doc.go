@@ -15,6 +15,8 @@
 //     replicas sharing state. Parameters pgx does not know (search_path,
 //     application_name, ...) become session settings.
 //
+// For example:
+//
 //	st, err := store.Open(ctx, os.Getenv("VIGIL_STORE"), store.WithLogger(logger))
 //	if err != nil { ... }
 //	defer st.Close()
