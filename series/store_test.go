@@ -1,0 +1,392 @@
+package series_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigilhq/vigil/exporter"
+	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/series"
+)
+
+// t0 is a multiple of both the 10s step and the 5m coarse step.
+var t0 = time.Unix(1_700_000_100, 0)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func newStore(t testing.TB, cfg series.Config) (*series.Store, *clock) {
+	t.Helper()
+	c := &clock{t: t0}
+	cfg.Now = c.now
+	s, err := series.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, c
+}
+
+func attrs(kv ...string) []exporter.Attr {
+	var out []exporter.Attr
+	for i := 0; i < len(kv); i += 2 {
+		out = append(out, exporter.Attr{Key: kv[i], Value: kv[i+1]})
+	}
+	return out
+}
+
+func counter(name string, at time.Time, v float64, kv ...string) exporter.Sample {
+	return exporter.Sample{Name: name, Kind: exporter.Counter, Time: at, Value: v, Attrs: attrs(kv...)}
+}
+
+func gauge(name string, at time.Time, v float64, kv ...string) exporter.Sample {
+	return exporter.Sample{Name: name, Kind: exporter.Gauge, Time: at, Value: v, Attrs: attrs(kv...)}
+}
+
+var bounds = []float64{0.1, 0.5, 1}
+
+func hist(at time.Time, counts []uint64, sum float64, kv ...string) exporter.Sample {
+	var n uint64
+	for _, c := range counts {
+		n += c
+	}
+	return exporter.Sample{
+		Name: instrumentation.MetricRequestDuration, Kind: exporter.Histogram, Time: at, Attrs: attrs(kv...),
+		Bounds: bounds, Counts: counts, Count: n, Sum: sum, Min: 0.01, Max: 2,
+	}
+}
+
+func appendAll(t testing.TB, s *series.Store, samples ...exporter.Sample) {
+	t.Helper()
+	if err := s.Append(context.Background(), samples); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const reqs = instrumentation.MetricClientRequests
+
+func TestIncrease(t *testing.T) {
+	s, _ := newStore(t, series.Config{})
+	route, status := instrumentation.AttrRoute, instrumentation.AttrStatusCode
+	appendAll(t, s,
+		counter(reqs, t0.Add(10*time.Second), 1, route, "/a", status, "200"),
+		counter(reqs, t0.Add(20*time.Second), 2, route, "/a", status, "500"),
+		counter(reqs, t0.Add(30*time.Second), 4, route, "/b", status, "503"),
+		counter(reqs, t0.Add(30*time.Second), 8, route, "/b"),
+	)
+	now := t0.Add(30 * time.Second)
+	tests := []struct {
+		name   string
+		ms     []series.Matcher
+		window time.Duration
+		now    time.Time
+		want   float64
+	}{
+		{"a window covering every step sums every delta", nil, time.Minute, now, 15},
+		{"a sample exactly at now-window is outside the window", nil, 20 * time.Second, now, 14},
+		{"a sample exactly at now is inside the window", nil, 10 * time.Second, now, 12},
+		{"a window ending before the samples is empty", nil, time.Minute, t0, 0},
+		{"an unaligned now is answered with whole steps", nil, 10 * time.Second, t0.Add(25 * time.Second), 12},
+		{"an equality matcher selects one route", []series.Matcher{{Name: route, Value: "/a"}}, time.Minute, now, 3},
+		{"a regexp is fully anchored", []series.Matcher{{Name: status, Type: series.MatchRegexp, Value: "5.."}}, time.Minute, now, 6},
+		{"an unanchored-looking regexp does not match substrings", []series.Matcher{{Name: status, Type: series.MatchRegexp, Value: "0"}}, time.Minute, now, 0},
+		{"a negative regexp matches the missing attribute", []series.Matcher{{Name: status, Type: series.MatchNotRegexp, Value: "5.."}}, time.Minute, now, 9},
+		{"an equality matcher on \"\" selects series without the attribute", []series.Matcher{{Name: status, Value: ""}}, time.Minute, now, 8},
+		{"not-equal excludes one value", []series.Matcher{{Name: route, Type: series.MatchNotEqual, Value: "/a"}}, time.Minute, now, 12},
+		{"two positive matchers intersect", []series.Matcher{{Name: route, Value: "/b"}, {Name: status, Type: series.MatchRegexp, Value: "5.*"}}, time.Minute, now, 4},
+		{"an invalid regexp matches nothing", []series.Matcher{{Name: status, Type: series.MatchRegexp, Value: "("}}, time.Minute, now, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := s.Increase(reqs, tt.ms, tt.window, tt.now); got != tt.want {
+				t.Errorf("Increase = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if got := s.Increase("no.such.metric", nil, time.Hour, now); got != 0 {
+		t.Errorf("unknown metric: %v", got)
+	}
+	groups := s.IncreaseBy(reqs, nil, []string{route}, time.Minute, now)
+	if len(groups) != 2 || groups[0].Labels[route] != "/a" || groups[0].Value != 3 || groups[1].Labels[route] != "/b" || groups[1].Value != 12 {
+		t.Errorf("IncreaseBy = %+v", groups)
+	}
+	byStatus := s.IncreaseBy(reqs, []series.Matcher{{Name: route, Value: "/b"}}, []string{status}, time.Minute, now)
+	if len(byStatus) != 2 || byStatus[0].Labels[status] != "" || byStatus[0].Value != 8 || byStatus[1].Labels[status] != "503" {
+		t.Errorf("IncreaseBy missing attribute = %+v", byStatus)
+	}
+}
+
+func TestHistogramAndQuantile(t *testing.T) {
+	s, _ := newStore(t, series.Config{})
+	route := instrumentation.AttrRoute
+	appendAll(t, s,
+		hist(t0.Add(10*time.Second), []uint64{2, 1, 0, 0}, 0.5, route, "/a"),
+		hist(t0.Add(20*time.Second), []uint64{0, 2, 5, 0}, 3, route, "/a"),
+		hist(t0.Add(20*time.Second), []uint64{0, 0, 1, 1}, 2.5, route, "/b"),
+	)
+	now := t0.Add(20 * time.Second)
+	h := s.Histogram(instrumentation.MetricRequestDuration, []series.Matcher{{Name: route, Value: "/a"}}, time.Minute, now)
+	if h.Count != 10 || h.Sum != 3.5 || h.Min != 0.01 || h.Max != 2 {
+		t.Fatalf("histogram = %+v", h)
+	}
+	if want := []uint64{2, 3, 5, 0}; !equalU(h.Counts, want) {
+		t.Fatalf("counts = %v, want %v", h.Counts, want)
+	}
+	if got := s.Increase(instrumentation.MetricRequestDuration, nil, time.Minute, now); got != 12 {
+		t.Errorf("Increase of a histogram counts observations: %v", got)
+	}
+	by := s.HistogramBy(instrumentation.MetricRequestDuration, nil, []string{route}, time.Minute, now)
+	if len(by) != 2 || by[1].Labels[route] != "/b" || by[1].Count != 2 || by[0].Count != 10 {
+		t.Errorf("HistogramBy = %+v", by)
+	}
+	// Hand-computed with Prometheus histogram_quantile over le buckets
+	// 0.1:2, 0.5:5, 1:10, +Inf:10.
+	quantiles := []struct {
+		name string
+		q    float64
+		h    series.Histogram
+		want float64
+	}{
+		{"the median interpolates inside the second bucket", 0.5, h, 0.5},
+		{"p90 interpolates inside the third bucket", 0.9, h, 0.9},
+		{"p10 interpolates from zero in the first bucket", 0.1, h, 0.05},
+		{"p75 lands mid third bucket", 0.75, h, 0.75},
+		{"a rank in the +Inf bucket gives the last finite bound", 0.99, series.Histogram{Bounds: bounds, Counts: []uint64{0, 0, 1, 1}}, 1},
+		{"an empty histogram gives NaN", 0.5, series.Histogram{Bounds: bounds, Counts: []uint64{0, 0, 0, 0}}, math.NaN()},
+		{"no buckets give NaN", 0.5, series.Histogram{}, math.NaN()},
+		{"q below zero gives -Inf", -0.1, h, math.Inf(-1)},
+		{"q above one gives +Inf", 1.1, h, math.Inf(1)},
+		{"a non-positive first bound is returned as is", 0.2, series.Histogram{Bounds: []float64{-1, 0, 1}, Counts: []uint64{5, 0, 5, 0}}, -1},
+	}
+	for _, tt := range quantiles {
+		t.Run(tt.name, func(t *testing.T) {
+			got := series.Quantile(tt.q, tt.h)
+			if math.IsNaN(tt.want) != math.IsNaN(got) || (!math.IsNaN(got) && math.Abs(got-tt.want) > 1e-9) {
+				t.Errorf("Quantile(%v) = %v, want %v", tt.q, got, tt.want)
+			}
+		})
+	}
+	empty := s.Histogram("no.such", nil, time.Minute, now)
+	if !math.IsNaN(series.Quantile(0.5, empty)) || !math.IsNaN(empty.Min) {
+		t.Errorf("empty histogram: %+v", empty)
+	}
+}
+
+func equalU(a, b []uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestHistogramWithOtherBoundsIsRejected(t *testing.T) {
+	s, _ := newStore(t, series.Config{})
+	appendAll(t, s, hist(t0, []uint64{1, 0, 0, 0}, 0.05))
+	bad := hist(t0.Add(10*time.Second), []uint64{1, 0, 0}, 0.05)
+	bad.Bounds = []float64{1, 2}
+	appendAll(t, s, bad)
+	if s.Rejected() != 1 {
+		t.Errorf("rejected = %d", s.Rejected())
+	}
+}
+
+func TestCoarseStepsBeyondTheFineRetention(t *testing.T) {
+	s, clk := newStore(t, series.Config{})
+	// One request every 10 s for 3 h.
+	for i := 1; i <= 3*360; i++ {
+		clk.t = t0.Add(time.Duration(i) * 10 * time.Second)
+		appendAll(t, s, counter(reqs, clk.t, 1))
+	}
+	now := clk.t
+	tests := []struct {
+		name   string
+		window time.Duration
+		want   float64
+	}{
+		{"a window inside the fine retention is exact", 30 * time.Minute, 180},
+		{"a window reaching into coarse steps is exact when aligned", 2 * time.Hour, 720},
+		{"the whole history is kept", 3 * time.Hour, 1080},
+		{"a window older than the data adds nothing", 5 * time.Hour, 1080},
+		{"an unaligned window beyond the fine retention rounds outward to coarse steps", 2*time.Hour + time.Minute, 750},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := s.Increase(reqs, nil, tt.window, now); got != tt.want {
+				t.Errorf("Increase(%s) = %v, want %v", tt.window, got, tt.want)
+			}
+		})
+	}
+	// A point 2 h ago is answered from coarse steps: 5 m of data.
+	if got := s.Increase(reqs, nil, 5*time.Minute, now.Add(-2*time.Hour)); got != 30 {
+		t.Errorf("old 5m window = %v, want 30", got)
+	}
+	// An old 10 s window is only as fine as a coarse step.
+	if got := s.Increase(reqs, nil, 10*time.Second, now.Add(-2*time.Hour)); got != 30 {
+		t.Errorf("old 10s window = %v, want one coarse step (30)", got)
+	}
+	pts := s.Range(reqs, nil, 3*time.Hour, 30*time.Minute, now)
+	if len(pts) != 6 {
+		t.Fatalf("range points = %d", len(pts))
+	}
+	for _, p := range pts {
+		if p.V != 180 {
+			t.Errorf("range point %s = %v, want 180", p.T, p.V)
+		}
+	}
+	if !pts[5].T.Equal(now) {
+		t.Errorf("last point at %s, want %s", pts[5].T, now)
+	}
+}
+
+func TestRetentionExpiry(t *testing.T) {
+	s, clk := newStore(t, series.Config{})
+	appendAll(t, s, counter(reqs, t0, 5, "client", "old"))
+	for h := 1; h <= 25; h++ {
+		clk.t = t0.Add(time.Duration(h) * time.Hour)
+		appendAll(t, s, counter(reqs, clk.t, 1, "client", "new"))
+		if h == 23 {
+			if got := s.Increase(reqs, []series.Matcher{{Name: "client", Value: "old"}}, 24*time.Hour, clk.t); got != 5 {
+				t.Fatalf("at 23h the old sample is still there: %v", got)
+			}
+		}
+	}
+	if got := s.SeriesCount(); got != 1 {
+		t.Errorf("series after 25h = %d, want 1 (the idle one expired)", got)
+	}
+	if got := s.Increase(reqs, nil, 24*time.Hour, clk.t); got != 24 {
+		t.Errorf("24h increase = %v, want 24", got)
+	}
+	if !s.LastSeen(reqs, []series.Matcher{{Name: "client", Value: "old"}}).IsZero() {
+		t.Error("expired series still seen")
+	}
+}
+
+func TestMaxSeriesOverflow(t *testing.T) {
+	s, _ := newStore(t, series.Config{MaxSeries: 2})
+	appendAll(t, s,
+		counter(reqs, t0, 1, "client", "a"),
+		counter(reqs, t0, 1, "client", "b"),
+		counter(reqs, t0, 1, "client", "c"),
+		counter(reqs, t0.Add(10*time.Second), 1, "client", "a"),
+	)
+	if s.SeriesCount() != 2 || s.Overflow() != 1 {
+		t.Errorf("series %d overflow %d, want 2 and 1", s.SeriesCount(), s.Overflow())
+	}
+	if got := s.Increase(reqs, nil, time.Minute, t0.Add(10*time.Second)); got != 3 {
+		t.Errorf("existing series still written: %v", got)
+	}
+}
+
+func TestGauges(t *testing.T) {
+	s, _ := newStore(t, series.Config{})
+	m := instrumentation.MetricActiveRequests
+	appendAll(t, s,
+		gauge(m, t0.Add(10*time.Second), 3, "route", "/a"),
+		gauge(m, t0.Add(20*time.Second), 4, "route", "/a"),
+		gauge(m, t0.Add(20*time.Second), 1, "route", "/b"),
+	)
+	now := t0.Add(20 * time.Second)
+	v, at, ok := s.Last(m, nil, now)
+	if !ok || v != 5 || !at.Equal(now) {
+		t.Errorf("Last = %v %v %v, want 5 at %v", v, at, ok, now)
+	}
+	v, _, ok = s.Last(m, []series.Matcher{{Name: "route", Value: "/a"}}, t0.Add(10*time.Second))
+	if !ok || v != 3 {
+		t.Errorf("Last in the past = %v %v, want 3", v, ok)
+	}
+	if _, _, ok := s.Last(m, nil, now.Add(time.Hour)); ok {
+		t.Error("stale gauge still reported")
+	}
+	groups := s.LastBy(m, nil, []string{"route"}, now)
+	if len(groups) != 2 || groups[0].Value != 4 || groups[1].Value != 1 {
+		t.Errorf("LastBy = %+v", groups)
+	}
+	pts := s.Range(m, nil, time.Minute, 10*time.Second, now)
+	if len(pts) != 2 || pts[0].V != 3 || pts[1].V != 5 {
+		t.Errorf("gauge range = %+v", pts)
+	}
+	if got := s.LastSeen(m, nil); !got.Equal(now) {
+		t.Errorf("LastSeen = %v", got)
+	}
+}
+
+func TestLastSeenIgnoresZeroDeltas(t *testing.T) {
+	s, _ := newStore(t, series.Config{})
+	appendAll(t, s, counter(reqs, t0, 1), counter(reqs, t0.Add(10*time.Second), 0))
+	if got := s.LastSeen(reqs, nil); !got.Equal(t0) {
+		t.Errorf("LastSeen = %v, want %v", got, t0)
+	}
+	if got := s.LastSeen("never", nil); !got.IsZero() {
+		t.Errorf("LastSeen of unknown = %v", got)
+	}
+}
+
+func TestKindMismatchIsRejected(t *testing.T) {
+	s, _ := newStore(t, series.Config{})
+	appendAll(t, s, counter(reqs, t0, 1), gauge(reqs, t0, 1))
+	if s.Rejected() != 1 || s.SeriesCount() != 1 {
+		t.Errorf("rejected %d series %d", s.Rejected(), s.SeriesCount())
+	}
+}
+
+func TestAppendHonoursContext(t *testing.T) {
+	s, _ := newStore(t, series.Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Append(ctx, []exporter.Sample{counter(reqs, t0, 1)}); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestInvalidConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  series.Config
+	}{
+		{"a coarse step that is not a multiple of the step", series.Config{Step: 10 * time.Second, CoarseStep: 15 * time.Second}},
+		{"a retention shorter than the fine retention", series.Config{Retention: 30 * time.Minute}},
+		{"a negative series limit", series.Config{MaxSeries: -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := series.New(tt.cfg); !errors.Is(err, series.ErrInvalidConfig) {
+				t.Errorf("err = %v", err)
+			}
+		})
+	}
+}
+
+func TestConcurrentAppendAndQuery(t *testing.T) {
+	s, _ := newStore(t, series.Config{})
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := range 200 {
+				at := t0.Add(time.Duration(i) * time.Second)
+				_ = s.Append(context.Background(), []exporter.Sample{
+					counter(reqs, at, 1, "w", string(rune('a'+w))),
+					hist(at, []uint64{1, 0, 0, 0}, 0.05, "w", string(rune('a'+w))),
+				})
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 200 {
+			s.Increase(reqs, []series.Matcher{{Name: "w", Type: series.MatchRegexp, Value: "a|b"}}, time.Hour, t0.Add(time.Hour))
+			series.Quantile(0.9, s.Histogram(instrumentation.MetricRequestDuration, nil, time.Hour, t0.Add(time.Hour)))
+		}
+	})
+	wg.Wait()
+	if got := s.Increase(reqs, nil, 2*time.Hour, t0.Add(time.Hour)); got != 400 {
+		t.Errorf("increase = %v, want 400", got)
+	}
+}
