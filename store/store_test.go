@@ -396,3 +396,46 @@ func TestSQLiteSurvivesKill9(t *testing.T) {
 	require.NoError(t, sqliteDB(t, path).QueryRowContext(t.Context(), "PRAGMA integrity_check").Scan(&check))
 	assert.Equal(t, "ok", check)
 }
+
+func TestPostgresReplicasDoNotLoseUpdates(t *testing.T) {
+	dsn := pgSchemaDSN(t)
+	var replicas [3]*store.Postgres
+	for i := range replicas {
+		s, err := store.OpenPostgres(t.Context(), dsn, store.WithMaxConns(2))
+		require.NoError(t, err)
+		defer s.Close()
+		replicas[i] = s
+	}
+	require.NoError(t, replicas[0].UpsertAlert(t.Context(), store.Alert{ID: "a", State: store.StateFiring}))
+	hour := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	leases := make(chan bool, 30)
+	for i := range 30 {
+		s := replicas[i%len(replicas)]
+		wg.Go(func() {
+			_, err := s.UpdateAlert(t.Context(), "a", func(a *store.Alert) error { a.Value++; return nil })
+			assert.NoError(t, err)
+			assert.NoError(t, s.AddUsage(t.Context(), []store.UsageRollup{{Hour: hour, Client: "c", Route: "/", Method: "GET", Requests: 1, Tokens: 2}}))
+			ok, err := s.AcquireLease(t.Context(), "leader", fmt.Sprintf("replica-%d", i), time.Hour)
+			assert.NoError(t, err)
+			leases <- ok
+		})
+	}
+	wg.Wait()
+	close(leases)
+	a, err := replicas[1].GetAlert(t.Context(), "a")
+	require.NoError(t, err)
+	assert.Equal(t, float64(30), a.Value)
+	u, err := replicas[2].ListUsage(t.Context(), store.UsageFilter{})
+	require.NoError(t, err)
+	require.Len(t, u, 1)
+	assert.Equal(t, int64(30), u[0].Requests)
+	assert.Equal(t, int64(60), u[0].Tokens)
+	won := 0
+	for ok := range leases {
+		if ok {
+			won++
+		}
+	}
+	assert.Equal(t, 1, won, "exactly one replica leads")
+}
