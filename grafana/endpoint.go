@@ -31,7 +31,7 @@ func Endpoint() *dashboard.DashboardBuilder {
 			q(sumRate("", reqSum, routeMatcher)+" / "+sumRate("", reqCount, routeMatcher), "mean"))).
 		WithPanel(p.series("Requests by method and status", "Request rate on $route per method and status code.", unitReqPerSec,
 			q(sumRate(method+", "+status, reqCount, routeMatcher), "{{"+method+"}} {{"+status+"}}"))).
-		WithPanel(p.series("Error ratio", "Share of 5xx responses on $route over time.", unitPercent01,
+		WithPanel(p.series("Error ratio over time", "Share of 5xx responses on $route over time.", unitPercent01,
 			q(ratio("", reqCount, serverError, routeMatcher), "5xx ratio"))).
 		WithPanel(p.series("Latency quantiles", "p50, p95 and p99 of the request duration on $route; exemplars link to the traces of individual requests.", unitSeconds,
 			q(quantile(0.50, "", reqDuration, routeMatcher), "p50").withExemplars(),

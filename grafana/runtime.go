@@ -45,7 +45,7 @@ func Runtime() *dashboard.DashboardBuilder {
 			q("sum by (instance, go_memory_type) ("+selector(promGoMemoryUsed)+")", "{{instance}} go {{go_memory_type}}"))).
 		WithPanel(p.series("Host memory", "Share of host memory in use.", unitPercent01,
 			q("max by (instance) ("+selector(promSystemMemUtil, `state="used"`)+")", "{{instance}}"))).
-		WithPanel(p.series("Goroutines", "Live goroutines per instance; steady growth means a leak.", unitShort,
+		WithPanel(p.series("Goroutines per instance", "Live goroutines per instance; steady growth means a leak.", unitShort,
 			q("sum by (instance) ("+selector(promGoroutines)+")", "{{instance}}"))).
 		WithPanel(p.series("Heap allocation rate", "Bytes allocated on the heap per second, and the heap size that triggers the next GC.", unitBytesPerS,
 			q("sum by (instance) ("+rate(promGoAllocated)+")", "{{instance}} allocated/s"))).
