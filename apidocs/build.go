@@ -213,13 +213,14 @@ func skeleton(info Info) *openapi3.T {
 }
 
 func problemSchema() *openapi3.SchemaRef {
+	described := func(s *openapi3.Schema, d string) *openapi3.Schema { s.Description = d; return s }
 	s := openapi3.NewObjectSchema().
-		WithProperty("type", openapi3.NewStringSchema().WithFormat("uri-reference")).
-		WithProperty("title", openapi3.NewStringSchema()).
-		WithProperty("status", openapi3.NewIntegerSchema().WithMin(100).WithMax(599)).
-		WithProperty("detail", openapi3.NewStringSchema()).
-		WithProperty("instance", openapi3.NewStringSchema()).
-		WithProperty("trace_id", openapi3.NewStringSchema().WithPattern("^[0-9a-f]{32}$"))
+		WithProperty("type", described(openapi3.NewStringSchema().WithFormat("uri-reference"), "A URI identifying the problem type; about:blank for plain HTTP errors.")).
+		WithProperty("title", described(openapi3.NewStringSchema(), "A short summary of the problem type.")).
+		WithProperty("status", described(openapi3.NewIntegerSchema().WithMin(100).WithMax(599), "The HTTP status code.")).
+		WithProperty("detail", described(openapi3.NewStringSchema(), "What went wrong with this request; names the field for a 400.")).
+		WithProperty("instance", described(openapi3.NewStringSchema(), "The request path.")).
+		WithProperty("trace_id", described(openapi3.NewStringSchema().WithPattern("^[0-9a-f]{32}$"), "The trace of this request, for finding it in Jaeger."))
 	s.Description = "An RFC 9457 problem details object."
 	s.Required = []string{"type", "title", "status"}
 	s.Example = map[string]any{

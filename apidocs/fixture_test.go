@@ -2,6 +2,7 @@ package apidocs_test
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -82,7 +83,8 @@ func testRegistry() *apidocs.Registry {
 	reg.Add(
 		apidocs.Operation{
 			Method: "GET", Path: "/health", Summary: "Liveness", Tags: []string{"health"},
-			Responses: map[int]apidocs.Response{200: {Description: "The service is alive.", Body: map[string]string{}}},
+			Description: "Answers <script>alert(1)</script> | always [when alive].",
+			Responses:   map[int]apidocs.Response{200: {Description: "The service is alive.", Body: map[string]string{}}},
 		},
 		apidocs.Operation{
 			Method: "GET", Path: "/api/alerts", Summary: "List alerts", Tags: []string{"alerts"},
@@ -118,3 +120,5 @@ func testRegistry() *apidocs.Registry {
 	)
 	return reg
 }
+
+func stringReader(s string) *strings.Reader { return strings.NewReader(s) }
