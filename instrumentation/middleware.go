@@ -225,7 +225,7 @@ func (m *serverMiddleware) serve(c echo.Context, next echo.HandlerFunc) (err err
 	start := m.now()
 	req := c.Request()
 	route, _ := RouteOf(c)
-	rk := routeKey{method: methodOf(req.Method), route: route, https: c.Scheme() == "https"}
+	rk := routeKey{method: methodOf(req.Method), route: route, https: isHTTPS(req)}
 	re := m.routeEntry(rk)
 
 	ctx := req.Context()
@@ -283,7 +283,9 @@ func (m *serverMiddleware) finish(ctx context.Context, span trace.Span, rk route
 ) {
 	ae := m.attrEntry(attrKey{routeKey: rk, status: status, errType: errType})
 	m.duration.Record(ctx, m.now().Sub(start).Seconds(), ae.record...)
-	if req.ContentLength >= 0 {
+	// Requests without a body (most GETs) are not recorded: a histogram of
+	// zeros says nothing and costs a measurement per request.
+	if req.ContentLength > 0 {
 		m.reqSize.Record(ctx, req.ContentLength, ae.record...)
 	}
 	m.respSize.Record(ctx, resp.Size, ae.record...)
@@ -338,6 +340,16 @@ func errorTypeOf(err error) string {
 		err = u
 	}
 	return reflect.TypeOf(err).String()
+}
+
+// isHTTPS reports whether the client used https: the connection is TLS, or a
+// proxy said so in X-Forwarded-Proto. Only the two values are ever recorded.
+func isHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	v := r.Header[echo.HeaderXForwardedProto]
+	return len(v) > 0 && v[0] == "https"
 }
 
 func hasTraceHeaders(h http.Header) bool {

@@ -46,3 +46,26 @@ const (
 	PromAttrStatusCode = "http_response_status_code"
 	PromAttrClient     = "vigil_client"
 )
+
+// Runtime, host and process metrics (contrib runtime and host v0.72 and this
+// package's gopsutil gauges), as the OTel Prometheus exporter names them.
+// TestRuntimeAndHostMetricNames keeps them true.
+const (
+	PromGoGoroutines          = "go_goroutine_count"
+	PromGoMemoryUsed          = "go_memory_used_bytes" // go_memory_type: stack|other
+	PromGoMemoryAllocated     = "go_memory_allocated_bytes_total"
+	PromGoMemoryAllocations   = "go_memory_allocations_total"
+	PromGoMemoryGCGoal        = "go_memory_gc_goal_bytes"
+	PromGoProcessorLimit      = "go_processor_limit"
+	PromGoConfigGOGC          = "go_config_gogc_percent"
+	PromProcessCPUTime        = "process_cpu_time_seconds_total" // cpu_mode: user|system
+	PromProcessCPUUtilization = "process_cpu_utilization_ratio"
+	PromProcessMemoryUsage    = "process_memory_usage_bytes"    // RSS
+	PromSystemCPUTime         = "system_cpu_time_seconds_total" // cpu_mode: user|system|idle|other
+	PromSystemMemoryUsage     = "system_memory_usage_bytes"     // system_memory_state: used|free
+	PromSystemMemoryUtil      = "system_memory_utilization_ratio"
+	PromSystemNetworkIO       = "system_network_io_bytes_total" // network_io_direction: transmit|receive
+	PromSystemFilesystemUsage = "system_filesystem_usage_bytes" // system_filesystem_state: used|free, system_filesystem_mountpoint
+	PromSystemFilesystemUtil  = "system_filesystem_utilization_ratio"
+	PromTargetInfo            = "target_info"
+)
