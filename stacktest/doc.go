@@ -1,0 +1,18 @@
+// Package stacktest holds the integration tests of the full stack, run
+// against real processes on 127.0.0.1 since Docker and Grafana are not
+// available on CI machines:
+//
+//   - Prometheus (Debian's prometheus binary) scrapes a real Vigil under
+//     generated traffic with errors and delays; every panel query of every
+//     committed dashboard must succeed and return data, and exemplars with
+//     trace_id must be stored.
+//   - Jaeger v2 (the tools/jaeger Go tool) receives Vigil's OTLP traces;
+//     the trace of a request sent with a known traceparent must be found.
+//   - docker-compose.yml is loaded with compose-go and cross-checked with
+//     the Prometheus and Grafana provisioning files.
+//
+// Tests needing a binary fail when it is missing and the CI environment
+// variable is set, and skip otherwise. scripts/install-deps installs them.
+//
+//	go test ./stacktest/ -v
+package stacktest

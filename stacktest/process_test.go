@@ -1,0 +1,215 @@
+package stacktest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// repoRoot is the module root, one level up from this package.
+const repoRoot = ".."
+
+// client never keeps idle connections, so no goroutine outlives a test.
+var client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
+// need returns the path of a binary, failing under CI and skipping
+// elsewhere when it is missing.
+func need(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		missing(t, fmt.Sprintf("%s not found (scripts/install-deps installs it): %v", name, err))
+	}
+	return p
+}
+
+func missing(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+var (
+	buildDir  string
+	buildOnce sync.Mutex
+	built     = map[string]string{}
+)
+
+// build compiles a package once per test binary run: dir is the module
+// directory relative to the repository root, pkg the package to build.
+func build(t *testing.T, name, dir, pkg string) string {
+	t.Helper()
+	buildOnce.Lock()
+	defer buildOnce.Unlock()
+	if p, ok := built[name]; ok {
+		return p
+	}
+	if buildDir == "" {
+		d, err := os.MkdirTemp("", "stacktest-bin-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		buildDir = d
+	}
+	out := filepath.Join(buildDir, name)
+	cmd := exec.CommandContext(t.Context(), need(t, "go"), "build", "-o", out, pkg)
+	cmd.Dir = filepath.Join(repoRoot, dir)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	built[name] = out
+	return out
+}
+
+func cleanupBuilds() {
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+}
+
+// vigilBinary builds cmd/vigil.
+func vigilBinary(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(repoRoot, "cmd", "vigil")); err != nil {
+		missing(t, "cmd/vigil does not exist yet")
+	}
+	return build(t, "vigil", ".", "./cmd/vigil")
+}
+
+// freePort returns a port on 127.0.0.1 that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+
+// start runs a process until the test ends; its output goes to a log file
+// printed when the test fails.
+func start(t *testing.T, bin string, args []string, env []string) {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), filepath.Base(bin)+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+		_ = logFile.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("--- %s output (last 4 KiB) ---\n%s", filepath.Base(bin), tail(b, 4096))
+		}
+	})
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+// waitReady polls url until it answers 2xx or the timeout passes: the
+// processes under test start asynchronously.
+func waitReady(t *testing.T, url string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		resp, err := client.Get(url)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode/100 == 2 {
+				return
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s not ready after %s: %s", url, timeout, last)
+}
+
+// send performs one request and returns the status code.
+func send(ctx context.Context, method, url string, body []byte, header map[string]string) (int, error) {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, r)
+	if err != nil {
+		return 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
+}
+
+// startVigil starts a Vigil server with demo faults enabled and returns its
+// base URL.
+func startVigil(t *testing.T, configYAML string, env ...string) string {
+	t.Helper()
+	bin := vigilBinary(t)
+	port := freePort(t)
+	dir := t.TempDir()
+	args := []string{"serve", "--addr", addr(port), "--data-dir", dir}
+	if configYAML != "" {
+		cfg := filepath.Join(dir, "vigil.yml")
+		if err := os.WriteFile(cfg, []byte(configYAML), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		env = append(env, "VIGIL_CONFIG="+cfg)
+	}
+	start(t, bin, args, append(env, "VIGIL_DEMO_FAULTS=1"))
+	base := "http://" + addr(port)
+	waitReady(t, base+"/health", 30*time.Second)
+	return base
+}
+
+func httpRequest(ctx context.Context, u string) (*http.Request, error) {
+	return http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+}
+
+func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(io.LimitReader(r, 16<<20)) }
