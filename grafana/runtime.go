@@ -38,13 +38,13 @@ func Runtime() *dashboard.DashboardBuilder {
 			q("max("+selector(promFilesystemUtil)+")", "used"))).
 		WithPanel(p.series("Process CPU time", "CPU seconds per second spent by the process, by mode.", unitShort,
 			q("sum by (instance, cpu_mode) ("+rate(promProcessCPUTime)+")", "{{instance}} {{cpu_mode}}"))).
-		WithPanel(p.series("Host CPU", "Host CPU seconds per second by state (busy = not idle).", unitShort,
-			q("sum by (instance, state) ("+rate(promSystemCPUTime, `state!="idle"`)+")", "{{instance}} {{state}}"))).
+		WithPanel(p.series("Host CPU", "Host CPU seconds per second by mode, idle excluded.", unitShort,
+			q("sum by (instance, cpu_mode) ("+rate(promSystemCPUTime, `cpu_mode!="idle"`)+")", "{{instance}} {{cpu_mode}}"))).
 		WithPanel(p.series("Process memory", "Resident memory of the process and memory used by the Go runtime.", unitBytes,
 			q("sum by (instance) ("+selector(promProcessMemory)+")", "{{instance}} rss"),
 			q("sum by (instance, go_memory_type) ("+selector(promGoMemoryUsed)+")", "{{instance}} go {{go_memory_type}}"))).
 		WithPanel(p.series("Host memory", "Share of host memory in use.", unitPercent01,
-			q("max by (instance) ("+selector(promSystemMemUtil, `state="used"`)+")", "{{instance}}"))).
+			q("max by (instance) ("+selector(promSystemMemUtil, `system_memory_state="used"`)+")", "{{instance}}"))).
 		WithPanel(p.series("Goroutines per instance", "Live goroutines per instance; steady growth means a leak.", unitShort,
 			q("sum by (instance) ("+selector(promGoroutines)+")", "{{instance}}"))).
 		WithPanel(p.series("Heap allocation rate", "Bytes allocated on the heap per second, and the heap size that triggers the next GC.", unitBytesPerS,
