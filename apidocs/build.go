@@ -20,8 +20,9 @@ type Info struct {
 	Title       string
 	Version     string
 	Description string
-	// Servers are base URLs; the first is used in code samples. Default
-	// http://localhost:8000.
+	// Servers are base URLs. Default "/", the origin serving the document,
+	// so try-it-out calls the same origin wherever the server runs; code
+	// samples resolve a relative URL against http://localhost:8000.
 	Servers []string
 	// Tags describe the tag sections, in display order.
 	Tags []Tag
@@ -123,7 +124,7 @@ func Build(info Info, routes []*echo.Route, reg *Registry) (*openapi3.T, error) 
 		reg = NewRegistry()
 	}
 	if len(info.Servers) == 0 {
-		info.Servers = []string{defaultServer}
+		info.Servers = []string{"/"}
 	}
 	doc := skeleton(info)
 	gen := newSchemaGen(doc.Components.Schemas)

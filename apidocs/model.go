@@ -62,10 +62,7 @@ func newViewDoc(doc *openapi3.T) (*viewDoc, error) {
 		Title:       doc.Info.Title,
 		Version:     doc.Info.Version,
 		Description: doc.Info.Description,
-		BaseURL:     defaultServer,
-	}
-	if len(doc.Servers) > 0 && doc.Servers[0] != nil {
-		v.BaseURL = doc.Servers[0].URL
+		BaseURL:     sampleBase(doc),
 	}
 	sections := map[string]*viewSection{}
 	var order []string

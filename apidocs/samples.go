@@ -136,10 +136,7 @@ func main() {
 // addCodeSamples sets x-codeSamples on every operation of doc, and a request
 // body example where the operation has none.
 func addCodeSamples(doc *openapi3.T, reg *Registry) error {
-	base := defaultServer
-	if len(doc.Servers) > 0 && doc.Servers[0] != nil && doc.Servers[0].URL != "" {
-		base = strings.TrimSuffix(doc.Servers[0].URL, "/")
-	}
+	base := sampleBase(doc)
 	for _, path := range doc.Paths.InMatchingOrder() {
 		item := doc.Paths.Value(path)
 		for method, o := range item.Operations() {
@@ -196,6 +193,19 @@ func codeSamples(base, method, path string, o *openapi3.Operation) ([]CodeSample
 		out = append(out, CodeSample{Lang: st.lang, Label: st.label, Source: b.String()})
 	}
 	return out, nil
+}
+
+// sampleBase is the absolute base URL code samples call: the first server,
+// resolved against http://localhost:8000 when it is relative.
+func sampleBase(doc *openapi3.T) string {
+	if len(doc.Servers) == 0 || doc.Servers[0] == nil || doc.Servers[0].URL == "" {
+		return defaultServer
+	}
+	u := doc.Servers[0].URL
+	if strings.HasPrefix(u, "/") {
+		u = defaultServer + u
+	}
+	return strings.TrimSuffix(u, "/")
 }
 
 func sortedKeys[V any](m map[string]V) []string {

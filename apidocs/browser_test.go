@@ -1,0 +1,173 @@
+package apidocs_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath finds Debian's chromium (package "chromium"). Without it the
+// browser test fails when CI is set and skips otherwise.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"/usr/bin/chromium", "chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is not installed (apt-get install -y --no-install-recommends chromium)")
+	}
+	t.Skip("chromium is not installed; set CI to make this a failure")
+	return ""
+}
+
+func artifactDir(t *testing.T) string {
+	if d := os.Getenv("VIGIL_ARTIFACTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+// TestBrowserDocs opens /docs in headless Chromium on loopback, waits for the
+// operations to render, runs try-it-out on GET /health against the same
+// server, reads the status Swagger UI shows, checks no Content-Security-Policy
+// violation was reported, and saves a screenshot.
+func TestBrowserDocs(t *testing.T) {
+	chromium := chromiumPath(t)
+	srv, doc := liveServer(t)
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1600),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+
+	var (
+		mu       sync.Mutex
+		messages []string
+	)
+	record := func(m string) {
+		mu.Lock()
+		messages = append(messages, m)
+		mu.Unlock()
+	}
+	if err := chromedp.Listen(bctx, func(ev any) {
+		switch e := ev.(type) {
+		case *log.EventEntryAdded:
+			record(e.Entry.Text)
+		case log.EventEntryAdded:
+			record(e.Entry.Text)
+		case *runtime.EventExceptionThrown:
+			record("exception: " + e.ExceptionDetails.Text)
+		case *runtime.EventConsoleAPICalled:
+			for _, a := range e.Args {
+				record(string(e.Type) + ": " + string(a.Value) + a.Description)
+			}
+		}
+	}); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	consoleLog := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(messages, "\n")
+	}
+	saveShot := func() {
+		shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Logf("screenshot: %v", err)
+			return
+		}
+		path := filepath.Join(artifactDir(t), "apidocs-docs.png")
+		if err := os.WriteFile(path, shot, 0o644); err != nil {
+			t.Error(err)
+			return
+		}
+		t.Logf("screenshot: %s", path)
+	}
+
+	const op = "#operations-health-getHealth"
+	err := chromedp.Do(bctx,
+		chromedp.Navigate(srv.URL+"/docs"),
+		chromedp.WaitVisible(chromedp.CSS(op)),
+	)
+	if err != nil {
+		saveShot()
+		t.Fatalf("open /docs: %v\nconsole:\n%s", err, consoleLog())
+	}
+	rendered, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll(".opblock").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(bctx,
+		chromedp.Click(chromedp.CSS(op+" .opblock-summary-control")),
+		chromedp.WaitVisible(chromedp.CSS(op+" .try-out__btn")),
+		chromedp.Click(chromedp.CSS(op+" .try-out__btn")),
+		chromedp.WaitVisible(chromedp.CSS(op+" .execute")),
+		chromedp.Click(chromedp.CSS(op+" .execute")),
+		chromedp.WaitVisible(chromedp.CSS(op+" .live-responses-table tbody .response-col_status")),
+	)
+	if err != nil {
+		saveShot()
+		t.Fatalf("try it out: %v\nconsole:\n%s", err, consoleLog())
+	}
+	status, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(op+" .live-responses-table tbody .response-col_status")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(op+" .live-responses-table tbody .response-col_description")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saveShot()
+
+	want := 0
+	for _, p := range doc.Paths.InMatchingOrder() {
+		want += len(doc.Paths.Value(p).Operations())
+	}
+	if rendered != want {
+		t.Errorf("rendered %d operations, the document has %d", rendered, want)
+	}
+	if strings.TrimSpace(status) != "200" {
+		t.Errorf("try-it-out status = %q, want 200", status)
+	}
+	if !strings.Contains(body, `"status"`) {
+		t.Errorf("try-it-out response body = %q", body)
+	}
+	logged := consoleLog()
+	for _, m := range strings.Split(logged, "\n") {
+		if strings.Contains(m, "Content Security Policy") || strings.Contains(m, "Content-Security-Policy") {
+			t.Errorf("CSP violation: %s", m)
+		}
+	}
+	t.Logf("console:\n%s", logged)
+}
