@@ -8,24 +8,38 @@ type ring struct {
 	head   int64
 	init   bool
 	nb     int       // histogram buckets per step; 0 otherwise
-	vals   []float64 // counter delta | gauge last value (NaN: none) | histogram sum
-	counts []uint32  // histogram: cap*nb bucket deltas
-	min    []float64 // histogram (NaN: none)
-	max    []float64
-	gauge  bool
+	vals   []float64 // counter delta | gauge last value (NaN: none); histograms: only its length is used
+	// hist interleaves, per step, nb bucket deltas then sum, min and max as
+	// float64 bits (two uint32 each), so one write touches one or two cache
+	// lines.
+	hist  []uint32
+	gauge bool
+}
+
+func (r *ring) stride() int { return r.nb + 6 }
+
+func getF(a []uint32, i int) float64 {
+	return math.Float64frombits(uint64(a[i]) | uint64(a[i+1])<<32)
+}
+
+func setF(a []uint32, i int, v float64) {
+	b := math.Float64bits(v)
+	a[i], a[i+1] = uint32(b), uint32(b>>32)
 }
 
 func newRing(capacity int, kindGauge bool, nb int) ring {
-	r := ring{vals: make([]float64, capacity), nb: nb, gauge: kindGauge}
+	r := ring{nb: nb, gauge: kindGauge}
+	if nb > 0 {
+		r.vals = make([]float64, 0, capacity) // length via cap()
+		r.hist = make([]uint32, capacity*r.stride())
+		for p := range capacity {
+			r.clear(p)
+		}
+		return r
+	}
+	r.vals = make([]float64, capacity)
 	if kindGauge {
 		fill(r.vals, math.NaN())
-	}
-	if nb > 0 {
-		r.counts = make([]uint32, capacity*nb)
-		r.min = make([]float64, capacity)
-		r.max = make([]float64, capacity)
-		fill(r.min, math.NaN())
-		fill(r.max, math.NaN())
 	}
 	return r
 }
@@ -36,7 +50,7 @@ func fill(s []float64, v float64) {
 	}
 }
 
-func (r *ring) cap() int64 { return int64(len(r.vals)) }
+func (r *ring) cap() int64 { return int64(cap(r.vals)) }
 
 func (r *ring) pos(idx int64) int {
 	p := idx % r.cap()
@@ -72,9 +86,13 @@ func (r *ring) slot(idx int64) (int, bool) {
 func (r *ring) clear(p int) {
 	switch {
 	case r.nb > 0:
-		r.vals[p] = 0
-		clear(r.counts[p*r.nb : (p+1)*r.nb])
-		r.min[p], r.max[p] = math.NaN(), math.NaN()
+		st := r.stride()
+		a := r.hist[p*st : (p+1)*st]
+		for i := range r.nb + 2 {
+			a[i] = 0
+		}
+		setF(a, r.nb+2, math.NaN())
+		setF(a, r.nb+4, math.NaN())
 	case r.gauge:
 		r.vals[p] = math.NaN()
 	default:
@@ -110,8 +128,8 @@ func (r *ring) count(lo, hi int64) uint64 {
 	lo, hi = r.bounds(lo, hi)
 	var s uint64
 	for j := lo + 1; j <= hi; j++ {
-		p := r.pos(j)
-		for _, c := range r.counts[p*r.nb : (p+1)*r.nb] {
+		p := r.pos(j) * r.stride()
+		for _, c := range r.hist[p : p+r.nb] {
 			s += uint64(c)
 		}
 	}
@@ -133,14 +151,15 @@ func (r *ring) last(lo, hi int64) (float64, int64, bool) {
 func (r *ring) mergeHist(h *Histogram, lo, hi int64) {
 	lo, hi = r.bounds(lo, hi)
 	for j := lo + 1; j <= hi; j++ {
-		p := r.pos(j)
-		h.Sum += r.vals[p]
-		for b, c := range r.counts[p*r.nb : (p+1)*r.nb] {
+		p := r.pos(j) * r.stride()
+		a := r.hist[p : p+r.stride()]
+		h.Sum += getF(a, r.nb)
+		for b, c := range a[:r.nb] {
 			h.Counts[b] += uint64(c)
 			h.Count += uint64(c)
 		}
-		h.Min = nanMin(h.Min, r.min[p])
-		h.Max = nanMax(h.Max, r.max[p])
+		h.Min = nanMin(h.Min, getF(a, r.nb+2))
+		h.Max = nanMax(h.Max, getF(a, r.nb+4))
 	}
 }
 

@@ -271,13 +271,14 @@ func (s *Store) write(sr *series, sm *exporter.Sample) {
 }
 
 func writeHist(r *ring, p int, sm *exporter.Sample) {
-	r.vals[p] += sm.Sum
-	dst := r.counts[p*r.nb : (p+1)*r.nb]
+	st := r.stride()
+	a := r.hist[p*st : (p+1)*st]
 	for b, c := range sm.Counts {
-		dst[b] = satAdd(dst[b], c)
+		a[b] = satAdd(a[b], c)
 	}
-	r.min[p] = nanMin(r.min[p], sm.Min)
-	r.max[p] = nanMax(r.max[p], sm.Max)
+	setF(a, r.nb, getF(a, r.nb)+sm.Sum)
+	setF(a, r.nb+2, nanMin(getF(a, r.nb+2), sm.Min))
+	setF(a, r.nb+4, nanMax(getF(a, r.nb+4), sm.Max))
 }
 
 // gc deletes series without samples for the retention period.
