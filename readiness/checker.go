@@ -62,6 +62,7 @@ type run struct {
 
 	specOnce sync.Once
 	spec     *apiSpec
+	specLast *exchange // last discovery attempt, evidence when nothing is found
 }
 
 type categoryFunc func(ctx context.Context, r *run) []Check

@@ -16,7 +16,10 @@ import (
 )
 
 // maxBody caps every response body read.
-const maxBody = 2 << 20
+const maxBody = 1 << 20
+
+// maxScan caps how much of a body the collectors scan for stack traces.
+const maxScan = 64 << 10
 
 // maxRedirects caps redirects followed by one request.
 const maxRedirects = 5
@@ -256,6 +259,9 @@ var stackRes = []*regexp.Regexp{
 
 // hasStackTrace reports the first stack-trace pattern found in b.
 func hasStackTrace(b []byte) string {
+	if len(b) > maxScan {
+		b = b[:maxScan]
+	}
 	for _, re := range stackRes {
 		if m := re.Find(b); m != nil {
 			return string(m)

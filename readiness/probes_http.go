@@ -183,7 +183,7 @@ func checkDocs(ctx context.Context, r *run) []Check {
 	switch {
 	case s == nil:
 		checks = append(checks, mk(sid, stitle, Fail, SevMedium, "no OpenAPI document at "+strings.Join(specPaths, ", "),
-			"Publish the OpenAPI 3 document at /openapi.json."))
+			"Publish the OpenAPI 3 document at /openapi.json.", r.specLast))
 	case s.swagger2:
 		checks = append(checks, mk(sid, stitle, Warn, SevLow, "a Swagger 2.0 document was found at "+s.path, "Publish an OpenAPI 3 document.", s.x))
 	case s.loadErr != nil:

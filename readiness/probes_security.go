@@ -145,13 +145,22 @@ func sanitizeID(s string) string {
 // authentication: secured GET operations of the OpenAPI document, else
 // common management paths that exist.
 func (r *run) protectedCandidates(ctx context.Context) []string {
-	var out []string
+	var out, withParams []string
 	for _, o := range r.getSpec(ctx).ops() {
-		if o.secured && o.method == http.MethodGet && len(out) < 5 {
-			out = append(out, fillParams(o.path))
+		if !o.secured || o.method != http.MethodGet {
+			continue
+		}
+		if o.params {
+			withParams = append(withParams, fillParams(o.path))
+		} else {
+			out = append(out, o.path)
 		}
 	}
+	out = append(out, withParams...)
 	if len(out) > 0 {
+		if len(out) > 5 {
+			out = out[:5]
+		}
 		return out
 	}
 	for _, p := range []string{"/api/alerts", "/admin/security/events", "/api/admin", "/api/users/me", "/api/me"} {
@@ -206,6 +215,8 @@ func authVerdict(id, title string, x *exchange) Check {
 		return mk(id, title, Warn, SevLow, "401 without a WWW-Authenticate header", "Send WWW-Authenticate: Bearer with every 401 (RFC 9110).", x)
 	case x.status == http.StatusUnauthorized:
 		return mk(id, title, Pass, SevInfo, "401 with WWW-Authenticate", "", x)
+	case x.status == http.StatusNotFound:
+		return mk(id, title, Skip, SevInfo, "404: the route was not found, so authentication could not be judged", "", x)
 	case x.status == http.StatusForbidden:
 		return mk(id, title, Warn, SevLow, "403 instead of 401 for a request without valid credentials", "Answer 401 when credentials are missing or invalid; keep 403 for valid credentials without the right role.", x)
 	case x.status >= 300 && x.status < 400:

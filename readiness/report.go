@@ -1,8 +1,10 @@
 package readiness
 
 import (
+	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -274,4 +276,21 @@ func (r *Report) finalize() {
 		}
 		return a.Result == Fail && b.Result != Fail
 	})
+}
+
+// Explained returns an error naming every warned or failed check without a
+// recommendation: a report must explain each of its findings.
+func Explained(r *Report) error {
+	var missing []string
+	for _, c := range r.Categories {
+		for _, ch := range c.Checks {
+			if (ch.Result == Warn || ch.Result == Fail) && (ch.Recommendation == "" || ch.Detail == "") {
+				missing = append(missing, ch.ID)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("unexplained findings: %s", strings.Join(missing, ", "))
+	}
+	return nil
 }

@@ -18,6 +18,7 @@ func (r *run) getSpec(ctx context.Context) *apiSpec {
 	r.specOnce.Do(func() {
 		for _, p := range specPaths {
 			x := r.do(ctx, reqSpec{path: p, auth: true})
+			r.specLast = x
 			if !x.ok() || x.status != http.StatusOK || len(x.body) == 0 {
 				continue
 			}
