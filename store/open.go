@@ -16,17 +16,34 @@ const DefaultSQLitePath = "data/vigil.db"
 //   - "sqlite://path" or a plain file path opens SQLite at that path;
 //   - "postgres://..." or "postgresql://..." opens PostgreSQL.
 func Open(ctx context.Context, dsn string, opts ...Option) (Store, error) {
+	backend, target, err := parseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if backend == "postgres" {
+		return OpenPostgres(ctx, target, opts...)
+	}
+	return OpenSQLite(ctx, target, opts...)
+}
+
+// parseDSN names the backend ("sqlite" or "postgres") and what to pass to
+// its constructor.
+func parseDSN(dsn string) (backend, target string, err error) {
 	switch {
 	case dsn == "":
-		return OpenSQLite(ctx, DefaultSQLitePath, opts...)
+		return "sqlite", DefaultSQLitePath, nil
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return OpenPostgres(ctx, dsn, opts...)
+		return "postgres", dsn, nil
 	case strings.HasPrefix(dsn, "sqlite://"):
-		return OpenSQLite(ctx, strings.TrimPrefix(dsn, "sqlite://"), opts...)
+		path := strings.TrimPrefix(dsn, "sqlite://")
+		if path == "" {
+			return "", "", fmt.Errorf("sqlite dsn %q has no path", dsn)
+		}
+		return "sqlite", path, nil
 	case strings.Contains(dsn, "://"):
 		scheme, _, _ := strings.Cut(dsn, "://")
-		return nil, fmt.Errorf("open store: unsupported scheme %q (want sqlite or postgres)", scheme)
+		return "", "", fmt.Errorf("unsupported scheme %q (want sqlite or postgres)", scheme)
 	default:
-		return OpenSQLite(ctx, dsn, opts...)
+		return "sqlite", dsn, nil
 	}
 }
