@@ -151,7 +151,7 @@ func (c *Checker) Run(ctx context.Context) (*Report, error) {
 		rep.Categories = append(rep.Categories, cr)
 	}
 	rep.FinishedAt = cfg.Now().UTC()
-	rep.finalize()
+	rep.Finalize()
 	return rep, nil
 }
 

@@ -211,9 +211,9 @@ func categoryScore(checks []Check) (float64, bool) {
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
 
-// finalize computes category scores, the summary, the overall score, grade
+// Finalize computes category scores, the summary, the overall score, grade
 // and recommendations of r.
-func (r *Report) finalize() {
+func (r *Report) Finalize() {
 	r.Version = SchemaVersion
 	r.Summary = Summary{}
 	r.Recommendations = []Recommendation{}
