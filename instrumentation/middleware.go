@@ -130,6 +130,7 @@ type routeKey struct {
 type routeEntry struct {
 	spanName  string
 	startOpts []trace.SpanStartOption
+	spanAttrs []attribute.KeyValue
 	activeAdd []metric.AddOption
 }
 
@@ -233,13 +234,6 @@ func (m *serverMiddleware) serve(c echo.Context, next echo.HandlerFunc) (err err
 		ctx = m.propagator.Extract(ctx, propagation.HeaderCarrier(req.Header))
 	}
 	ctx, span := m.tracer.Start(ctx, re.spanName, re.startOpts...)
-	if span.IsRecording() {
-		span.SetAttributes(
-			semconv.URLPath(req.URL.Path),
-			semconv.ClientAddress(c.RealIP()),
-			semconv.UserAgentOriginal(req.UserAgent()),
-		)
-	}
 	req = req.WithContext(ctx)
 	c.SetRequest(req)
 	resp := c.Response()
@@ -259,7 +253,7 @@ func (m *serverMiddleware) serve(c echo.Context, next echo.HandlerFunc) (err err
 		if span.IsRecording() {
 			span.RecordError(perr, trace.WithStackTrace(true))
 		}
-		m.finish(ctx, span, rk, re, start, http.StatusInternalServerError, "panic", nil, req, resp)
+		m.finish(ctx, c, span, rk, re, start, http.StatusInternalServerError, "panic", nil)
 		panic(r)
 	}()
 
@@ -274,13 +268,14 @@ func (m *serverMiddleware) serve(c echo.Context, next echo.HandlerFunc) (err err
 	if err != nil && span.IsRecording() && (status >= http.StatusInternalServerError || !isHTTPError(err)) {
 		span.RecordError(err)
 	}
-	m.finish(ctx, span, rk, re, start, status, errType, err, req, resp)
+	m.finish(ctx, c, span, rk, re, start, status, errType, err)
 	return err
 }
 
-func (m *serverMiddleware) finish(ctx context.Context, span trace.Span, rk routeKey, re *routeEntry,
-	start time.Time, status int, errType string, err error, req *http.Request, resp *echo.Response,
+func (m *serverMiddleware) finish(ctx context.Context, c echo.Context, span trace.Span, rk routeKey, re *routeEntry,
+	start time.Time, status int, errType string, err error,
 ) {
+	req, resp := c.Request(), c.Response()
 	ae := m.attrEntry(attrKey{routeKey: rk, status: status, errType: errType})
 	m.duration.Record(ctx, m.now().Sub(start).Seconds(), ae.record...)
 	// Requests without a body (most GETs) are not recorded: a histogram of
@@ -291,19 +286,30 @@ func (m *serverMiddleware) finish(ctx context.Context, span trace.Span, rk route
 	m.respSize.Record(ctx, resp.Size, ae.record...)
 	m.active.Add(ctx, -1, re.activeAdd...)
 
-	if span.IsRecording() {
-		if ae.errorType != "" {
-			span.SetAttributes(semconv.HTTPResponseStatusCode(status), semconv.ErrorTypeKey.String(ae.errorType))
-		} else {
-			span.SetAttributes(semconv.HTTPResponseStatusCode(status))
+	if !span.IsRecording() {
+		span.End()
+		return
+	}
+	// All span attributes in one call (one allocation), and only for
+	// recording spans: unsampled requests pay nothing for them.
+	attrs := make([]attribute.KeyValue, 0, len(re.spanAttrs)+5)
+	attrs = append(attrs, re.spanAttrs...)
+	attrs = append(attrs,
+		semconv.HTTPResponseStatusCode(status),
+		semconv.URLPath(req.URL.Path),
+		semconv.ClientAddress(c.RealIP()),
+		semconv.UserAgentOriginal(req.UserAgent()),
+	)
+	if ae.errorType != "" {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(ae.errorType))
+	}
+	span.SetAttributes(attrs...)
+	if status >= http.StatusInternalServerError {
+		desc := ""
+		if err != nil {
+			desc = err.Error()
 		}
-		if status >= http.StatusInternalServerError {
-			desc := ""
-			if err != nil {
-				desc = err.Error()
-			}
-			span.SetStatus(codes.Error, desc)
-		}
+		span.SetStatus(codes.Error, desc)
 	}
 	span.End()
 }
@@ -380,11 +386,9 @@ func (m *serverMiddleware) routeEntry(k routeKey) *routeEntry {
 		attrs = append(attrs, semconv.HTTPRoute(k.route))
 	}
 	re := &routeEntry{
-		spanName: name,
-		startOpts: []trace.SpanStartOption{
-			trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(attrs...),
-		},
+		spanName:  name,
+		startOpts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)},
+		spanAttrs: attrs,
 		activeAdd: []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attrs[0], attrs[1]))},
 	}
 	m.routes.store(k, re)
