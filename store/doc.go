@@ -37,7 +37,9 @@
 //
 // SQLite runs in WAL mode with synchronous=FULL through one writer
 // connection (writers queue, never SQLITE_BUSY) and a small reader pool:
-// a committed transaction survives kill -9 and power loss.
+// a committed transaction survives kill -9 and power loss. The fn given to
+// UpdateAlert runs inside the write transaction and must not call the
+// store.
 //
 // Lists return empty, non-nil slices. ListAlerts returns newest (ActiveAt)
 // first, default 1000 and at most 10000; ListSecurityEvents newest first,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -31,7 +32,7 @@ func OpenPostgres(ctx context.Context, dsn string, opts ...Option) (*Postgres, e
 		return nil, errors.New("open postgres: invalid dsn")
 	}
 	if cfg.maxConns > 0 {
-		pc.MaxConns = int32(cfg.maxConns)
+		pc.MaxConns = int32(min(cfg.maxConns, math.MaxInt32)) //nolint:gosec // clamped above
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {

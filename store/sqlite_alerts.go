@@ -121,7 +121,8 @@ func (s *SQLite) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, error)
 	return out, nil
 }
 
-// UpdateAlert applies fn to the stored alert in one write transaction.
+// UpdateAlert applies fn to the stored alert in one write transaction. fn
+// must not call the store: it runs while holding the only writer.
 func (s *SQLite) UpdateAlert(ctx context.Context, id string, fn func(*Alert) error) (Alert, error) {
 	var out Alert
 	var fnErr error
