@@ -5,10 +5,10 @@ import "math"
 // ring holds the steps (head-cap, head] of one series at one resolution.
 // Slot idx lives at idx mod cap. Steps after head hold no data yet.
 type ring struct {
-	head   int64
-	init   bool
-	nb     int       // histogram buckets per step; 0 otherwise
-	vals   []float64 // counter delta | gauge last value (NaN: none); histograms: only its length is used
+	head int64
+	init bool
+	nb   int       // histogram buckets per step; 0 otherwise
+	vals []float64 // counter delta | gauge last value (NaN: none); histograms: only its length is used
 	// hist interleaves, per step, nb bucket deltas then sum, min and max as
 	// float64 bits (two uint32 each), so one write touches one or two cache
 	// lines.
