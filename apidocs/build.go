@@ -39,7 +39,7 @@ const (
 	ProblemSchema      = "Problem"
 	BearerScheme       = "bearerAuth"
 	APIKeyScheme       = "apiKey"
-	APIKeyHeader       = "X-API-Key"
+	APIKeyHeader       = "X-API-Key" //nolint:gosec // a header name, not a credential
 	ProblemContentType = "application/problem+json"
 	defaultServer      = "http://localhost:8000"
 	untaggedTag        = "other"
@@ -506,7 +506,7 @@ func operationID(method, path string) string {
 			seg = seg[1:]
 		}
 		for _, word := range strings.FieldsFunc(seg, func(r rune) bool {
-			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+			return (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9')
 		}) {
 			b.WriteString(strings.ToUpper(word[:1]) + word[1:])
 		}

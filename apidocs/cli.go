@@ -137,7 +137,7 @@ func writeDocs(dir string, doc *openapi3.T, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("render html: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil { //nolint:gosec // published documentation is meant to be readable
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
 	for _, f := range []struct {
@@ -175,7 +175,7 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", path, err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil { //nolint:gosec // published documentation is meant to be readable
 		return fmt.Errorf("chmod %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {

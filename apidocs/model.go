@@ -145,12 +145,11 @@ func newViewOp(method, path string, o *openapi3.Operation) viewOp {
 		}
 	}
 	if o.RequestBody != nil && o.RequestBody.Value != nil {
-		for _, ct := range sortedKeys(o.RequestBody.Value.Content) {
-			mt := o.RequestBody.Value.Content[ct]
-			op.BodyType = ct
+		if cts := sortedKeys(o.RequestBody.Value.Content); len(cts) > 0 {
+			mt := o.RequestBody.Value.Content[cts[0]]
+			op.BodyType = cts[0]
 			op.BodySchema = typeString(mt.Schema)
 			op.BodyFields = fields(mt.Schema)
-			break
 		}
 	}
 	if o.Responses != nil {
@@ -164,10 +163,9 @@ func newViewOp(method, path string, o *openapi3.Operation) viewOp {
 			if rr.Value.Description != nil {
 				resp.Description = *rr.Value.Description
 			}
-			for _, ct := range sortedKeys(rr.Value.Content) {
-				resp.ContentType = ct
-				resp.Schema = typeString(rr.Value.Content[ct].Schema)
-				break
+			if cts := sortedKeys(rr.Value.Content); len(cts) > 0 {
+				resp.ContentType = cts[0]
+				resp.Schema = typeString(rr.Value.Content[cts[0]].Schema)
 			}
 			op.Responses = append(op.Responses, resp)
 		}

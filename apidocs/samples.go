@@ -158,7 +158,9 @@ func codeSamples(base, method, path string, o *openapi3.Operation) ([]CodeSample
 	d.Auth = o.Security != nil && len(*o.Security) > 0
 	d.URL = base + sampleURL(path, o)
 	if o.RequestBody != nil && o.RequestBody.Value != nil {
-		for _, ct := range sortedKeys(o.RequestBody.Value.Content) {
+		// The first content type, in sorted order, is the one sampled.
+		if cts := sortedKeys(o.RequestBody.Value.Content); len(cts) > 0 {
+			ct := cts[0]
 			mt := o.RequestBody.Value.Content[ct]
 			ex := mt.Example
 			if ex == nil {
@@ -181,7 +183,6 @@ func codeSamples(base, method, path string, o *openapi3.Operation) ([]CodeSample
 			} else {
 				d.GoBody = "`" + d.JSONBody + "`"
 			}
-			break
 		}
 	}
 	out := make([]CodeSample, 0, len(sampleTemplates))

@@ -2,6 +2,7 @@ package apidocs_test
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -24,8 +25,8 @@ func validatedServer(t testing.TB) *echo.Echo {
 	}
 	v := echo.New()
 	v.HTTPErrorHandler = func(err error, c echo.Context) {
-		he, ok := err.(*echo.HTTPError)
-		if !ok {
+		var he *echo.HTTPError
+		if !errors.As(err, &he) {
 			he = echo.NewHTTPError(http.StatusInternalServerError, err.Error())
 		}
 		_ = c.JSON(he.Code, map[string]any{"status": he.Code, "detail": he.Message})
