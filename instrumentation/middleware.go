@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/labstack/echo/v4"
 	"go.opentelemetry.io/otel"
@@ -426,46 +427,48 @@ func (m *serverMiddleware) attrEntry(k attrKey) *attrEntry {
 	return ae
 }
 
-// setIDHeaders sets the request ID and trace ID response headers with one
-// allocation for both strings and one for both header values.
+// idHeaders holds both header values and the bytes of the generated
+// strings in one allocation. buf is written once, before the strings that
+// point into it are created, and never again.
+type idHeaders struct {
+	vals [2]string
+	buf  [requestIDLen + 32]byte
+}
+
+// setIDHeaders sets the request ID and trace ID response headers with a
+// single allocation.
 func (m *serverMiddleware) setIDHeaders(h, reqHeader http.Header, sc trace.SpanContext) {
-	incoming := ""
+	reqID := ""
 	if v := reqHeader[m.reqIDHeader]; len(v) > 0 && validRequestID(v[0]) {
-		incoming = v[0]
+		reqID = v[0]
+	} else if m.genID != nil {
+		reqID = m.genID()
 	}
-	var reqID, traceID string
-	switch {
-	case incoming == "" && m.genID == nil:
-		var buf [requestIDLen + 32]byte
-		putRequestID(buf[:requestIDLen])
-		n := requestIDLen
-		if sc.HasTraceID() {
-			id := sc.TraceID()
-			hex.Encode(buf[n:], id[:])
-			n += 32
-		}
-		s := string(buf[:n])
-		reqID, traceID = s[:requestIDLen], s[requestIDLen:]
-	default:
-		reqID = incoming
-		if reqID == "" {
-			reqID = m.genID()
-		}
-		if sc.HasTraceID() {
-			var buf [32]byte
-			id := sc.TraceID()
-			hex.Encode(buf[:], id[:])
-			traceID = string(buf[:])
-		}
+	ih := new(idHeaders)
+	n := 0
+	if reqID == "" {
+		putRequestID(ih.buf[:requestIDLen])
+		n = requestIDLen
 	}
-	if traceID == "" {
-		h[m.reqIDHeader] = []string{reqID}
-		return
+	traceStart := n
+	if sc.HasTraceID() {
+		id := sc.TraceID()
+		hex.Encode(ih.buf[n:n+32], id[:])
+		n += 32
 	}
-	vals := make([]string, 2)
-	vals[0], vals[1] = reqID, traceID
-	h[m.reqIDHeader] = vals[0:1:1]
-	h[HeaderTraceID] = vals[1:2:2]
+	var str string
+	if n > 0 {
+		str = unsafe.String(&ih.buf[0], n)
+	}
+	if reqID == "" {
+		reqID = str[:requestIDLen]
+	}
+	ih.vals[0] = reqID
+	h[m.reqIDHeader] = ih.vals[0:1:1]
+	if traceStart < n {
+		ih.vals[1] = str[traceStart:n]
+		h[HeaderTraceID] = ih.vals[1:2:2]
+	}
 }
 
 func validRequestID(s string) bool {
