@@ -17,7 +17,6 @@ const amPayload = `{"version":"4","groupKey":"{}:{alertname=\"Down\"}","truncate
 "alerts":[{"status":"%s","labels":{"alertname":"Down","severity":"critical","instance":"a:8000"},"annotations":{"summary":"a down"},
 "startsAt":"2026-03-01T11:00:00Z","endsAt":"%s","generatorURL":"http://prom/graph","fingerprint":"c0ffee0123456789"}]}`
 
-
 func payload(status, ends string) []byte {
 	s := amPayload
 	for _, v := range []string{status, status, ends} {
