@@ -198,9 +198,19 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	admin := auth.Require(security.RoleAdmin)
 	alerts := &server.AlertsAPI{Service: engine, Reader: st, Actor: principalName}
 	alerts.Register(e, viewer, admin)
+	stream := &server.Stream{Interval: interval, System: systemSnapshot(ser), API: apiSnapshot(ser), Alerts: engine, Logger: logger}
+	e.GET("/ws/metrics", stream.Handle, viewer)
 	e.GET("/admin/security/events", secHandlers.Events, admin)
 	e.GET("/health/security", secHandlers.Posture)
 
+	if err := mountReporting(ctx, reportingDeps{
+		Echo: e, Store: st, Series: ser, Spans: spansExp, Engine: engine, Meter: mp, Logger: logger,
+		Viewer: viewer, FileCfg: &cfg,
+		AddLoop:  func(name string, run func(context.Context) error) { v.loops[name] = run },
+		AddClose: func(f func(context.Context) error) { v.closers = append(v.closers, f) },
+	}); err != nil {
+		return nil, err
+	}
 	v.echo = e
 	return v, nil
 }

@@ -1,0 +1,260 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/vigilhq/vigil/alerting"
+	"github.com/vigilhq/vigil/server"
+	"github.com/vigilhq/vigil/store"
+)
+
+const adminToken = "e2e-admin-token-0123456789"
+
+// hookReceiver is a local Alertmanager-style webhook receiver.
+type hookReceiver struct {
+	mu       sync.Mutex
+	payloads []alerting.WebhookPayload
+	arrived  chan alerting.WebhookPayload
+}
+
+func newHookReceiver(t *testing.T) (*hookReceiver, string) {
+	h := &hookReceiver{arrived: make(chan alerting.WebhookPayload, 100)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var p alerting.WebhookPayload
+		if err := json.Unmarshal(b, &p); err != nil {
+			t.Errorf("webhook body: %v: %s", err, b)
+		}
+		h.mu.Lock()
+		h.payloads = append(h.payloads, p)
+		h.mu.Unlock()
+		h.arrived <- p
+	}))
+	t.Cleanup(srv.Close)
+	return h, srv.URL + "/hook"
+}
+
+func (h *hookReceiver) wait(t *testing.T, status string, within time.Duration) alerting.WebhookPayload {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case p := <-h.arrived:
+			if p.Status == status {
+				return p
+			}
+		case <-deadline:
+			t.Fatalf("no %q notification within %s", status, within)
+		}
+	}
+}
+
+func (h *hookReceiver) count(status string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, p := range h.payloads {
+		for _, a := range p.Alerts {
+			if a.Status == status {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func writeConfig(t *testing.T, hookURL string) string {
+	t.Helper()
+	cfg := fmt.Sprintf(`alerting:
+  evaluation_interval: 1s
+  rules:
+    - name: HighErrorRate
+      kind: error_ratio
+      route: /api/users/:id
+      window: 4s
+      threshold: 0.2
+      for: 0s
+      severity: critical
+      labels: {team: api}
+      annotations: {summary: "Error ratio {{ .Value }} on {{ .Labels.route }}"}
+  receivers:
+    - name: ops
+      webhook: {url: %q}
+  route:
+    receiver: ops
+    group_by: [alertname, route]
+    group_wait: 0s
+    group_interval: 1s
+    repeat_interval: 1h
+`, hookURL)
+	path := filepath.Join(t.TempDir(), "vigil.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+	return path
+}
+
+func TestAlertLifecycleEndToEnd(t *testing.T) {
+	hooks, hookURL := newHookReceiver(t)
+	cfgPath := writeConfig(t, hookURL)
+	dataDir := t.TempDir()
+	env := []string{"VIGIL_DEMO_FAULTS=1", "VIGIL_ADMIN_TOKEN=" + adminToken, "VIGIL_LOG_LEVEL=debug"}
+	p := startVigil(t, dataDir, env, "--config", cfgPath)
+
+	// The stream sees the alert as it fires.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+p.URL[len("http"):]+"/ws/metrics",
+		&websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + adminToken}}})
+	require.NoError(t, err)
+	defer ws.CloseNow()
+	streamed := make(chan server.StreamMessage, 256)
+	go func() {
+		for {
+			var m server.StreamMessage
+			if err := wsjson.Read(ctx, ws, &m); err != nil {
+				close(streamed)
+				return
+			}
+			streamed <- m
+		}
+	}()
+
+	faultAt := time.Now()
+	for range 10 {
+		resp, _ := p.do("GET", "/api/users/3", "", nil, "X-Demo-Fault", "error")
+		require.Equal(t, 500, resp.StatusCode)
+	}
+	firing := hooks.wait(t, "firing", 15*time.Second)
+	t.Logf("fault to firing webhook: %s", time.Since(faultAt))
+	require.Len(t, firing.Alerts, 1)
+	fa := firing.Alerts[0]
+	assert.Equal(t, "4", firing.Version)
+	assert.Equal(t, "HighErrorRate", fa.Labels["alertname"])
+	assert.Equal(t, "api", fa.Labels["team"])
+	assert.NotEmpty(t, fa.Fingerprint)
+	assert.Len(t, fa.Annotations["trace_id"], 32, "a firing alert points at a failing trace")
+
+	resp, body := p.do("GET", "/api/alerts?state=firing", adminToken, nil)
+	require.Equal(t, 200, resp.StatusCode, string(body))
+	var list server.AlertList
+	require.NoError(t, json.Unmarshal(body, &list))
+	require.Equal(t, 1, list.Count)
+	id := list.Alerts[0].ID
+
+	sawKinds := map[string]bool{}
+	for m := range streamed {
+		sawKinds[m.Type] = true
+		if m.Type == server.MessageAlert {
+			break
+		}
+	}
+	assert.True(t, sawKinds[server.MessageSystemMetrics] && sawKinds[server.MessageAPIMetrics] && sawKinds[server.MessageAlert], "%v", sawKinds)
+
+	// Acknowledge needs the admin role; a viewer-less request is refused.
+	resp, _ = p.do("POST", "/api/alerts/"+id+"/acknowledge", "", server.AlertAction{By: "ana"})
+	assert.Equal(t, 401, resp.StatusCode)
+	resp, body = p.do("POST", "/api/alerts/"+id+"/acknowledge", adminToken, server.AlertAction{By: "ana", Comment: "looking"})
+	require.Equal(t, 200, resp.StatusCode, string(body))
+	resp, body = p.do("GET", "/api/alerts?state=acknowledged", adminToken, nil)
+	require.Equal(t, 200, resp.StatusCode)
+	require.NoError(t, json.Unmarshal(body, &list))
+	assert.Equal(t, 1, list.Count)
+
+	// Traffic heals; the resolved notification still goes out after the ack.
+	healed := make(chan struct{})
+	go func() {
+		defer close(healed)
+		for ctx.Err() == nil && hooks.count("resolved") == 0 {
+			resp, err := http.Get(p.URL + "/api/users/4")
+			if err == nil {
+				resp.Body.Close()
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	hooks.wait(t, "resolved", 20*time.Second)
+	<-healed
+
+	resp, _ = p.do("POST", "/api/alerts/"+id+"/resolve", adminToken, server.AlertAction{By: "ana"})
+	assert.Equal(t, 409, resp.StatusCode, "acting on a resolved alert is a conflict")
+	resp, _ = p.do("GET", "/api/alerts/nope", adminToken, nil)
+	assert.Equal(t, 404, resp.StatusCode)
+
+	history := func(p *proc) []store.AlertEvent {
+		resp, body := p.do("GET", "/api/alerts/"+id+"/history", adminToken, nil)
+		require.Equal(t, 200, resp.StatusCode, string(body))
+		var h server.AlertHistory
+		require.NoError(t, json.Unmarshal(body, &h))
+		return h.Events
+	}
+	kinds := func(evs []store.AlertEvent) []string {
+		var out []string
+		for _, e := range evs {
+			out = append(out, e.Kind)
+		}
+		return out
+	}
+	before := history(p)
+	assert.Subset(t, kinds(before), []string{"firing", "acknowledged", "resolved"})
+
+	// Restart: state and history are still there, nothing is re-sent.
+	require.NoError(t, p.stop())
+	firingSent, resolvedSent := hooks.count("firing"), hooks.count("resolved")
+	assert.Equal(t, 1, firingSent)
+	assert.Equal(t, 1, resolvedSent)
+	p2 := startVigil(t, dataDir, env, "--config", cfgPath)
+	resp, body = p2.do("GET", "/api/alerts/"+id, adminToken, nil)
+	require.Equal(t, 200, resp.StatusCode)
+	var al store.Alert
+	require.NoError(t, json.Unmarshal(body, &al))
+	assert.Equal(t, store.StateResolved, al.State)
+	assert.Equal(t, "ana", al.AcknowledgedBy)
+	assert.Equal(t, kinds(before), kinds(history(p2)))
+	time.Sleep(2500 * time.Millisecond) // two evaluation cycles
+	assert.Equal(t, firingSent, hooks.count("firing"))
+	assert.Equal(t, resolvedSent, hooks.count("resolved"))
+}
+
+func TestFiringAlertSurvivesKill9(t *testing.T) {
+	hooks, hookURL := newHookReceiver(t)
+	cfgPath := writeConfig(t, hookURL)
+	dataDir := t.TempDir()
+	env := []string{"VIGIL_DEMO_FAULTS=1", "VIGIL_ADMIN_TOKEN=" + adminToken, "VIGIL_LOG_LEVEL=debug"}
+	p := startVigil(t, dataDir, env, "--config", cfgPath)
+	for range 10 {
+		p.do("GET", "/api/users/3", "", nil, "X-Demo-Fault", "error")
+	}
+	hooks.wait(t, "firing", 15*time.Second)
+	p.kill()
+
+	p2 := startVigil(t, dataDir, env, "--config", cfgPath)
+	resp, body := p2.do("GET", "/api/alerts?state=firing", adminToken, nil)
+	require.Equal(t, 200, resp.StatusCode)
+	var list server.AlertList
+	require.NoError(t, json.Unmarshal(body, &list))
+	require.Equal(t, 1, list.Count, "the firing alert survived kill -9")
+	// Without faults the restarted process resolves it, notifying once.
+	for hooks.count("resolved") == 0 {
+		p2.do("GET", "/api/users/4", "", nil)
+		select {
+		case <-time.After(20 * time.Second):
+			t.Fatal("no resolved notification after restart")
+		default:
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	assert.Equal(t, 1, hooks.count("firing"), "the restart did not re-send the firing notification")
+}
