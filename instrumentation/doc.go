@@ -32,10 +32,25 @@
 // no http.route at all (see [RouteOf]). Attribute sets are computed once per
 // route, method, scheme and status and cached.
 //
+// http.server.request.body.size is recorded only for requests that carry a
+// body (Content-Length > 0). Requests echo answers with its 404/405 fallback
+// or with a RouteNotFound route are "unmatched".
+//
 // Each request gets a server span named "METHOD route" that continues a
 // valid incoming W3C traceparent, and the response carries X-Request-Id and
-// X-Trace-Id. Measurements are recorded with the span's context, so sampled
+// X-Trace-Id (set before the handler runs). Span attributes (url.path,
+// client.address, user_agent.original, http.route, status) are only
+// computed for recording spans. Measurements are recorded with the span's context, so sampled
 // requests leave exemplars (trace_id, span_id) in the OpenMetrics output.
+//
+// # Cost
+//
+// BenchmarkMiddleware measures the middleware against bare echo. Beyond
+// echo's own per-request closure, an unsampled request allocates four
+// objects (request copy, span context, span, header values), a sampled one
+// three more; everything keyed by route, method, scheme and status is
+// computed once. Most of the remaining time is the metric SDK's per
+// measurement cost, paid once per registered reader.
 //
 // # Dropped telemetry
 //

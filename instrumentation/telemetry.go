@@ -66,7 +66,11 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	cfg := newConfig(opts)
 
 	res, err := newResource(ctx, cfg)
-	if err != nil {
+	switch {
+	case errors.Is(err, resource.ErrPartialResource) && res != nil:
+		// A malformed OTEL_RESOURCE_ATTRIBUTES entry: keep the rest.
+		cfg.logger.WarnContext(ctx, "partial resource", "err", err)
+	case err != nil:
 		return nil, fmt.Errorf("%w: resource: %w", ErrSetup, err)
 	}
 

@@ -269,3 +269,11 @@ func TestOTLPExportWhenEndpointSet(t *testing.T) {
 	}
 	srv.CloseClientConnections()
 }
+
+func TestMalformedResourceAttributesAreTolerated(t *testing.T) {
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "good=yes,broken")
+	h := newHarness(t)
+	if body := scrape(t, h.tel.MetricsHandler(), ""); !strings.Contains(body, `good="yes"`) {
+		t.Error(`target_info lacks good="yes"`)
+	}
+}
