@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vigilhq/vigil/instrumentation"
@@ -141,5 +142,32 @@ func TestTraceIDFrom(t *testing.T) {
 	ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid}))
 	if got := instrumentation.TraceIDFrom(ctx); got != "4bf92f3577b34da6a3ce929d0e0e4736" {
 		t.Errorf("TraceIDFrom = %q", got)
+	}
+}
+
+func TestHandleErrorRecordsWhatTheErrorHandlerWrote(t *testing.T) {
+	h := newHarness(t)
+	cfg := h.tel.MiddlewareConfig()
+	cfg.HandleError = true
+	e := echo.New()
+	e.Use(instrumentation.MiddlewareWithConfig(cfg))
+	e.GET("/down", func(c echo.Context) error {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "down for maintenance")
+	})
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/down", nil))
+	if rec.Code != http.StatusServiceUnavailable || rec.Body.Len() == 0 {
+		t.Fatalf("got %d %q", rec.Code, rec.Body.String())
+	}
+	m, err := findMetric(h.collect(t), instrumentation.MetricResponseBodySize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp := m.Data.(metricdata.Histogram[int64]).DataPoints[0]
+	if dp.Sum != int64(rec.Body.Len()) {
+		t.Errorf("recorded response size %d, want %d", dp.Sum, rec.Body.Len())
+	}
+	if got := attrMap(dp.Attributes)[instrumentation.AttrStatusCode]; got != int64(503) {
+		t.Errorf("status attribute %v, want 503", got)
 	}
 }

@@ -222,6 +222,18 @@ func TestEnvironmentConfiguration(t *testing.T) {
 			t.Error("metrics not recorded with tracing off")
 		}
 	})
+	t.Run("the grpc protocol is accepted without touching the network", func(t *testing.T) {
+		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1")
+		t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+		tel, err := instrumentation.Setup(context.Background(), instrumentation.WithoutGlobalProviders(),
+			instrumentation.WithoutHostMetrics(), instrumentation.WithoutRuntimeMetrics())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tel.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutdown with nothing to send: %v", err)
+		}
+	})
 	t.Run("an unsupported OTLP protocol fails setup", func(t *testing.T) {
 		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1")
 		t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
