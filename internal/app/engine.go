@@ -54,3 +54,17 @@ func (t traceFinder) LatestTraceID(route string) (string, bool) {
 	r, ok := t.s.LatestTrace(route)
 	return r.TraceID, ok
 }
+
+// seriesConfig sizes the windowed store for the evaluation interval: steps
+// no longer than the interval (so a short rule window sees fresh data), 360
+// fine steps, then 5-minute steps up to 24 h.
+func seriesConfig(interval time.Duration) series.Config {
+	step := 100 * time.Millisecond
+	for _, s := range []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second,
+		2 * time.Second, 5 * time.Second, 10 * time.Second} {
+		if s <= interval {
+			step = s
+		}
+	}
+	return series.Config{Step: step, FineRetention: 360 * step}
+}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -97,7 +96,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	if err := ensureDataDir(opts.DataDir); err != nil {
 		return nil, err
 	}
-	st, err := store.OpenSQLite(ctx, filepath.Join(opts.DataDir, "vigil.db"))
+	st, err := openStore(ctx, opts, logger)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -105,7 +104,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 
 	// The engine's exporters are built before the providers; their drop
 	// counters use the global provider, which forwards once Setup sets it.
-	ser, err := series.New(series.Config{})
+	ser, err := series.New(seriesConfig(interval))
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +141,10 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 		return nil, err
 	}
 
+	lead := newLeader(st, interval, logger)
+	v.loops["leader"] = lead.Run
 	engine, err := alerting.New(cfg.Alerting, alerting.Deps{
+		IsLeader:      lead.IsLeader,
 		Store:         st,
 		Series:        ser,
 		Traces:        traceFinder{ser},

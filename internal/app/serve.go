@@ -21,6 +21,7 @@ type Options struct {
 	DemoFaults bool   // VIGIL_DEMO_FAULTS=1
 
 	RateLimitRedis string // VIGIL_RATELIMIT_REDIS: share rate limits through Redis
+	Store          string // VIGIL_STORE: postgres://... shares state between replicas
 
 	// Stdout and Stderr receive logs (stderr) and nothing else; tests set them.
 	Stderr io.Writer
@@ -37,6 +38,7 @@ func DefaultOptions() Options {
 		DemoFaults: envOr("VIGIL_DEMO_FAULTS", "") == "1",
 
 		RateLimitRedis: envOr("VIGIL_RATELIMIT_REDIS", ""),
+		Store:          envOr("VIGIL_STORE", ""),
 	}
 }
 
@@ -51,6 +53,7 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&opts.LogLevel, "log-level", opts.LogLevel, "log level: debug, info, warn or error (env VIGIL_LOG_LEVEL)")
 	fs.BoolVar(&opts.DemoFaults, "demo-faults", opts.DemoFaults, "honour X-Demo-Fault and X-Demo-Delay on the reference API (env VIGIL_DEMO_FAULTS=1)")
 	fs.StringVar(&opts.RateLimitRedis, "ratelimit-redis", opts.RateLimitRedis, "redis://host:port/db to share rate limits across replicas (env VIGIL_RATELIMIT_REDIS)")
+	fs.StringVar(&opts.Store, "store", opts.Store, "postgres://... to share alerts, silences and events between replicas; default the SQLite file in --data-dir (env VIGIL_STORE)")
 	fs.Usage = usageFunc(fs, "vigil [serve] [flags]")
 	if done, code := parseFlags(fs, args, stdout, stderr); done {
 		return code

@@ -1,0 +1,101 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigilhq/vigil/store"
+)
+
+// openStore opens the shared store named by --store, else the embedded
+// SQLite store in the data dir.
+func openStore(ctx context.Context, opts Options, logger *slog.Logger) (store.Store, error) {
+	if opts.Store != "" {
+		return store.Open(ctx, opts.Store, store.WithLogger(logger))
+	}
+	return store.OpenSQLite(ctx, filepath.Join(opts.DataDir, "vigil.db"), store.WithLogger(logger))
+}
+
+// leaseName is the lease that makes one replica the evaluator and notifier.
+const leaseName = "alerting-leader"
+
+// leader holds the alerting lease in the store. Replicas that share a store
+// take turns: the holder renews every half interval; when it dies its lease
+// expires after 1.5 intervals and another replica takes it, so a takeover
+// happens within two evaluation intervals.
+type leader struct {
+	st       store.Store
+	holder   string
+	interval time.Duration
+	logger   *slog.Logger
+	// validUntil is the local time until which the last renewal is good.
+	validUntil atomic.Int64
+	now        func() time.Time
+}
+
+func newLeader(st store.Store, interval time.Duration, logger *slog.Logger) *leader {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return &leader{
+		st:       st,
+		holder:   fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b)),
+		interval: interval,
+		logger:   logger,
+		now:      time.Now,
+	}
+}
+
+func (l *leader) ttl() time.Duration { return l.interval * 3 / 2 }
+
+// IsLeader reports whether this replica holds an unexpired lease.
+func (l *leader) IsLeader() bool {
+	return l.now().UnixNano() < l.validUntil.Load()
+}
+
+// acquire takes or renews the lease once.
+func (l *leader) acquire(ctx context.Context) {
+	start := l.now()
+	ctx, cancel := context.WithTimeout(ctx, l.interval/2)
+	defer cancel()
+	ok, err := l.st.AcquireLease(ctx, leaseName, l.holder, l.ttl())
+	was := l.IsLeader()
+	switch {
+	case err != nil:
+		l.logger.Warn("renew alerting lease", "error", err)
+		return // keep what we had until it expires
+	case ok:
+		// Measured from before the call, so a slow store never stretches it.
+		l.validUntil.Store(start.Add(l.ttl() - l.interval/4).UnixNano())
+	default:
+		l.validUntil.Store(0)
+	}
+	if ok != was {
+		l.logger.Info("alerting leadership changed", "leader", ok, "holder", l.holder)
+	}
+}
+
+// Run renews the lease every half interval and releases it on exit.
+func (l *leader) Run(ctx context.Context) error {
+	l.acquire(ctx)
+	t := time.NewTicker(l.interval / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			l.validUntil.Store(0)
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			defer cancel()
+			return l.st.ReleaseLease(rctx, leaseName, l.holder)
+		case <-t.C:
+			l.acquire(ctx)
+		}
+	}
+}
