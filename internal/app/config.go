@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/ratelimit"
+	"github.com/vigilhq/vigil/readiness"
 	"github.com/vigilhq/vigil/security"
 	"github.com/vigilhq/vigil/server"
 	"go.yaml.in/yaml/v3"
@@ -19,11 +20,12 @@ import (
 // belongs to the package that uses it and is decoded strictly: an unknown key
 // anywhere is an error, so a typo never silently disables a rule.
 type FileConfig struct {
-	Links     server.Links     `yaml:"links"`
-	Server    ServerConfig     `yaml:"server"`
-	Alerting  alerting.Config  `yaml:"alerting"`
-	Auth      security.Config  `yaml:"auth"`
-	RateLimit ratelimit.Config `yaml:"ratelimit"`
+	Links     server.Links         `yaml:"links"`
+	Server    ServerConfig         `yaml:"server"`
+	Alerting  alerting.Config      `yaml:"alerting"`
+	Auth      security.Config      `yaml:"auth"`
+	RateLimit ratelimit.Config     `yaml:"ratelimit"`
+	Readiness readiness.FileConfig `yaml:"readiness"`
 
 	// raw holds every top-level section, for sections decoded by other packages.
 	raw map[string]*yaml.Node

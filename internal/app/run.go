@@ -205,6 +205,9 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	e.GET("/admin/security/events", secHandlers.Events, admin)
 	e.GET("/health/security", secHandlers.Posture)
 
+	if err := mountReadiness(e, v, cfg.Readiness, st, admin); err != nil {
+		return nil, err
+	}
 	if err := mountReporting(ctx, reportingDeps{
 		Echo: e, Store: st, Series: ser, Spans: spansExp, Engine: engine, Meter: mp, Logger: logger,
 		Viewer: viewer, FileCfg: &cfg,

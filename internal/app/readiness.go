@@ -1,0 +1,47 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/labstack/echo/v4"
+	"github.com/vigilhq/vigil/readiness"
+	"go.yaml.in/yaml/v3"
+)
+
+func init() {
+	sectionDecoders["readiness"] = func(cfg *FileConfig, n *yaml.Node) error {
+		if err := decodeStrict(n, &cfg.Readiness); err != nil {
+			return err
+		}
+		for i, t := range cfg.Readiness.AllowedTargets {
+			if _, err := readiness.ParseTarget(t); err != nil {
+				return fmt.Errorf("allowed_targets[%d]: %w", i, err)
+			}
+		}
+		return nil
+	}
+}
+
+func readinessMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return readiness.Main(ctx, args, stdout, stderr)
+}
+
+// mountReadiness serves POST /api/readiness/runs and GET /api/readiness/runs/:id
+// (admin): runs only against the configured allow-list.
+func mountReadiness(e *echo.Echo, v *vigil, cfg readiness.FileConfig, st readiness.RunStore, admin echo.MiddlewareFunc) error {
+	svc, err := readiness.NewService(readiness.ServiceConfig{
+		AllowedTargets: cfg.AllowedTargets,
+		Store:          st,
+		Logger:         v.logger,
+		Principal:      principalName,
+	})
+	if err != nil {
+		return fmt.Errorf("invalid configuration: readiness: %w", err)
+	}
+	v.closers = append(v.closers, func(context.Context) error { svc.Close(); return nil })
+	e.POST("/api/readiness/runs", svc.HandleStart, admin)
+	e.GET("/api/readiness/runs/:id", svc.HandleGet, admin)
+	return nil
+}
