@@ -1,0 +1,77 @@
+package bench_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/vigilhq/vigil/bench"
+)
+
+// BenchmarkMiddleware serves GET /api/users/42 through every variant in
+// parallel. Compare the sub-benchmarks of one run with benchstat.
+//
+//	go test -run '^$' -bench BenchmarkMiddleware -benchmem -count 6 .
+func BenchmarkMiddleware(b *testing.B) {
+	for _, v := range bench.Variants() {
+		b.Run(v.Name, func(b *testing.B) {
+			h, stop, err := v.New()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer stop()
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				req := httptest.NewRequest(http.MethodGet, bench.Path, nil)
+				w := &nopWriter{h: http.Header{}}
+				for pb.Next() {
+					clear(w.h)
+					w.code = 0
+					h.ServeHTTP(w, req)
+					if w.code != http.StatusOK {
+						b.Errorf("status %d", w.code)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestVariantsServeTheSameResponse checks that every variant answers the
+// route with the same status and body, so the benchmark compares like with
+// like.
+func TestVariantsServeTheSameResponse(t *testing.T) {
+	want := `{"id":"42","name":"Ada Lovelace","email":"ada@example.com"}` + "\n"
+	for _, v := range bench.Variants() {
+		t.Run(v.Name, func(t *testing.T) {
+			h, stop, err := v.New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stop()
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, bench.Path, nil))
+			if rec.Code != http.StatusOK || rec.Body.String() != want {
+				t.Fatalf("got %d %q, want 200 %q", rec.Code, rec.Body.String(), want)
+			}
+		})
+	}
+}
+
+// nopWriter keeps only the status, so the benchmark measures the handler
+// chain rather than a recorder.
+type nopWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *nopWriter) Header() http.Header { return w.h }
+func (w *nopWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return len(b), nil
+}
+func (w *nopWriter) WriteHeader(code int) { w.code = code }

@@ -1,0 +1,161 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo-contrib/echoprometheus"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/labstack/echo/otelecho"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/propagation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/vigilhq/vigil/exporter"
+	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/series"
+)
+
+// Route is the route every variant serves; Path is the path requested.
+const (
+	Route = "/api/users/:id"
+	Path  = "/api/users/42"
+)
+
+// User is the small JSON body of the handler.
+type User struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// getUser is the one handler of every variant.
+func getUser(c echo.Context) error {
+	return c.JSON(http.StatusOK, User{ID: c.Param("id"), Name: "Ada Lovelace", Email: "ada@example.com"})
+}
+
+// Variant is one way of serving [Route].
+type Variant struct {
+	Name string
+	// New builds the handler and returns a function releasing what it
+	// started (providers, exporters).
+	New func() (http.Handler, func(), error)
+}
+
+// Variants returns every variant, bare echo first.
+func Variants() []Variant {
+	return []Variant{
+		{"bare", newBare},
+		{"echoprometheus", newEchoPrometheus},
+		{"otelhttp", newOtelHTTP},
+		{"otelecho", newOtelEcho},
+		{"vigil", func() (http.Handler, func(), error) { return newVigil(nil) }},
+		{"vigil-sampled100", func() (http.Handler, func(), error) { return newVigil(sdktrace.AlwaysSample()) }},
+		{"vigil-unsampled", func() (http.Handler, func(), error) {
+			return newVigil(sdktrace.ParentBased(sdktrace.NeverSample()))
+		}},
+	}
+}
+
+func newEcho(mw ...echo.MiddlewareFunc) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Use(mw...)
+	e.GET(Route, getUser)
+	return e
+}
+
+func newBare() (http.Handler, func(), error) { return newEcho(), func() {}, nil }
+
+func newEchoPrometheus() (http.Handler, func(), error) {
+	mw, err := echoprometheus.MiddlewareConfig{Registerer: prometheus.NewRegistry()}.ToMiddleware()
+	if err != nil {
+		return nil, nil, err
+	}
+	return newEcho(mw), func() {}, nil
+}
+
+// discardSpans is the span exporter of the OTel peers: what the batch
+// processor hands it is dropped, so only the SDK's own work is measured.
+type discardSpans struct{}
+
+func (discardSpans) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discardSpans) Shutdown(context.Context) error                             { return nil }
+
+// otelProviders are the providers of the OTel peers: Prometheus exporter on
+// its own registry, and a TracerProvider with the default sampler and a
+// batch span processor.
+func otelProviders() (*sdkmetric.MeterProvider, *sdktrace.TracerProvider, func(), error) {
+	promExp, err := otelprom.New(otelprom.WithRegisterer(prometheus.NewRegistry()))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(promExp))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discardSpans{}))
+	return mp, tp, func() { shutdown(mp.Shutdown, tp.Shutdown) }, nil
+}
+
+func shutdown(fs ...func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, f := range fs {
+		_ = f(ctx)
+	}
+}
+
+var w3c = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+
+func newOtelHTTP() (http.Handler, func(), error) {
+	mp, tp, stop, err := otelProviders()
+	if err != nil {
+		return nil, nil, err
+	}
+	h := otelhttp.NewHandler(newEcho(), "server",
+		otelhttp.WithMeterProvider(mp), otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(w3c))
+	return h, stop, nil
+}
+
+func newOtelEcho() (http.Handler, func(), error) {
+	_, tp, stop, err := otelProviders()
+	if err != nil {
+		return nil, nil, err
+	}
+	mw := otelecho.Middleware("bench", otelecho.WithTracerProvider(tp), otelecho.WithPropagators(w3c))
+	return newEcho(mw), stop, nil
+}
+
+// newVigil builds the providers as internal/app does: Prometheus exporter,
+// exporter.Metrics behind a PeriodicReader and exporter.Spans behind a batch
+// span processor, both feeding a series store. A nil sampler keeps Vigil's
+// default.
+func newVigil(sampler sdktrace.Sampler) (http.Handler, func(), error) {
+	ser, err := series.New(series.Config{})
+	if err != nil {
+		return nil, nil, err
+	}
+	metricsExp := exporter.NewMetrics(ser)
+	spansExp := exporter.NewSpans(ser)
+	opts := []instrumentation.Option{
+		instrumentation.WithoutGlobalProviders(),
+		instrumentation.WithoutHostMetrics(),
+		instrumentation.WithoutRuntimeMetrics(),
+		instrumentation.WithMetricReader(sdkmetric.NewPeriodicReader(metricsExp, sdkmetric.WithInterval(10*time.Second))),
+		instrumentation.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(spansExp,
+			sdktrace.WithBatchTimeout(time.Second), sdktrace.WithMaxQueueSize(8192))),
+	}
+	if sampler != nil {
+		opts = append(opts, instrumentation.WithSampler(sampler))
+	}
+	tel, err := instrumentation.Setup(context.Background(), opts...)
+	if err != nil {
+		return nil, nil, errors.Join(err, metricsExp.Shutdown(context.Background()), spansExp.Shutdown(context.Background()))
+	}
+	cfg := tel.MiddlewareConfig()
+	cfg.HandleError = true
+	return newEcho(instrumentation.MiddlewareWithConfig(cfg)), func() { shutdown(tel.Shutdown) }, nil
+}
