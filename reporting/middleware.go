@@ -1,0 +1,73 @@
+package reporting
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/vigilhq/vigil/instrumentation"
+)
+
+// AnonymousClient is the client of requests without a valid API key.
+const AnonymousClient = "anonymous"
+
+// MiddlewareConfig configures Usage.Middleware.
+type MiddlewareConfig struct {
+	// Skipper skips counting. Optional. Default value middleware.DefaultSkipper.
+	Skipper middleware.Skipper
+	// Client names the caller. Optional. Default value: AnonymousClient for
+	// everyone; an empty name also counts as AnonymousClient.
+	Client func(c echo.Context) string
+	// Tokens gives the tokens a request used (prompt + completion). Optional.
+	// Default value: none.
+	Tokens func(c echo.Context) int64
+}
+
+// Middleware counts every request of a matched route after it was handled:
+// requests, errors (status ≥ 500), rate-limited (429) and tokens. The status
+// is the returned *echo.HTTPError's code, 500 for any other error, else the
+// response status. Unmatched paths are not counted (no unbounded keys).
+func (u *Usage) Middleware(cfg MiddlewareConfig) echo.MiddlewareFunc {
+	if cfg.Skipper == nil {
+		cfg.Skipper = middleware.DefaultSkipper
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if cfg.Skipper(c) {
+				return next(c)
+			}
+			err := next(c)
+			route, ok := instrumentation.RouteOf(c)
+			if !ok {
+				return err
+			}
+			status := c.Response().Status
+			if err != nil {
+				status = http.StatusInternalServerError
+				var he *echo.HTTPError
+				if errors.As(err, &he) {
+					status = he.Code
+				}
+			}
+			client := AnonymousClient
+			if cfg.Client != nil {
+				if n := cfg.Client(c); n != "" {
+					client = n
+				}
+			}
+			cnt := Counts{Requests: 1}
+			switch {
+			case status == http.StatusTooManyRequests:
+				cnt.RateLimited = 1
+			case status >= 500:
+				cnt.Errors = 1
+			}
+			if cfg.Tokens != nil && err == nil {
+				cnt.Tokens = cfg.Tokens(c)
+			}
+			u.Record(u.cfg.Now(), UsageKey{Client: client, Route: route, Method: c.Request().Method}, cnt)
+			return err
+		}
+	}
+}

@@ -1,0 +1,149 @@
+package reporting
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/series"
+)
+
+var errorMatchers = []series.Matcher{{Name: instrumentation.AttrStatusCode, Type: series.MatchRegexp, Value: "5.."}}
+
+// RouteRequests is one row of a RequestSummary.
+type RouteRequests struct {
+	Route         string  `json:"route"`
+	Method        string  `json:"method"`
+	Requests      int64   `json:"requests"`
+	Errors        int64   `json:"errors"`
+	ErrorRate     float64 `json:"error_rate"`
+	ThroughputRPS float64 `json:"throughput_rps"`
+}
+
+// RequestSummary is the body of GET /api/metrics/requests, computed from
+// the observation counts of http.server.request.duration; errors are
+// responses with status 5xx. Route "" holds unmatched paths.
+type RequestSummary struct {
+	WindowMinutes int             `json:"window_minutes"`
+	Until         time.Time       `json:"until"`
+	Requests      int64           `json:"requests"`
+	Errors        int64           `json:"errors"`
+	ErrorRate     float64         `json:"error_rate"`
+	ThroughputRPS float64         `json:"throughput_rps"`
+	Routes        []RouteRequests `json:"routes"`
+}
+
+// Latency summarises a duration histogram; quantiles, mean and max are in
+// milliseconds and null without requests (or, for max, when unknown).
+type Latency struct {
+	Requests      int64    `json:"requests"`
+	Errors        int64    `json:"errors"`
+	ErrorRate     float64  `json:"error_rate"`
+	ThroughputRPS float64  `json:"throughput_rps"`
+	P50Ms         *float64 `json:"p50_ms"`
+	P95Ms         *float64 `json:"p95_ms"`
+	P99Ms         *float64 `json:"p99_ms"`
+	MeanMs        *float64 `json:"mean_ms"`
+	MaxMs         *float64 `json:"max_ms"`
+}
+
+// RouteLatency is the Latency of one route (all methods).
+type RouteLatency struct {
+	Route string `json:"route"`
+	Latency
+}
+
+// PerformanceSummary is the body of GET /api/metrics/performance.
+// Quantiles are series.Quantile (histogram_quantile) of the merged
+// http.server.request.duration histogram over the window.
+type PerformanceSummary struct {
+	WindowMinutes int            `json:"window_minutes"`
+	Until         time.Time      `json:"until"`
+	Overall       Latency        `json:"overall"`
+	Routes        []RouteLatency `json:"routes"`
+}
+
+func count(v float64) int64 { return int64(math.Round(v)) }
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func ms(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	r := v * 1000
+	return &r
+}
+
+// Requests summarises the last window.
+func (s *Service) Requests(window time.Duration) RequestSummary {
+	now := s.now()
+	by := []string{instrumentation.AttrRoute, instrumentation.AttrMethod}
+	out := RequestSummary{WindowMinutes: int(window / time.Minute), Until: now, Routes: []RouteRequests{}}
+	out.Requests = count(s.ser.Increase(instrumentation.MetricRequestDuration, nil, window, now))
+	out.Errors = count(s.ser.Increase(instrumentation.MetricRequestDuration, errorMatchers, window, now))
+	out.ErrorRate = ratio(out.Errors, out.Requests)
+	out.ThroughputRPS = float64(out.Requests) / window.Seconds()
+	errs := map[[2]string]int64{}
+	for _, g := range s.ser.IncreaseBy(instrumentation.MetricRequestDuration, errorMatchers, by, window, now) {
+		errs[[2]string{g.Labels[instrumentation.AttrRoute], g.Labels[instrumentation.AttrMethod]}] = count(g.Value)
+	}
+	for _, g := range s.ser.IncreaseBy(instrumentation.MetricRequestDuration, nil, by, window, now) {
+		r := RouteRequests{Route: g.Labels[instrumentation.AttrRoute], Method: g.Labels[instrumentation.AttrMethod], Requests: count(g.Value)}
+		if r.Requests == 0 {
+			continue
+		}
+		r.Errors = errs[[2]string{r.Route, r.Method}]
+		r.ErrorRate = ratio(r.Errors, r.Requests)
+		r.ThroughputRPS = float64(r.Requests) / window.Seconds()
+		out.Routes = append(out.Routes, r)
+	}
+	slices.SortFunc(out.Routes, func(a, b RouteRequests) int {
+		return cmp.Or(cmp.Compare(b.Requests, a.Requests), cmp.Compare(a.Route, b.Route), cmp.Compare(a.Method, b.Method))
+	})
+	return out
+}
+
+func latencyOf(h series.Histogram, errs int64, window time.Duration) Latency {
+	l := Latency{Requests: int64(h.Count), Errors: errs, ErrorRate: ratio(errs, int64(h.Count)), ThroughputRPS: float64(h.Count) / window.Seconds()}
+	if h.Count == 0 {
+		return l
+	}
+	l.P50Ms = ms(series.Quantile(0.50, h))
+	l.P95Ms = ms(series.Quantile(0.95, h))
+	l.P99Ms = ms(series.Quantile(0.99, h))
+	l.MeanMs = ms(h.Sum / float64(h.Count))
+	l.MaxMs = ms(h.Max)
+	return l
+}
+
+// Performance summarises latency over the last window.
+func (s *Service) Performance(window time.Duration) PerformanceSummary {
+	now := s.now()
+	by := []string{instrumentation.AttrRoute}
+	out := PerformanceSummary{WindowMinutes: int(window / time.Minute), Until: now, Routes: []RouteLatency{}}
+	errTotal := count(s.ser.Increase(instrumentation.MetricRequestDuration, errorMatchers, window, now))
+	out.Overall = latencyOf(s.ser.Histogram(instrumentation.MetricRequestDuration, nil, window, now), errTotal, window)
+	errs := map[string]int64{}
+	for _, g := range s.ser.IncreaseBy(instrumentation.MetricRequestDuration, errorMatchers, by, window, now) {
+		errs[g.Labels[instrumentation.AttrRoute]] = count(g.Value)
+	}
+	for _, h := range s.ser.HistogramBy(instrumentation.MetricRequestDuration, nil, by, window, now) {
+		if h.Count == 0 {
+			continue
+		}
+		r := h.Labels[instrumentation.AttrRoute]
+		out.Routes = append(out.Routes, RouteLatency{Route: r, Latency: latencyOf(h, errs[r], window)})
+	}
+	slices.SortFunc(out.Routes, func(a, b RouteLatency) int {
+		return cmp.Or(cmp.Compare(b.Requests, a.Requests), cmp.Compare(a.Route, b.Route))
+	})
+	return out
+}

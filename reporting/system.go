@@ -1,0 +1,94 @@
+package reporting
+
+import (
+	"time"
+
+	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/series"
+)
+
+// Host and runtime instruments of the contrib host and runtime packages
+// (OTel names), next to instrumentation's own process and filesystem gauges.
+const (
+	metricSystemMemoryUtilization = "system.memory.utilization"
+	metricSystemNetworkIO         = "system.network.io"
+	metricGoroutines              = "go.goroutine.count"
+	attrNetworkDirection          = "network.io.direction"
+)
+
+// maxSystemPoints bounds the points of each system series.
+const maxSystemPoints = 360
+
+// Point is one time-stamped value.
+type Point struct {
+	T time.Time `json:"t"`
+	V float64   `json:"v"`
+}
+
+// SystemSeries is one system metric over the window. Gauges give their
+// value per step, network series bytes per second over the step.
+type SystemSeries struct {
+	Name    string   `json:"name"`
+	Metric  string   `json:"metric"`
+	Unit    string   `json:"unit"`
+	Current *float64 `json:"current"`
+	Points  []Point  `json:"points"`
+}
+
+// SystemSummary is the body of GET /api/metrics/system.
+type SystemSummary struct {
+	LastHours   int            `json:"last_hours"`
+	StepSeconds float64        `json:"step_seconds"`
+	Until       time.Time      `json:"until"`
+	Series      []SystemSeries `json:"series"`
+}
+
+type systemDef struct {
+	name, metric, unit string
+	ms                 []series.Matcher
+	rate               bool // counter: bytes per second over the step
+}
+
+var systemDefs = []systemDef{
+	{name: "cpu", metric: instrumentation.MetricProcessCPUUtilization, unit: "1"},
+	{name: "memory", metric: instrumentation.MetricProcessMemoryUsage, unit: "By"},
+	{name: "system_memory", metric: metricSystemMemoryUtilization, unit: "1"},
+	{name: "disk", metric: instrumentation.MetricSystemFilesystemUtilization, unit: "1"},
+	{name: "network_receive", metric: metricSystemNetworkIO, unit: "By/s", rate: true,
+		ms: []series.Matcher{{Name: attrNetworkDirection, Value: "receive"}}},
+	{name: "network_transmit", metric: metricSystemNetworkIO, unit: "By/s", rate: true,
+		ms: []series.Matcher{{Name: attrNetworkDirection, Value: "transmit"}}},
+	{name: "goroutines", metric: metricGoroutines, unit: "{goroutine}"},
+}
+
+// System returns the system series of the last hours at a step keeping at
+// most maxSystemPoints points per series (10 s for 1 h, 4 min for 24 h),
+// with current values (latest gauge, or the last step's rate).
+func (s *Service) System(hours int) SystemSummary {
+	now := s.now()
+	window := time.Duration(hours) * time.Hour
+	step := window / maxSystemPoints
+	step = max(step, 10*time.Second).Truncate(10 * time.Second)
+	out := SystemSummary{LastHours: hours, StepSeconds: step.Seconds(), Until: now, Series: make([]SystemSeries, 0, len(systemDefs))}
+	for _, d := range systemDefs {
+		ss := SystemSeries{Name: d.name, Metric: d.metric, Unit: d.unit, Points: []Point{}}
+		pts := s.ser.Range(d.metric, d.ms, window, step, now)
+		for _, p := range pts {
+			v := p.V
+			if d.rate {
+				v /= step.Seconds()
+			}
+			ss.Points = append(ss.Points, Point{T: p.T, V: v})
+		}
+		if d.rate {
+			if len(ss.Points) > 0 {
+				v := ss.Points[len(ss.Points)-1].V
+				ss.Current = &v
+			}
+		} else if v, _, ok := s.ser.Last(d.metric, d.ms, now); ok {
+			ss.Current = &v
+		}
+		out.Series = append(out.Series, ss)
+	}
+	return out
+}
