@@ -2,6 +2,8 @@ package apidocs_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/vigilhq/vigil/apidocs"
 )
 
 // chromiumPath finds Debian's chromium (package "chromium"). Without it the
@@ -75,10 +79,17 @@ func TestBrowserDocs(t *testing.T) {
 		mu       sync.Mutex
 		messages []string
 	)
+	cspViolation := make(chan struct{}, 1)
 	record := func(m string) {
 		mu.Lock()
 		messages = append(messages, m)
 		mu.Unlock()
+		if strings.Contains(m, "Content Security Policy") {
+			select {
+			case cspViolation <- struct{}{}:
+			default:
+			}
+		}
 	}
 	if err := chromedp.Listen(bctx, func(ev any) {
 		switch e := ev.(type) {
@@ -170,4 +181,28 @@ func TestBrowserDocs(t *testing.T) {
 		}
 	}
 	t.Logf("console:\n%s", logged)
+
+	// The CSP check above must be able to fail: a page with an inline
+	// script under DocsCSP has to produce a reported violation.
+	probe := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Security-Policy", apidocs.DocsCSP)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(`<!doctype html><title>probe</title><p id="p">x</p><script>document.title="ran"</script>`))
+	}))
+	defer probe.Close()
+	if err := chromedp.Do(bctx, chromedp.Navigate(probe.URL), chromedp.WaitVisible(chromedp.CSS("#p"))); err != nil {
+		t.Fatal(err)
+	}
+	title, err := chromedp.Run(bctx, chromedp.Title())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if title != "probe" {
+		t.Errorf("an inline script ran under DocsCSP (title %q)", title)
+	}
+	select {
+	case <-cspViolation:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no CSP violation reported for the probe page; console:\n%s", consoleLog())
+	}
 }

@@ -213,3 +213,99 @@ func TestOpenAPIPath(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildRejectsBadMetadata(t *testing.T) {
+	tests := map[string]struct {
+		op   apidocs.Operation
+		want string
+	}{
+		"an unknown role": {
+			op:   apidocs.Operation{Method: "GET", Path: "/health", Security: []string{"root"}},
+			want: `unknown role "root"`,
+		},
+		"a path parameter missing from the path": {
+			op:   apidocs.Operation{Method: "GET", Path: "/health", Params: []apidocs.Param{{Name: "id", In: "path"}}},
+			want: `path parameter "id" is not in the path`,
+		},
+		"a parameter in an unknown place": {
+			op:   apidocs.Operation{Method: "GET", Path: "/health", Params: []apidocs.Param{{Name: "c", In: "cookie"}}},
+			want: `in must be query, path or header`,
+		},
+		"a response status out of range": {
+			op:   apidocs.Operation{Method: "GET", Path: "/health", Responses: map[int]apidocs.Response{700: {}}},
+			want: "status 700",
+		},
+		"a request body that cannot be json": {
+			op:   apidocs.Operation{Method: "GET", Path: "/health", Request: func() {}},
+			want: "cannot describe",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			reg := testRegistry()
+			reg.Add(tc.op)
+			_, err := apidocs.Build(testInfo(), testRouter().Routes(), reg)
+			if !errors.Is(err, apidocs.ErrInvalidOperation) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want ErrInvalidOperation containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestBuildExamplesAndUndocumentedRoutes(t *testing.T) {
+	e := testRouter()
+	e.PUT("/api/raw", func(echo.Context) error { return nil })
+	reg := testRegistry()
+	reg.Add(apidocs.Operation{
+		Method: "POST", Path: "/api/chat", Tags: []string{"chat"}, Summary: "Chat",
+		Request: chatRequest{}, Example: map[string]any{"message": "custom example"},
+		Security: []string{apidocs.RoleClient},
+	})
+	doc, err := apidocs.Build(testInfo(), e.Routes(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range apidocs.Samples(doc.Paths.Value("/api/chat").Post) {
+		if !strings.Contains(s.Source, "custom example") {
+			t.Errorf("%s sample ignores the operation's example", s.Lang)
+		}
+	}
+	raw := doc.Paths.Value("/api/raw")
+	if raw == nil || raw.Put == nil || raw.Put.Summary != "PUT /api/raw" {
+		t.Fatalf("undocumented route lacks its minimal operation: %+v", raw)
+	}
+	if err := apidocs.Check(e.Routes(), reg); err == nil {
+		t.Error("check passed with an undocumented route")
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	doc, err := apidocs.Build(testInfo(), testRouter().Routes(), testRegistry())
+	if err != nil {
+		f.Fatal(err)
+	}
+	raw, err := doc.MarshalJSON()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(raw)
+	f.Add([]byte(`{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{}}`))
+	f.Add([]byte(`{"openapi":"3.0.3","paths":{"/a":{"get":{"responses":{"200":{"$ref":"#/x"}}}}}}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		doc, err := apidocs.Load(data)
+		if err != nil {
+			if !errors.Is(err, apidocs.ErrInvalidDocument) {
+				t.Fatalf("error does not wrap ErrInvalidDocument: %v", err)
+			}
+			return
+		}
+		// A document that loads must render.
+		if _, err := apidocs.Markdown(doc); err != nil {
+			t.Fatalf("markdown of a valid document: %v", err)
+		}
+		if _, err := apidocs.HTML(doc); err != nil {
+			t.Fatalf("html of a valid document: %v", err)
+		}
+	})
+}

@@ -55,8 +55,12 @@ type viewSchema struct {
 }
 
 func newViewDoc(doc *openapi3.T) (*viewDoc, error) {
-	if doc == nil || doc.Info == nil || doc.Paths == nil {
-		return nil, fmt.Errorf("%w: missing info or paths", ErrInvalidDocument)
+	if doc == nil || doc.Info == nil {
+		return nil, fmt.Errorf("%w: missing info", ErrInvalidDocument)
+	}
+	docPaths := doc.Paths
+	if docPaths == nil {
+		docPaths = openapi3.NewPaths()
 	}
 	v := &viewDoc{
 		Title:       doc.Info.Title,
@@ -74,10 +78,10 @@ func newViewDoc(doc *openapi3.T) (*viewDoc, error) {
 		order = append(order, t.Name)
 	}
 	var extra []string
-	paths := doc.Paths.InMatchingOrder()
+	paths := docPaths.InMatchingOrder()
 	sort.Strings(paths)
 	for _, p := range paths {
-		item := doc.Paths.Value(p)
+		item := docPaths.Value(p)
 		methods := make([]string, 0, 8)
 		for m := range item.Operations() {
 			methods = append(methods, m)
@@ -212,7 +216,12 @@ func fields(ref *openapi3.SchemaRef) []viewField {
 
 // typeString summarises a schema: a component name, "array of X",
 // "string (date-time)", "string: a | b".
-func typeString(ref *openapi3.SchemaRef) string {
+func typeString(ref *openapi3.SchemaRef) string { return typeStringDepth(ref, 0) }
+
+func typeStringDepth(ref *openapi3.SchemaRef, depth int) string {
+	if depth > 8 {
+		return "..."
+	}
 	if ref == nil {
 		return ""
 	}
@@ -229,9 +238,9 @@ func typeString(ref *openapi3.SchemaRef) string {
 	t := strings.Join(*s.Type, "|")
 	switch {
 	case s.Type.Is("array"):
-		return "array of " + typeString(s.Items)
+		return "array of " + typeStringDepth(s.Items, depth+1)
 	case s.Type.Is("object") && s.AdditionalProperties.Schema != nil && len(s.Properties) == 0:
-		return "map of " + typeString(s.AdditionalProperties.Schema)
+		return "map of " + typeStringDepth(s.AdditionalProperties.Schema, depth+1)
 	}
 	if s.Format != "" {
 		t += " (" + s.Format + ")"
