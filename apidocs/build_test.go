@@ -309,3 +309,34 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// Route clashes by name with echo.Route.
+type Route struct {
+	Local int `json:"local"`
+}
+
+func TestBuildQualifiesClashingTypeNames(t *testing.T) {
+	e := echo.New()
+	e.GET("/a", func(echo.Context) error { return nil })
+	e.GET("/b", func(echo.Context) error { return nil })
+	reg := apidocs.NewRegistry()
+	reg.Add(
+		apidocs.Operation{Method: "GET", Path: "/a", Responses: map[int]apidocs.Response{200: {Body: echo.Route{}}}},
+		apidocs.Operation{Method: "GET", Path: "/b", Responses: map[int]apidocs.Response{200: {Body: Route{}}}},
+	)
+	doc, err := apidocs.Build(testInfo(), e.Routes(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := doc.Paths.Value("/a").Get.Responses.Value("200").Value.Content["application/json"].Schema
+	b := doc.Paths.Value("/b").Get.Responses.Value("200").Value.Content["application/json"].Schema
+	if a.Ref == b.Ref {
+		t.Fatalf("both types share the component %q", a.Ref)
+	}
+	if b.Value == nil || b.Value.Properties["local"] == nil {
+		t.Errorf("the second Route lost its own schema: %s", b.Ref)
+	}
+	if a.Value == nil || a.Value.Properties["method"] == nil {
+		t.Errorf("echo.Route lost its schema: %s", a.Ref)
+	}
+}
