@@ -130,4 +130,3 @@ func securitySchemes() openapi3.SecuritySchemes {
 		}},
 	}
 }
-
