@@ -2,14 +2,19 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/exporter"
+	"github.com/vigilhq/vigil/reporting"
 	"github.com/vigilhq/vigil/series"
+	"github.com/vigilhq/vigil/server"
 	"github.com/vigilhq/vigil/store"
 	"go.opentelemetry.io/otel/metric"
+	"go.yaml.in/yaml/v3"
 )
 
 // reportingDeps is what the reporting and usage features get from the app.
@@ -27,8 +32,88 @@ type reportingDeps struct {
 	AddClose func(func(ctx context.Context) error)
 }
 
+// usageSection is the `usage:` configuration section.
+type usageSection struct {
+	// Retention of the hourly rollups in the store. Default 30d.
+	Retention alerting.Duration `yaml:"retention"`
+}
+
+func (u usageSection) retention() time.Duration {
+	if u.Retention == 0 {
+		return 30 * 24 * time.Hour
+	}
+	return u.Retention.D()
+}
+
+// reportingConfig decodes the `usage:` and `slos:` sections from the raw
+// nodes (nil when absent).
+func reportingConfig(cfg *FileConfig) (usageSection, []reporting.SLO, error) {
+	var u usageSection
+	if cfg.raw != nil {
+		if err := decodeStrict(cfg.raw["usage"], &u); err != nil {
+			return usageSection{}, nil, fmt.Errorf("usage: %w", err)
+		}
+	}
+	if u.Retention != 0 && (u.Retention.D() < time.Hour || u.Retention.D() > 400*24*time.Hour) {
+		return usageSection{}, nil, fmt.Errorf("usage: retention: must be from 1h to 400d")
+	}
+	var buf []byte
+	if cfg.raw != nil && cfg.raw["slos"] != nil {
+		var err error
+		if buf, err = yaml.Marshal(cfg.raw["slos"]); err != nil {
+			return usageSection{}, nil, fmt.Errorf("slos: %w", err)
+		}
+	}
+	slos, err := reporting.ParseSLOs(buf, u.retention())
+	if err != nil {
+		return usageSection{}, nil, err
+	}
+	return u, slos, nil
+}
+
+func init() {
+	// Both sections are validated together when the file is parsed, so a bad
+	// SLO makes `vigil serve` exit 1 with one line.
+	check := func(cfg *FileConfig, _ *yaml.Node) error {
+		_, _, err := reportingConfig(cfg)
+		return err
+	}
+	sectionDecoders["slos"] = check
+	sectionDecoders["usage"] = check
+}
+
 // mountReporting mounts the usage, metrics summary, traces, report and SLO
-// routes and starts their loops. (The reporting feature fills this in.)
-func mountReporting(ctx context.Context, d reportingDeps) error {
+// routes and starts their loops.
+func mountReporting(_ context.Context, d reportingDeps) error {
+	ucfg, slos, err := reportingConfig(d.FileCfg)
+	if err != nil {
+		return fmt.Errorf("invalid configuration: %w", err)
+	}
+	usage, err := reporting.NewUsage(reporting.UsageConfig{Store: d.Store, Logger: d.Logger, Retention: ucfg.retention()})
+	if err != nil {
+		return err
+	}
+	svc, err := reporting.NewService(reporting.ServiceConfig{
+		Series: d.Series, Usage: usage, Spans: d.Spans, Alerts: d.Store, SLOs: slos,
+		MeterProvider: d.Meter, Logger: d.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	d.Echo.Use(usage.Middleware(reporting.MiddlewareConfig{
+		Client: principalName,
+		Tokens: func(c echo.Context) int64 {
+			if u, ok := c.Get(server.ContextKeyChatTokens).(server.ChatUsage); ok {
+				return int64(u.PromptTokens + u.CompletionTokens)
+			}
+			return 0
+		},
+	}))
+	(&server.ReportsAPI{Service: svc}).Register(d.Echo, d.Viewer)
+	d.AddLoop("usage", usage.Run)
+	// Closers run in reverse: the gauges go first, then the last flush, both
+	// before the store closes.
+	d.AddClose(usage.Close)
+	d.AddClose(svc.Close)
 	return nil
 }

@@ -1,0 +1,186 @@
+package reporting
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Exit codes of Main.
+const (
+	ExitOK    = 0
+	ExitError = 1
+	ExitUsage = 2
+)
+
+// EnvToken names the environment variable Main reads the API key from when
+// --token is absent.
+const EnvToken = "VIGIL_TOKEN"
+
+// maxReportBody bounds a fetched report.
+const maxReportBody = 64 << 20
+
+// CLIOptions are the flags of `vigil report`.
+type CLIOptions struct {
+	URL     string
+	Minutes int
+	Format  string
+	Output  string
+	Token   string
+	Timeout time.Duration
+}
+
+// ParseArgs parses the flags of `vigil report`. Help gives flag.ErrHelp.
+func ParseArgs(args []string, stderr io.Writer, lookupEnv func(string) (string, bool)) (CLIOptions, error) {
+	fs := flag.NewFlagSet("vigil report", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var o CLIOptions
+	fs.StringVar(&o.URL, "url", "http://127.0.0.1:8000", "base URL of the running Vigil server")
+	fs.IntVar(&o.Minutes, "minutes", DefaultReportMins, fmt.Sprintf("report window in minutes (1..%d)", MaxMinutes))
+	fs.StringVar(&o.Format, "format", FormatJSON, "json, csv or markdown")
+	fs.StringVar(&o.Output, "output", "", "file to write (atomically); stdout when absent")
+	fs.StringVar(&o.Token, "token", "", "API key with the viewer role (default $"+EnvToken+")")
+	fs.DurationVar(&o.Timeout, "timeout", 30*time.Second, "request timeout")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fmt.Fprintln(stderr, "Usage: vigil report [flags]\n\nFetch /api/reports from a running server.")
+			fs.PrintDefaults()
+		}
+		return CLIOptions{}, err
+	}
+	if fs.NArg() > 0 {
+		return CLIOptions{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	u, err := url.Parse(o.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return CLIOptions{}, fmt.Errorf("--url: must be an http(s) URL such as http://host:8000")
+	}
+	if o.Minutes < 1 || o.Minutes > MaxMinutes {
+		return CLIOptions{}, fmt.Errorf("--minutes: must be from 1 to %d", MaxMinutes)
+	}
+	if o.Format, err = ParseFormat(o.Format); err != nil {
+		return CLIOptions{}, errors.New("--format: must be json, csv or markdown")
+	}
+	if o.Timeout <= 0 {
+		return CLIOptions{}, errors.New("--timeout: must be positive")
+	}
+	if o.Token == "" && lookupEnv != nil {
+		o.Token, _ = lookupEnv(EnvToken)
+	}
+	return o, nil
+}
+
+// Main runs `vigil report` and returns the exit code: 2 with one line on a
+// usage error, 1 when the fetch or the write fails.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := ParseArgs(args, stderr, os.LookupEnv)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "vigil report:", err)
+		return ExitUsage
+	}
+	body, err := Fetch(ctx, http.DefaultClient, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "vigil report:", err)
+		return ExitError
+	}
+	if o.Output == "" {
+		if _, err := stdout.Write(body); err != nil {
+			fmt.Fprintln(stderr, "vigil report: write stdout:", err)
+			return ExitError
+		}
+		return ExitOK
+	}
+	if err := WriteFileAtomic(o.Output, body); err != nil {
+		fmt.Fprintln(stderr, "vigil report:", err)
+		return ExitError
+	}
+	return ExitOK
+}
+
+// Fetch gets the report described by o. A non-2xx answer is an error
+// carrying the problem detail.
+func Fetch(ctx context.Context, client *http.Client, o CLIOptions) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	u := strings.TrimRight(o.URL, "/") + "/api/reports?" + url.Values{
+		"minutes": {strconv.Itoa(o.Minutes)}, "format": {o.Format}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetch report: %w", err)
+	}
+	if o.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+o.Token)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch report: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReportBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("fetch report: %w", err)
+	}
+	if len(body) > maxReportBody {
+		return nil, fmt.Errorf("fetch report: response exceeds %d bytes", maxReportBody)
+	}
+	if resp.StatusCode/100 != 2 {
+		var p struct {
+			Detail string `json:"detail"`
+		}
+		if json.Unmarshal(body, &p) == nil && p.Detail != "" {
+			return nil, fmt.Errorf("fetch report: %s: %s", resp.Status, p.Detail)
+		}
+		return nil, fmt.Errorf("fetch report: %s", resp.Status)
+	}
+	return body, nil
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory, fsynced and renamed over path.
+func WriteFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
+}
