@@ -168,7 +168,7 @@ func (d *dispatcher) consider(ctx context.Context, now time.Time, g *group, in i
 	d.mu.Lock()
 	busy := d.inflight[fk]
 	d.mu.Unlock()
-	if busy {
+	if busy || !d.e.isLeader() {
 		return nil
 	}
 	entry, err := d.e.deps.Store.GetNotification(ctx, logRecv, g.key)
@@ -246,6 +246,14 @@ func (d *dispatcher) send(ctx context.Context, in integration, n *notification, 
 	wait := d.backoff
 	var err error
 	for attempt := 1; attempt <= d.attempts; attempt++ {
+		if !e.isLeader() {
+			// Leadership moved while retrying: the new leader reads the
+			// shared log and sends what is still due, so stop here
+			// without writing the log or the history.
+			e.log.Info("not the leader any more: leaving the notification to the new leader",
+				"receiver", n.Receiver, "group", n.GroupKey)
+			return
+		}
 		var retry bool
 		retry, err = in.notify(ctx, n)
 		e.metrics.notified(ctx, in.kind(), err)

@@ -157,18 +157,42 @@ func (e *Engine) isLeader() bool { return e.deps.IsLeader == nil || e.deps.IsLea
 
 // Run evaluates every evaluation_interval until ctx is done, then waits for
 // notifications in flight to stop. It returns nil on cancellation.
+//
+// With Deps.IsLeader set, Run also watches leadership four times per
+// interval and evaluates at once when this replica becomes the leader, so a
+// takeover does not wait for the next tick.
 func (e *Engine) Run(ctx context.Context) error {
-	t := time.NewTicker(e.cfg.EvaluationInterval.D())
+	interval := e.cfg.EvaluationInterval.D()
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	defer e.notif.wait()
+	var watch <-chan time.Time
+	if e.deps.IsLeader != nil {
+		w := time.NewTicker(max(interval/4, time.Millisecond))
+		defer w.Stop()
+		watch = w.C
+	}
+	wasLeader := e.isLeader()
+	evaluate := func() {
+		if err := e.Evaluate(ctx, e.now()); err != nil && ctx.Err() == nil {
+			e.log.Error("alert evaluation", "err", err)
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if err := e.Evaluate(ctx, e.now()); err != nil && ctx.Err() == nil {
-				e.log.Error("alert evaluation", "err", err)
+			wasLeader = e.isLeader()
+			evaluate()
+		case <-watch:
+			leader := e.isLeader()
+			if leader && !wasLeader {
+				e.log.Info("became the alerting leader: evaluating now")
+				t.Reset(interval)
+				evaluate()
 			}
+			wasLeader = leader
 		}
 	}
 }
@@ -286,6 +310,14 @@ func (e *Engine) traceID(labels map[string]string) string {
 	return id
 }
 
+// reasonNoData explains why an alert without a sample resolved.
+func reasonNoData(r *Rule) string {
+	if r.noDataHolds() {
+		return "no data"
+	}
+	return ""
+}
+
 // errSkip aborts an UpdateAlert without writing.
 var errSkip = errors.New("skip")
 
@@ -315,13 +347,22 @@ func (e *Engine) evalRule(ctx context.Context, r *Rule, active map[string]store.
 		case !ok && cond:
 			errs = append(errs, e.newAlert(ctx, r, labels, fp, s.value, now))
 		case ok:
-			errs = append(errs, e.advance(ctx, r, a.ID, cond, s.value, now))
+			errs = append(errs, e.advance(ctx, r, a.ID, cond, s.value, now, ""))
 		}
 	}
 	for fp, a := range active {
-		if !seen[fp] {
-			errs = append(errs, e.advance(ctx, r, a.ID, false, a.Value, now))
+		if seen[fp] {
+			continue
 		}
+		// No sample is "no data" (no requests in the window: the ratio is
+		// undefined, not 0), never evidence that the alert healed. The
+		// state holds until the rule has seen nothing for noDataHold; a
+		// replica that just took over, whose own series are still empty,
+		// therefore neither resolves nor re-fires an incident.
+		if r.noDataHolds() && now.Sub(a.LastEvalAt) < e.noDataHold(r) {
+			continue
+		}
+		errs = append(errs, e.advance(ctx, r, a.ID, false, a.Value, now, reasonNoData(r)))
 	}
 	err = errors.Join(errs...)
 	e.setStatus(r, now, maxV, len(active), err)
@@ -355,8 +396,9 @@ func (e *Engine) newAlert(ctx context.Context, r *Rule, labels map[string]string
 }
 
 // advance applies one evaluation result to an existing alert inside a store
-// transaction, so concurrent acknowledgements are never lost.
-func (e *Engine) advance(ctx context.Context, r *Rule, id string, cond bool, v float64, now time.Time) error {
+// transaction, so concurrent acknowledgements are never lost. reason, when
+// set, explains a resolution in the history.
+func (e *Engine) advance(ctx context.Context, r *Rule, id string, cond bool, v float64, now time.Time, reason string) error {
 	var events []store.AlertEvent
 	a, err := e.deps.Store.UpdateAlert(ctx, id, func(a *store.Alert) error {
 		events = events[:0]
@@ -397,7 +439,11 @@ func (e *Engine) advance(ctx context.Context, r *Rule, id string, cond bool, v f
 			}
 			a.State = store.StateResolved
 			a.ResolvedAt = &now
-			events = append(events, store.AlertEvent{Kind: store.StateResolved, From: store.StateFiring, To: store.StateResolved})
+			ev := store.AlertEvent{Kind: store.StateResolved, From: store.StateFiring, To: store.StateResolved}
+			if reason != "" {
+				ev.Details = map[string]string{"reason": reason}
+			}
+			events = append(events, ev)
 		}
 		if a.State == store.StateFiring && a.TraceID == "" {
 			a.TraceID = e.traceID(a.Labels)

@@ -72,6 +72,35 @@ func (r *Rule) perRoute() bool {
 	return false
 }
 
+// noDataHolds reports whether a missing sample means "no data" for the
+// rule's kind rather than "condition false": a ratio, quantile, burn rate or
+// gauge needs observations; an absent rule's missing sample means traffic
+// is back, and a request rate with no requests is a rate of zero.
+func (r *Rule) noDataHolds() bool {
+	switch r.Kind {
+	case KindErrorRatio, KindLatencyQuantile, KindSLOBurnRate, KindSaturation:
+		return true
+	}
+	return false
+}
+
+// dataWindow is the window whose emptiness means the rule has no data.
+func (r *Rule) dataWindow() time.Duration {
+	if r.Kind == KindSLOBurnRate {
+		return r.ShortWindow.D()
+	}
+	return r.Window.D()
+}
+
+// noDataHold is how long an active alert keeps its state without data,
+// counted from the last evaluation that saw its condition hold: the rule's
+// window, and at least two evaluation intervals (the takeover bound of a
+// replica whose own series are still empty). Past it, nobody has observed
+// the problem for a whole window and the alert resolves.
+func (e *Engine) noDataHold(r *Rule) time.Duration {
+	return max(r.dataWindow(), 2*e.cfg.EvaluationInterval.D())
+}
+
 // evaluate computes the rule's samples at now. since is when the engine
 // started (absent rules do not fire for traffic that never had a chance).
 func (r *Rule) evaluate(q Querier, now, since time.Time) (out []sample, err error) {
