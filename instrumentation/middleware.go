@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -113,12 +114,28 @@ type serverMiddleware struct {
 	now         func() time.Time
 
 	duration metric.Float64Histogram
-	active   metric.Int64UpDownCounter
+	active   metric.Int64ObservableUpDownCounter
 	reqSize  metric.Int64Histogram
 	respSize metric.Int64Histogram
 
 	routes cowMap[routeKey, *routeEntry]
 	attrs  cowMap[attrKey, *attrEntry]
+	// activeMu makes creating an in-flight gauge atomic.
+	activeMu sync.Mutex
+	// inFlight holds the active-request gauges by (method, scheme): at most
+	// 11 methods × 2 schemes. The SDK reads them at collection time, so a
+	// request pays two atomic adds instead of two measurements per reader.
+	inFlight cowMap[activeKey, *activeEntry]
+}
+
+type activeKey struct {
+	method string
+	https  bool
+}
+
+type activeEntry struct {
+	n   atomic.Int64
+	set attribute.Set
 }
 
 type routeKey struct {
@@ -132,7 +149,7 @@ type routeEntry struct {
 	spanName  string
 	startOpts []trace.SpanStartOption
 	spanAttrs []attribute.KeyValue
-	activeAdd []metric.AddOption
+	active    *activeEntry
 }
 
 type attrKey struct {
@@ -180,9 +197,15 @@ func newServerMiddleware(cfg MiddlewareConfig) (*serverMiddleware, error) {
 		metric.WithExplicitBucketBoundaries(SecondsBoundaries...)); err != nil {
 		return nil, err
 	}
-	if m.active, err = meter.Int64UpDownCounter(MetricActiveRequests,
+	if m.active, err = meter.Int64ObservableUpDownCounter(MetricActiveRequests,
 		metric.WithUnit("{request}"),
 		metric.WithDescription("Number of active HTTP server requests.")); err != nil {
+		return nil, err
+	}
+	// RegisterCallback, not WithInt64Callback: the SDK ignores the callbacks
+	// of an instrument created again, and every middleware built on one
+	// MeterProvider gets the same instrument.
+	if _, err = meter.RegisterCallback(m.observeActive, m.active); err != nil {
 		return nil, err
 	}
 	if m.reqSize, err = meter.Int64Histogram(MetricRequestBodySize,
@@ -239,7 +262,7 @@ func (m *serverMiddleware) serve(c echo.Context, next echo.HandlerFunc) (err err
 	c.SetRequest(req)
 	resp := c.Response()
 	m.setIDHeaders(resp.Header(), req.Header, span.SpanContext())
-	m.active.Add(ctx, 1, re.activeAdd...)
+	re.active.n.Add(1)
 
 	panicked := true
 	defer func() {
@@ -247,6 +270,11 @@ func (m *serverMiddleware) serve(c echo.Context, next echo.HandlerFunc) (err err
 			return
 		}
 		r := recover()
+		if r == nil {
+			// runtime.Goexit (t.FailNow in a handler): record, let it go on.
+			m.finish(ctx, c, span, rk, re, start, http.StatusInternalServerError, "panic", nil)
+			return
+		}
 		perr, ok := r.(error)
 		if !ok {
 			perr = fmt.Errorf("panic: %v", r)
@@ -285,7 +313,7 @@ func (m *serverMiddleware) finish(ctx context.Context, c echo.Context, span trac
 		m.reqSize.Record(ctx, req.ContentLength, ae.record...)
 	}
 	m.respSize.Record(ctx, resp.Size, ae.record...)
-	m.active.Add(ctx, -1, re.activeAdd...)
+	re.active.n.Add(-1)
 
 	if !span.IsRecording() {
 		span.End()
@@ -390,10 +418,37 @@ func (m *serverMiddleware) routeEntry(k routeKey) *routeEntry {
 		spanName:  name,
 		startOpts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)},
 		spanAttrs: attrs,
-		activeAdd: []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attrs[0], attrs[1]))},
+		active:    m.activeEntry(activeKey{method: k.method, https: k.https}, attrs[0], attrs[1]),
 	}
 	m.routes.store(k, re)
 	return re
+}
+
+// activeEntry returns the in-flight gauge of (method, scheme), creating it
+// under the cache's lock so that every route shares one.
+func (m *serverMiddleware) activeEntry(k activeKey, method, scheme attribute.KeyValue) *activeEntry {
+	if ae, ok := m.inFlight.load(k); ok {
+		return ae
+	}
+	m.activeMu.Lock()
+	defer m.activeMu.Unlock()
+	if ae, ok := m.inFlight.load(k); ok {
+		return ae
+	}
+	ae := &activeEntry{set: attribute.NewSet(method, scheme)}
+	m.inFlight.store(k, ae)
+	return ae
+}
+
+// observeActive reports every in-flight gauge; it is the callback of
+// http.server.active_requests.
+func (m *serverMiddleware) observeActive(_ context.Context, o metric.Observer) error {
+	if all := m.inFlight.m.Load(); all != nil {
+		for _, ae := range *all {
+			o.ObserveInt64(m.active, ae.n.Load(), metric.WithAttributeSet(ae.set))
+		}
+	}
+	return nil
 }
 
 func (m *serverMiddleware) attrEntry(k attrKey) *attrEntry {
