@@ -114,7 +114,8 @@ func TestTracesReachJaeger(t *testing.T) {
 
 	t.Run("GET /api/traces/export is OTLP JSON Jaeger accepts", func(t *testing.T) {
 		// No OTLP exporter: the trace reaches Jaeger only through the export.
-		base := startVigil(t, "", "OTEL_TRACES_EXPORTER=none", "OTEL_SERVICE_NAME=vigil-export")
+		const adminKey = "stacktest-admin-key-0123456789abcdef"
+		base := startVigil(t, "", "OTEL_TRACES_EXPORTER=none", "OTEL_SERVICE_NAME=vigil-export", "VIGIL_ADMIN_TOKEN="+adminKey)
 		const traceID = "5af92f3577b34da6a3ce929d0e0e4737"
 		code, err := send(t.Context(), "GET", base+"/api/users/43", nil, map[string]string{
 			"traceparent":  "00-" + traceID + "-00f067aa0ba902b8-01",
@@ -126,7 +127,7 @@ func TestTracesReachJaeger(t *testing.T) {
 		var body []byte
 		deadline := time.Now().Add(15 * time.Second)
 		for {
-			body, err = httpGet(t.Context(), base+"/api/traces/export?minutes=5")
+			body, err = httpGet(t.Context(), base+"/api/traces/export?minutes=5", "X-API-Key", adminKey)
 			if err == nil && strings.Contains(string(body), traceID) || time.Now().After(deadline) {
 				break
 			}

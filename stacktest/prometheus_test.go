@@ -183,10 +183,14 @@ func promAPI(ctx context.Context, base, path string, params url.Values) (json.Ra
 	return r.Data, nil
 }
 
-func httpGet(ctx context.Context, u string) ([]byte, error) {
+// httpGet returns the body of a GET; header holds name, value pairs.
+func httpGet(ctx context.Context, u string, header ...string) ([]byte, error) {
 	req, err := httpRequest(ctx, u)
 	if err != nil {
 		return nil, err
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := client.Do(req)
 	if err != nil {
