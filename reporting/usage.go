@@ -133,6 +133,7 @@ type Usage struct {
 	keys     map[UsageKey]int64  // key → newest minute it was counted in
 	pending  map[hourKey]*Counts // hourly deltas not yet in the store
 	overflow uint64
+	prior    time.Time // newest rollup hour written before this process (LoadHistory)
 
 	flushMu sync.Mutex // one flush at a time keeps rows ordered
 }
@@ -149,6 +150,24 @@ func NewUsage(cfg UsageConfig) (*Usage, error) {
 		keys:    map[UsageKey]int64{},
 		pending: map[hourKey]*Counts{},
 	}, nil
+}
+
+// LoadHistory notes the newest rollup already in the store, so Query knows
+// whether memory alone covers a window reaching back before Started. Call it
+// before the first request is counted.
+func (u *Usage) LoadHistory(ctx context.Context) error {
+	rows, err := u.cfg.Store.ListUsage(ctx, store.UsageFilter{Since: u.started.Add(-u.cfg.MemorySpan).Truncate(time.Hour)})
+	if err != nil {
+		return fmt.Errorf("load usage history: %w", err)
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, r := range rows {
+		if r.Hour.After(u.prior) {
+			u.prior = r.Hour
+		}
+	}
+	return nil
 }
 
 // Started is when the Usage was created: memory holds nothing older.

@@ -67,7 +67,8 @@ type UsageReport struct {
 }
 
 // Query answers a usage report: from the minute buckets in memory when they
-// cover the whole window, otherwise from the hourly rollups in the store
+// cover the whole window (the process is older than the window, or the store
+// held nothing of the window when it started: see LoadHistory), otherwise from the hourly rollups in the store
 // (after flushing), whose hours overlapping the window are counted whole.
 func (u *Usage) Query(ctx context.Context, q UsageQuery) (UsageReport, error) {
 	if q.Top <= 0 {
@@ -78,7 +79,11 @@ func (u *Usage) Query(ctx context.Context, q UsageQuery) (UsageReport, error) {
 	rep := UsageReport{WindowMinutes: q.Minutes, Client: q.Client, Until: now}
 	agg := map[UsageKey]Counts{}
 	peaks := map[int64]int64{}
-	if window <= u.cfg.MemorySpan && !now.Add(-window).Before(u.started) {
+	u.mu.Lock()
+	fromMemory := window <= u.cfg.MemorySpan &&
+		(!now.Add(-window).Before(u.started) || u.prior.IsZero() || u.prior.Add(time.Hour).Before(now.Add(-window)))
+	u.mu.Unlock()
+	if fromMemory {
 		rep.Resolution, rep.Source = ResolutionMinute, SourceMemory
 		nowMin := floorDiv(now.Unix(), 60)
 		from := nowMin - int64(q.Minutes) // exclusive

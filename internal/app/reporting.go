@@ -84,13 +84,16 @@ func init() {
 
 // mountReporting mounts the usage, metrics summary, traces, report and SLO
 // routes and starts their loops.
-func mountReporting(_ context.Context, d reportingDeps) error {
+func mountReporting(ctx context.Context, d reportingDeps) error {
 	ucfg, slos, err := reportingConfig(d.FileCfg)
 	if err != nil {
 		return fmt.Errorf("invalid configuration: %w", err)
 	}
 	usage, err := reporting.NewUsage(reporting.UsageConfig{Store: d.Store, Logger: d.Logger, Retention: ucfg.retention()})
 	if err != nil {
+		return err
+	}
+	if err := usage.LoadHistory(ctx); err != nil {
 		return err
 	}
 	svc, err := reporting.NewService(reporting.ServiceConfig{
