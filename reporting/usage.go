@@ -185,11 +185,11 @@ func (u *Usage) Record(t time.Time, k UsageKey, c Counts) {
 	minute := floorDiv(t.Unix(), 60)
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	u.evict(floorDiv(u.cfg.Now().Unix(), 60))
 	if _, known := u.keys[k]; !known && len(u.keys) >= u.cfg.MaxKeys {
 		k.Client = OverflowClient
 		u.overflow++
 	}
-	u.evict(floorDiv(u.cfg.Now().Unix(), 60))
 	if b := u.bucket(minute); b != nil {
 		if p := b.counts[k]; p != nil {
 			p.add(c)

@@ -66,7 +66,8 @@ type UsageReport struct {
 	Endpoints     []EndpointUsage `json:"endpoints"`
 }
 
-// Query answers a usage report: from the minute buckets in memory when they
+// Query answers a usage report: from the minute buckets overlapping the
+// window (rounded outward to whole minutes) in memory when they
 // cover the whole window (the process is older than the window, or the store
 // held nothing of the window when it started: see LoadHistory), otherwise from the hourly rollups in the store
 // (after flushing), whose hours overlapping the window are counted whole.
@@ -86,11 +87,11 @@ func (u *Usage) Query(ctx context.Context, q UsageQuery) (UsageReport, error) {
 	if fromMemory {
 		rep.Resolution, rep.Source = ResolutionMinute, SourceMemory
 		nowMin := floorDiv(now.Unix(), 60)
-		from := nowMin - int64(q.Minutes) // exclusive
-		rep.Since = time.Unix((from+1)*60, 0).UTC()
+		from := floorDiv(now.Add(-window).Unix(), 60) // first minute overlapping the window
+		rep.Since = time.Unix(from*60, 0).UTC()
 		u.mu.Lock()
 		for _, b := range u.buckets {
-			if b.minute <= from || b.minute > nowMin {
+			if b.minute < from || b.minute > nowMin {
 				continue
 			}
 			for k, c := range b.counts {
