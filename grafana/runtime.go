@@ -1,25 +1,25 @@
 package grafana
 
-import "github.com/grafana/grafana-foundation-sdk/go/dashboard"
+import (
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/vigilhq/vigil/instrumentation"
+)
 
-// Prometheus names of the runtime and host instruments recorded by the
-// contrib runtime and host packages (semantic conventions) and by
-// instrumentation's system metrics.
+// Prometheus names of the runtime and host instruments.
 const (
-	promGoroutines      = "go_goroutine_count"
-	promGoMemoryUsed    = "go_memory_used_bytes"
-	promGoGCGoal        = "go_memory_gc_goal_bytes"
-	promGoAllocated     = "go_memory_allocated_bytes_total"
-	promGoAllocations   = "go_memory_allocations_total"
-	promProcessCPUTime  = "process_cpu_time_seconds_total"
-	promProcessCPUUtil  = "process_cpu_utilization_ratio"
-	promProcessMemory   = "process_memory_usage_bytes"
-	promSystemCPUTime   = "system_cpu_time_seconds_total"
-	promSystemMemUsage  = "system_memory_usage_bytes"
-	promSystemMemUtil   = "system_memory_utilization_ratio"
-	promSystemNetworkIO = "system_network_io_bytes_total"
-	promFilesystemUsage = "system_filesystem_usage_bytes"
-	promFilesystemUtil  = "system_filesystem_utilization_ratio"
+	promGoroutines      = instrumentation.PromGoGoroutines
+	promGoMemoryUsed    = instrumentation.PromGoMemoryUsed
+	promGoGCGoal        = instrumentation.PromGoMemoryGCGoal
+	promGoAllocated     = instrumentation.PromGoMemoryAllocated
+	promGoAllocations   = instrumentation.PromGoMemoryAllocations
+	promProcessCPUTime  = instrumentation.PromProcessCPUTime
+	promProcessCPUUtil  = instrumentation.PromProcessCPUUtilization
+	promProcessMemory   = instrumentation.PromProcessMemoryUsage
+	promSystemCPUTime   = instrumentation.PromSystemCPUTime
+	promSystemMemUtil   = instrumentation.PromSystemMemoryUtil
+	promSystemNetworkIO = instrumentation.PromSystemNetworkIO
+	promFilesystemUsage = instrumentation.PromSystemFilesystemUsage
+	promFilesystemUtil  = instrumentation.PromSystemFilesystemUtil
 )
 
 // Runtime is the USE dashboard of the process and its host: utilization,
