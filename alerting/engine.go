@@ -158,7 +158,7 @@ func (e *Engine) isLeader() bool { return e.deps.IsLeader == nil || e.deps.IsLea
 // Run evaluates every evaluation_interval until ctx is done, then waits for
 // notifications in flight to stop. It returns nil on cancellation.
 //
-// With Deps.IsLeader set, Run also watches leadership four times per
+// With Deps.IsLeader set, Run also watches leadership eight times per
 // interval and evaluates at once when this replica becomes the leader, so a
 // takeover does not wait for the next tick.
 func (e *Engine) Run(ctx context.Context) error {
@@ -168,7 +168,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer e.notif.wait()
 	var watch <-chan time.Time
 	if e.deps.IsLeader != nil {
-		w := time.NewTicker(max(interval/4, time.Millisecond))
+		w := time.NewTicker(max(interval/8, time.Millisecond))
 		defer w.Stop()
 		watch = w.C
 	}

@@ -27,9 +27,22 @@ func openStore(ctx context.Context, opts Options, logger *slog.Logger) (store.St
 const leaseName = "alerting-leader"
 
 // leader holds the alerting lease in the store. Replicas that share a store
-// take turns: the holder renews every half interval; when it dies its lease
-// expires after 1.5 intervals and another replica takes it, so a takeover
-// happens within two evaluation intervals.
+// take turns:
+//
+//   - the holder renews every fifth of an interval, for 1.5 intervals by
+//     the database's clock;
+//   - it trusts its lease for one interval after the start of the last
+//     successful renewal, half an interval less than the database grants,
+//     so a cycle that starts just before its belief ends still finishes
+//     before another replica can take over; a store outage therefore stops
+//     it from evaluating after one interval, not never;
+//   - when it dies (kill -9) its lease expires at most 1.5 intervals after
+//     its last renewal; a follower polling every fifth of an interval takes
+//     it, and the engine evaluates as soon as it sees the change (it checks
+//     every eighth of an interval), so a takeover happens within
+//     1.5 + 0.2 + 0.125 < 2 evaluation intervals;
+//   - on a clean shutdown it releases the lease, and a follower takes over
+//     within a third of an interval.
 type leader struct {
 	st       store.Store
 	holder   string
@@ -53,7 +66,14 @@ func newLeader(st store.Store, interval time.Duration, logger *slog.Logger) *lea
 	}
 }
 
+// ttl is how long the database grants the lease.
 func (l *leader) ttl() time.Duration { return l.interval * 3 / 2 }
+
+// trust is how long this replica relies on a renewal, from its start.
+func (l *leader) trust() time.Duration { return l.interval }
+
+// period is how often the lease is renewed or polled.
+func (l *leader) period() time.Duration { return max(l.interval/5, time.Millisecond) }
 
 // IsLeader reports whether this replica holds an unexpired lease.
 func (l *leader) IsLeader() bool {
@@ -63,17 +83,17 @@ func (l *leader) IsLeader() bool {
 // acquire takes or renews the lease once.
 func (l *leader) acquire(ctx context.Context) {
 	start := l.now()
-	ctx, cancel := context.WithTimeout(ctx, l.interval/2)
+	ctx, cancel := context.WithTimeout(ctx, l.trust()/2)
 	defer cancel()
 	ok, err := l.st.AcquireLease(ctx, leaseName, l.holder, l.ttl())
 	was := l.IsLeader()
 	switch {
 	case err != nil:
-		l.logger.Warn("renew alerting lease", "error", err)
+		l.logger.Warn("renew alerting lease", "error", err, "leader", was)
 		return // keep what we had until it expires
 	case ok:
 		// Measured from before the call, so a slow store never stretches it.
-		l.validUntil.Store(start.Add(l.ttl() - l.interval/4).UnixNano())
+		l.validUntil.Store(start.Add(l.trust()).UnixNano())
 	default:
 		l.validUntil.Store(0)
 	}
@@ -82,10 +102,11 @@ func (l *leader) acquire(ctx context.Context) {
 	}
 }
 
-// Run renews the lease every half interval and releases it on exit.
+// Run renews (or polls for) the lease every fifth of an interval and releases
+// it on exit.
 func (l *leader) Run(ctx context.Context) error {
 	l.acquire(ctx)
-	t := time.NewTicker(l.interval / 2)
+	t := time.NewTicker(l.period())
 	defer t.Stop()
 	for {
 		select {
