@@ -23,7 +23,7 @@ func Alerts() *dashboard.DashboardBuilder {
 	var p panels
 	budget := fmt.Sprintf("1 - %s / %g", sloRatio("30d"), 1-sloObjective)
 	burn := func(w string) string { return fmt.Sprintf("%s / %g", sloRatio(w), 1-sloObjective) }
-	return newDashboard("vigil-alerts-slos", "Vigil / Alerts and SLOs",
+	d := newDashboard("vigil-alerts-slos", "Vigil / Alerts and SLOs",
 		"Firing alerts from Prometheus rules and from Vigil's engine, availability SLO burn rates and error budget.", "alerts", "slo").
 		WithPanel(p.single("Firing alerts (Prometheus)", "Alerts Prometheus currently fires from prometheus/rules/alerts.yml.", unitShort,
 			q(`count(ALERTS{alertstate="firing"})`, "firing"))).
@@ -48,4 +48,8 @@ func Alerts() *dashboard.DashboardBuilder {
 			q("min by (slo) ("+selector(instrumentation.PromSLOBudgetRemaining)+")", "vigil {{slo}}"))).
 		WithPanel(p.series("Vigil burn rates", "Burn rates computed by Vigil's engine per SLO and window.", unitShort,
 			q("max by (slo, window) ("+selector(instrumentation.PromSLOBurnRate)+")", "{{slo}} {{window}}")))
+	for _, panel := range p.rulePanels() {
+		d.WithPanel(panel)
+	}
+	return d
 }
