@@ -1,9 +1,7 @@
 package app_test
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -276,16 +274,3 @@ func TestGracefulShutdownDrainsInFlight(t *testing.T) {
 	_, err := http.Get(p.URL + "/health")
 	assert.Error(t, err)
 }
-
-// logLines returns the logs as lines, for debugging failed tests.
-func logLines(s string) []string {
-	var out []string
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		out = append(out, sc.Text())
-	}
-	return out
-}
-
-var _ = logLines
-var _ = context.Background

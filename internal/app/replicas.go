@@ -44,7 +44,7 @@ const leaseName = "alerting-leader"
 //   - on a clean shutdown it releases the lease, and a follower takes over
 //     within a third of an interval.
 type leader struct {
-	st       store.Store
+	st       leaseStore
 	holder   string
 	interval time.Duration
 	logger   *slog.Logger
@@ -53,7 +53,13 @@ type leader struct {
 	now        func() time.Time
 }
 
-func newLeader(st store.Store, interval time.Duration, logger *slog.Logger) *leader {
+// leaseStore is the part of the store leader election needs.
+type leaseStore interface {
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, name, holder string) error
+}
+
+func newLeader(st leaseStore, interval time.Duration, logger *slog.Logger) *leader {
 	host, _ := os.Hostname()
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
