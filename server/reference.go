@@ -20,7 +20,7 @@ import (
 
 // ChatRequest is the body of POST /api/chat.
 type ChatRequest struct {
-	Message string `json:"message"`
+	Message string `json:"message" validate:"required" doc:"the question for the tutor, at most 4000 characters" example:"What is attention in transformers?"`
 }
 
 // ChatUsage counts the tokens of one chat exchange.
@@ -47,8 +47,8 @@ type User struct {
 
 // LoginRequest is the body of POST /api/login.
 type LoginRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
+	Username string `json:"username" validate:"required" example:"learner"`
+	Password string `json:"password" validate:"required" example:"correct-horse-battery-staple"`
 }
 
 // LoginResponse is the reply of a successful POST /api/login.

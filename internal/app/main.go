@@ -31,6 +31,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":     {"run the Vigil server (the default)", serveMain},
 		"health":    {"probe a running server's /health (for container health checks)", healthMain},
+		"docs":      {"write the API documentation (openapi.json, Markdown, HTML)", docsMain},
 		"readiness": {"check a running API's production readiness (12 categories, scored)", readinessMain},
 		"version": {"print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "vigil", Version)

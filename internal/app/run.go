@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/vigilhq/vigil/alerting"
+	"github.com/vigilhq/vigil/apidocs"
 	"github.com/vigilhq/vigil/exporter"
 	"github.com/vigilhq/vigil/instrumentation"
 	"github.com/vigilhq/vigil/ratelimit"
@@ -67,6 +68,7 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 // what must be closed, in order, when it stops.
 type vigil struct {
 	echo    *echo.Echo
+	docs    *docsState
 	loops   map[string]func(ctx context.Context) error
 	closers []func(ctx context.Context) error // run in reverse
 	logger  *slog.Logger
@@ -169,7 +171,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 				TracerProvider: tel.TracerProvider(),
 				HandleError:    true,
 			}),
-			security.SecureHeaders(),
+			security.SecureHeadersWithConfig(security.HeadersConfig{HTMLCSP: apidocs.DocsCSP}),
 			security.CORS(cfg.Auth.CORS),
 			auth.Authenticate(),
 			security.NotFoundWatcher(security.NotFoundConfig{Events: events}),
@@ -192,6 +194,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	if err != nil {
 		return nil, err
 	}
+	v.docs = mountDocs(e)
 	metrics := echo.WrapHandler(tel.MetricsHandler())
 	e.GET("/metrics", metrics)
 	e.GET("/metrics/prometheus", metrics)
@@ -216,6 +219,10 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	}); err != nil {
 		return nil, err
 	}
+	if err := v.docs.finish(e); err != nil {
+		return nil, err
+	}
+	e.Use(apidocs.ValidateRequests(v.docs.doc.Load()))
 	v.echo = e
 	return v, nil
 }

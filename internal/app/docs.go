@@ -1,0 +1,186 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync/atomic"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+	"github.com/vigilhq/vigil/alerting"
+	"github.com/vigilhq/vigil/apidocs"
+	"github.com/vigilhq/vigil/readiness"
+	"github.com/vigilhq/vigil/security"
+	"github.com/vigilhq/vigil/server"
+	"github.com/vigilhq/vigil/store"
+)
+
+var (
+	viewerRoles = []string{"viewer", "admin"}
+	adminRoles  = []string{"admin"}
+)
+
+func docInfo() apidocs.Info {
+	return apidocs.Info{
+		Title:   "Vigil API",
+		Version: Version,
+		Description: "Vigil observes an echo API with OpenTelemetry: the reference AI Learning API, " +
+			"its alerts, usage, reports, security events and readiness checks. Management routes " +
+			"take an API key as `Authorization: Bearer KEY` or `X-API-Key: KEY`.",
+		Tags: []apidocs.Tag{
+			{Name: "AI Learning API", Description: "The reference application Vigil observes."},
+			{Name: "Alerts", Description: "Alerts, their history, silences and rules."},
+			{Name: "Metrics", Description: "Request, performance, system and usage summaries, traces, reports and SLOs."},
+			{Name: "Security", Description: "Security events and posture."},
+			{Name: "Readiness", Description: "Production-readiness checks."},
+			{Name: "Service", Description: "Landing, health, Prometheus metrics, documentation and the live stream."},
+		},
+	}
+}
+
+func intRange(lo, hi float64, def int) apidocs.ParamSchema {
+	return apidocs.ParamSchema{Type: "integer", Min: apidocs.Float(lo), Max: apidocs.Float(hi), Default: def}
+}
+
+// operations documents every route build mounts; a test fails when a served
+// route is missing here or a documented one is not served.
+func operations() []apidocs.Operation {
+	ok := func(desc string, body any) map[int]apidocs.Response {
+		return map[int]apidocs.Response{200: {Description: desc, Body: body}}
+	}
+	alertID := apidocs.Param{Name: "id", In: "path", Required: true, Description: "alert ID", Example: "9c5df165fb49-mwxq4q9a"}
+	return []apidocs.Operation{
+		{Method: "GET", Path: "/", Tags: []string{"Service"}, Summary: "Landing page",
+			Description: "HTML for browsers; JSON with the version and links for `Accept: application/json`.",
+			Responses:   map[int]apidocs.Response{200: {Description: "landing page", Body: server.Landing{}}}},
+		{Method: "GET", Path: "/health", Tags: []string{"Service"}, Summary: "Liveness",
+			Responses: map[int]apidocs.Response{200: {Description: "the process is alive", Body: server.LivenessResponse{}, ContentType: server.ContentTypeHealth}}},
+		{Method: "GET", Path: "/ready", Tags: []string{"Service"}, Summary: "Readiness (store reachable)",
+			Responses: map[int]apidocs.Response{
+				200: {Description: "ready", Body: server.HealthResponse{}, ContentType: server.ContentTypeHealth},
+				503: {Description: "not ready", Body: server.HealthResponse{}, ContentType: server.ContentTypeHealth}}},
+		{Method: "GET", Path: "/api/health", Tags: []string{"Service"}, Summary: "Detailed health with component checks",
+			Responses: map[int]apidocs.Response{
+				200: {Description: "pass or warn", Body: server.HealthResponse{}, ContentType: server.ContentTypeHealth},
+				503: {Description: "fail", Body: server.HealthResponse{}, ContentType: server.ContentTypeHealth}}},
+		{Method: "GET", Path: "/metrics", Tags: []string{"Service"}, Summary: "Prometheus metrics (OpenMetrics with exemplars when asked for)",
+			Responses: map[int]apidocs.Response{200: {Description: "exposition", ContentType: "text/plain"}}},
+		{Method: "GET", Path: "/metrics/prometheus", Tags: []string{"Service"}, Summary: "Prometheus metrics (same as /metrics)",
+			Responses: map[int]apidocs.Response{200: {Description: "exposition", ContentType: "text/plain"}}},
+		{Method: "GET", Path: "/ws/metrics", Tags: []string{"Service"}, Summary: "Live stream (WebSocket)",
+			Description: "Upgrade to a WebSocket receiving `{\"type\": \"system_metrics\"|\"api_metrics\"|\"alert\", \"data\": ...}` " +
+				"every evaluation interval and on every alert state change.",
+			Security: viewerRoles, Responses: map[int]apidocs.Response{101: {Description: "switching protocols"}}},
+		{Method: "GET", Path: "/health/security", Tags: []string{"Security"}, Summary: "Security posture",
+			Responses: map[int]apidocs.Response{200: {Description: "posture", Body: security.PostureReport{}, ContentType: server.ContentTypeHealth}}},
+		{Method: "GET", Path: "/admin/security/events", Tags: []string{"Security"}, Summary: "Security events, newest first",
+			Security: adminRoles, Responses: ok("a page of events", security.EventsPage{}),
+			Params: []apidocs.Param{
+				{Name: "type", In: "query", Description: "OWASP event type", Schema: apidocs.ParamSchema{Enum: security.EventTypes}},
+				{Name: "since", In: "query", Description: "RFC 3339 time or a duration such as 1h", Example: "1h"},
+				{Name: "limit", In: "query", Schema: intRange(1, 1000, 100)},
+				{Name: "before", In: "query", Description: "page before this event ID", Schema: apidocs.ParamSchema{Type: "integer"}}}},
+
+		{Method: "POST", Path: "/api/chat", Tags: []string{"AI Learning API"}, Summary: "Ask the tutor",
+			Description: "A deterministic simulated model: the same message always gets the same reply and latency.",
+			Request:     server.ChatRequest{}, RateLimited: true, Responses: ok("the reply", server.ChatResponse{})},
+		{Method: "GET", Path: "/api/users/:id", Tags: []string{"AI Learning API"}, Summary: "A learner",
+			Params:    []apidocs.Param{{Name: "id", In: "path", Required: true, Schema: intRange(1, server.MaxUserID, 1), Example: "42"}},
+			Responses: ok("the learner", server.User{}), RateLimited: true},
+		{Method: "POST", Path: "/api/login", Tags: []string{"AI Learning API"}, Summary: "Log in",
+			Request: server.LoginRequest{}, RateLimited: true, Responses: ok("a session token", server.LoginResponse{})},
+		{Method: "GET", Path: "/api/public", Tags: []string{"AI Learning API"}, Summary: "Public greeting (rate limited: 10 per minute)",
+			RateLimited: true, Responses: ok("greeting", server.PublicResponse{})},
+
+		{Method: "GET", Path: "/api/alerts", Tags: []string{"Alerts"}, Summary: "List alerts", Security: viewerRoles,
+			Params: []apidocs.Param{
+				{Name: "state", In: "query", Schema: apidocs.ParamSchema{Enum: []string{"pending", "firing", "acknowledged", "resolved", "silenced"}}},
+				{Name: "limit", In: "query", Schema: intRange(1, 1000, 100)}},
+			Responses: ok("alerts, newest first", server.AlertList{})},
+		{Method: "GET", Path: "/api/alerts/rules", Tags: []string{"Alerts"}, Summary: "Loaded rules and their last evaluation",
+			Security: viewerRoles, Responses: ok("rules", server.RuleList{})},
+		{Method: "GET", Path: "/api/alerts/:id", Tags: []string{"Alerts"}, Summary: "One alert", Security: viewerRoles,
+			Params: []apidocs.Param{alertID}, Responses: ok("the alert", store.Alert{})},
+		{Method: "GET", Path: "/api/alerts/:id/history", Tags: []string{"Alerts"}, Summary: "An alert's append-only history",
+			Security: viewerRoles, Params: []apidocs.Param{alertID}, Responses: ok("history, oldest first", server.AlertHistory{})},
+		{Method: "POST", Path: "/api/alerts/:id/acknowledge", Tags: []string{"Alerts"}, Summary: "Acknowledge an alert",
+			Description: "Stops repeat notifications; the resolved notification is still sent. 409 on a resolved alert.",
+			Security:    adminRoles, Params: []apidocs.Param{alertID}, Request: server.AlertAction{},
+			Example: server.AlertAction{By: "ana", Comment: "investigating"}, Responses: ok("the alert", store.Alert{})},
+		{Method: "POST", Path: "/api/alerts/:id/resolve", Tags: []string{"Alerts"}, Summary: "Resolve an alert by hand",
+			Security: adminRoles, Params: []apidocs.Param{alertID}, Request: server.AlertAction{},
+			Example: server.AlertAction{By: "ana", Comment: "fixed by rollback"}, Responses: ok("the alert", store.Alert{})},
+		{Method: "POST", Path: "/api/alerts/webhook", Tags: []string{"Alerts"}, Summary: "Ingest an Alertmanager v4 webhook",
+			Description: "Fleet-wide alerts from Prometheus via Alertmanager, deduplicated by fingerprint.",
+			Security:    adminRoles, Request: alerting.WebhookPayload{}, Responses: ok("the alerts created or updated", server.WebhookResult{})},
+		{Method: "GET", Path: "/api/silences", Tags: []string{"Alerts"}, Summary: "List silences", Security: viewerRoles,
+			Responses: ok("silences", server.SilenceList{})},
+		{Method: "POST", Path: "/api/silences", Tags: []string{"Alerts"}, Summary: "Create a silence", Security: adminRoles,
+			Request: server.SilenceRequest{}, Example: server.SilenceRequest{
+				Matchers: []store.Matcher{{Name: "alertname", Value: "HighErrorRate", IsEqual: true}},
+				Duration: "2h", CreatedBy: "ana", Comment: "deploying a fix"},
+			Responses: map[int]apidocs.Response{201: {Description: "the silence", Body: store.Silence{}}}},
+		{Method: "DELETE", Path: "/api/silences/:id", Tags: []string{"Alerts"}, Summary: "Expire a silence", Security: adminRoles,
+			Params: []apidocs.Param{{Name: "id", In: "path", Required: true}}, Responses: map[int]apidocs.Response{204: {Description: "expired"}}},
+
+		{Method: "POST", Path: "/api/readiness/runs", Tags: []string{"Readiness"}, Summary: "Start a readiness check",
+			Description: "Only targets in the configuration's `readiness.allowed_targets` are accepted; anything else is 403.",
+			Security:    adminRoles, Request: readiness.StartRequest{}, Example: readiness.StartRequest{Target: "http://127.0.0.1:8000"},
+			Responses: map[int]apidocs.Response{202: {Description: "the queued run", Body: store.ReadinessRun{}}}},
+		{Method: "GET", Path: "/api/readiness/runs/:id", Tags: []string{"Readiness"}, Summary: "A readiness run and its report",
+			Security: adminRoles, Params: []apidocs.Param{{Name: "id", In: "path", Required: true}},
+			Responses: ok("the run", store.ReadinessRun{})},
+	}
+}
+
+// docsState holds the document, built once every route is mounted.
+type docsState struct {
+	doc atomic.Pointer[openapi3.T]
+	reg *apidocs.Registry
+}
+
+// mountDocs serves /openapi.json and /docs; finishDocs builds the document
+// from the live routes after everything is mounted.
+func mountDocs(e *echo.Echo) *docsState {
+	d := &docsState{reg: apidocs.NewRegistry()}
+	apidocs.Mount(e, d.doc.Load)
+	d.reg.Add(apidocs.Operations()...)
+	d.reg.Add(operations()...)
+	return d
+}
+
+func (d *docsState) finish(e *echo.Echo) error {
+	doc, err := apidocs.Build(docInfo(), e.Routes(), d.reg)
+	if err != nil {
+		return fmt.Errorf("build openapi document: %w", err)
+	}
+	d.doc.Store(doc)
+	return nil
+}
+
+// builtinDoc builds the document of a default Vigil without serving it.
+func builtinDoc() (*openapi3.T, error) {
+	dir, err := os.MkdirTemp("", "vigil-docs")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	cfg, err := ParseConfig(nil)
+	if err != nil {
+		return nil, err
+	}
+	v, err := build(ctx, Options{DataDir: dir}, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	defer v.close(ctx)
+	return v.docs.doc.Load(), nil
+}
+
+func docsMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return apidocs.Main(ctx, args, stdout, stderr, builtinDoc)
+}
