@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -66,7 +68,7 @@ func reportingConfig(cfg *FileConfig) (usageSection, []reporting.SLO, error) {
 	}
 	slos, err := reporting.ParseSLOs(buf, u.retention())
 	if err != nil {
-		return usageSection{}, nil, err
+		return usageSection{}, nil, fmt.Errorf("slos: %w", err)
 	}
 	return u, slos, nil
 }
@@ -76,7 +78,12 @@ func init() {
 	// SLO makes `vigil serve` exit 1 with one line.
 	check := func(cfg *FileConfig, _ *yaml.Node) error {
 		_, _, err := reportingConfig(cfg)
-		return err
+		if err != nil {
+			// ParseConfig prefixes "invalid configuration: <section>: " itself.
+			msg := strings.TrimPrefix(err.Error(), "slos: ")
+			return errors.New(strings.TrimPrefix(msg, reporting.ErrInvalidConfig.Error()+": "))
+		}
+		return nil
 	}
 	sectionDecoders["slos"] = check
 	sectionDecoders["usage"] = check
