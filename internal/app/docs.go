@@ -13,6 +13,7 @@ import (
 	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/apidocs"
 	"github.com/vigilhq/vigil/readiness"
+	"github.com/vigilhq/vigil/reporting"
 	"github.com/vigilhq/vigil/security"
 	"github.com/vigilhq/vigil/server"
 	"github.com/vigilhq/vigil/store"
@@ -52,6 +53,7 @@ func operations() []apidocs.Operation {
 		return map[int]apidocs.Response{200: {Description: desc, Body: body}}
 	}
 	alertID := apidocs.Param{Name: "id", In: "path", Required: true, Description: "alert ID", Example: "9c5df165fb49-mwxq4q9a"}
+	minutes := apidocs.Param{Name: "minutes", In: "query", Description: "timeframe in minutes", Schema: intRange(1, 1440, 5)}
 	return []apidocs.Operation{
 		{Method: "GET", Path: "/", Tags: []string{"Service"}, Summary: "Landing page",
 			Description: "HTML for browsers; JSON with the version and links for `Accept: application/json`.",
@@ -126,6 +128,34 @@ func operations() []apidocs.Operation {
 		{Method: "DELETE", Path: "/api/silences/:id", Tags: []string{"Alerts"}, Summary: "Expire a silence", Security: adminRoles,
 			Params: []apidocs.Param{{Name: "id", In: "path", Required: true}}, Responses: map[int]apidocs.Response{204: {Description: "expired"}}},
 
+		{Method: "GET", Path: "/api/metrics/requests", Tags: []string{"Metrics"}, Summary: "Request counts, errors and throughput by route and method",
+			Security: viewerRoles, Params: []apidocs.Param{minutes}, Responses: ok("summary", reporting.RequestSummary{})},
+		{Method: "GET", Path: "/api/metrics/performance", Tags: []string{"Metrics"}, Summary: "Latency quantiles, error rate and throughput",
+			Description: "p50/p95/p99 come from the request-duration histogram with Prometheus' histogram_quantile interpolation.",
+			Security:    viewerRoles, Params: []apidocs.Param{minutes}, Responses: ok("summary", reporting.PerformanceSummary{})},
+		{Method: "GET", Path: "/api/metrics/system", Tags: []string{"Metrics"}, Summary: "CPU, memory, disk, network and process series",
+			Security: viewerRoles, Params: []apidocs.Param{{Name: "last_hours", In: "query", Schema: intRange(1, 24, 1)}},
+			Responses: ok("series and current values", reporting.SystemSummary{})},
+		{Method: "GET", Path: "/api/usage", Tags: []string{"Metrics"}, Summary: "Usage by client and endpoint",
+			Security: viewerRoles, Params: []apidocs.Param{
+				{Name: "minutes", In: "query", Description: "timeframe in minutes (up to 30 days)", Schema: intRange(1, 43200, 60)},
+				{Name: "client", In: "query", Description: "only this client (API key name, or anonymous)"}},
+			Responses: ok("usage", reporting.UsageReport{})},
+		{Method: "GET", Path: "/api/traces", Tags: []string{"Metrics"}, Summary: "Recent failing and slow requests with trace IDs",
+			Security: viewerRoles, Params: []apidocs.Param{
+				{Name: "kind", In: "query", Schema: apidocs.ParamSchema{Enum: []string{"error", "slow"}}},
+				{Name: "route", In: "query", Example: "/api/chat"},
+				{Name: "limit", In: "query", Schema: intRange(1, 1000, 50)}},
+			Responses: ok("traces, newest first", reporting.TraceList{})},
+		{Method: "GET", Path: "/api/traces/export", Tags: []string{"Metrics"}, Summary: "Recent spans as OTLP JSON",
+			Description: "An ExportTraceServiceRequest that any OTLP/HTTP receiver (Jaeger, a collector) accepts at /v1/traces.",
+			Security:    viewerRoles, Params: []apidocs.Param{minutes}, Responses: map[int]apidocs.Response{200: {Description: "OTLP JSON"}}},
+		{Method: "GET", Path: "/api/slos", Tags: []string{"Metrics"}, Summary: "SLOs: SLIs, error budget and burn rate",
+			Security: viewerRoles, Responses: ok("SLO status", reporting.SLOReport{})},
+		{Method: "GET", Path: "/api/reports", Tags: []string{"Metrics"}, Summary: "An exportable report (JSON, CSV or Markdown)",
+			Security: viewerRoles, Params: []apidocs.Param{minutes,
+				{Name: "format", In: "query", Schema: apidocs.ParamSchema{Enum: []string{"json", "csv", "markdown"}, Default: "json"}}},
+			Responses: map[int]apidocs.Response{200: {Description: "the report", Body: reporting.Report{}}}},
 		{Method: "POST", Path: "/api/readiness/runs", Tags: []string{"Readiness"}, Summary: "Start a readiness check",
 			Description: "Only targets in the configuration's `readiness.allowed_targets` are accepted; anything else is 403.",
 			Security:    adminRoles, Request: readiness.StartRequest{}, Example: readiness.StartRequest{Target: "http://127.0.0.1:8000"},

@@ -274,3 +274,14 @@ func TestGracefulShutdownDrainsInFlight(t *testing.T) {
 	_, err := http.Get(p.URL + "/health")
 	assert.Error(t, err)
 }
+
+func TestRulesExportMatchesCommittedPrometheusRules(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "rules", "export")
+	require.Equal(t, 0, code, stderr)
+	committed, err := os.ReadFile("../../prometheus/rules/alerts.yml")
+	require.NoError(t, err)
+	assert.Equal(t, string(committed), stdout, "regenerate with: vigil rules export > prometheus/rules/alerts.yml")
+	code, _, stderr = runCLI(t, "rules", "frob")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "export or check")
+}

@@ -31,6 +31,8 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":     {"run the Vigil server (the default)", serveMain},
 		"health":    {"probe a running server's /health (for container health checks)", healthMain},
+		"rules":     {"export the alerting rules for Prometheus, or check them", rulesMain},
+		"report":    {"fetch a report (json, csv, markdown) from a running server", reportMain},
 		"docs":      {"write the API documentation (openapi.json, Markdown, HTML)", docsMain},
 		"readiness": {"check a running API's production readiness (12 categories, scored)", readinessMain},
 		"version": {"print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {

@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/apidocs"
 	"github.com/vigilhq/vigil/exporter"
@@ -171,6 +173,11 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 				TracerProvider: tel.TracerProvider(),
 				HandleError:    true,
 			}),
+			// Compress large bodies; /metrics compresses itself, a WebSocket is hijacked.
+			middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024, Skipper: func(c echo.Context) bool {
+				p := c.Request().URL.Path
+				return strings.HasPrefix(p, "/metrics") || strings.HasPrefix(p, "/ws/")
+			}}),
 			security.SecureHeadersWithConfig(security.HeadersConfig{HTMLCSP: apidocs.DocsCSP}),
 			security.CORS(cfg.Auth.CORS),
 			auth.Authenticate(),
