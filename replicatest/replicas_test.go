@@ -96,10 +96,14 @@ func TestTwoReplicasBehaveAsOne(t *testing.T) {
 	fleet := func(fp string, start time.Time) alerting.WebhookPayload {
 		return alerting.WebhookPayload{
 			Version: "4", GroupKey: `{}:{alertname="FleetDown"}`, Status: "firing", Receiver: "vigil",
-			GroupLabels: map[string]string{"alertname": "FleetDown"},
+			GroupLabels:       map[string]string{"alertname": "FleetDown"},
+			CommonLabels:      map[string]string{"alertname": "FleetDown", "severity": "critical", "job": "api"},
+			CommonAnnotations: map[string]string{"summary": "a replica is down"},
+			ExternalURL:       "http://alertmanager:9093",
 			Alerts: []alerting.WebhookAlert{{
 				Status: "firing", Labels: map[string]string{"alertname": "FleetDown", "severity": "critical", "job": "api"},
 				Annotations: map[string]string{"summary": "a replica is down"}, StartsAt: start, Fingerprint: fp,
+				GeneratorURL: "http://prometheus:9090/graph",
 			}},
 		}
 	}
