@@ -265,9 +265,9 @@ func (c *cluster) start(names ...string) []*replica {
 	return rs
 }
 
-func (r *replica) alive() bool {
-	return r.cmd.ProcessState == nil && r.cmd.Process != nil && !r.exited()
-}
+// alive reports whether the process still runs (cmd.ProcessState is
+// written by the Wait goroutine, so the done channel is the only safe sign).
+func (r *replica) alive() bool { return !r.exited() }
 
 func (r *replica) exited() bool {
 	select {
