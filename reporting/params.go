@@ -14,7 +14,7 @@ const (
 	DefaultReportMins = 60
 	MaxLastHours      = 24
 	DefaultTraceLimit = 50
-	MaxTraceLimit     = 500
+	MaxTraceLimit     = 1000
 )
 
 // Report formats.
