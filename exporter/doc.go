@@ -10,6 +10,15 @@
 //
 // Each collection becomes a batch of [Sample] values handed to a [Sink].
 //
+// [Poller] is the cheaper way, and the one the application uses: instead of
+// registering a second reader (which makes the SDK aggregate every
+// measurement twice), it reads the Prometheus exporter's cumulative reader
+// every evaluation interval and converts the increases into the same delta
+// [Sample] values:
+//
+//	p := exporter.NewPoller(tel.CollectMetrics, store, evalInterval)
+//	defer p.Shutdown(ctx) // before the MeterProvider shuts down
+//
 // [Spans] is an sdk/trace SpanExporter. It forwards failing (status Error or
 // HTTP status ≥ 500) and slow server spans as [SpanRecord] values to a
 // [SpanSink], and keeps a bounded ring of recent spans of every kind that
