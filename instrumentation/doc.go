@@ -9,18 +9,43 @@
 // over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT or
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set (protocol from
 // OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf, the default, or grpc); with
-// neither, nothing touches the network. The sampler comes from
-// OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG unless [WithSampler] is
-// given. Go runtime, host and process metrics are started unless disabled.
+// neither, nothing touches the network. Go runtime, host and process metrics are started unless disabled.
 //
-//	tel, err := instrumentation.Setup(ctx,
-//		instrumentation.WithServiceVersion(version),
-//		instrumentation.WithMetricReader(sdkmetric.NewPeriodicReader(exp)),
-//	)
+//	tel, err := instrumentation.Setup(ctx, instrumentation.WithServiceVersion(version))
 //	if err != nil { ... }
 //	defer tel.Shutdown(context.WithoutCancel(ctx))
 //	e.Use(instrumentation.MiddlewareWithConfig(tel.MiddlewareConfig()))
 //	e.GET("/metrics", echo.WrapHandler(tel.MetricsHandler()))
+//
+// Every measurement is aggregated once, for the Prometheus exporter. A
+// consumer that needs the data too (Vigil's engine, through
+// exporter.Poller) reads that aggregation with [Telemetry.CollectMetrics]
+// rather than registering a reader of its own with [WithMetricReader]: the
+// SDK aggregates every measurement once per reader.
+//
+// # Sampling
+//
+// The sampler is, in this order: the one given with [WithSampler]; the one
+// OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG name (the user's choice
+// always wins); else Vigil's [DefaultSampler], a product decision:
+//
+//   - requests continuing a trace follow their parent's decision;
+//   - a tenth ([DefaultSampleRatio]) of new traces are sampled;
+//   - every request that ends in a 5xx, panics, or takes at least
+//     [MiddlewareConfig.SlowThreshold] (1s, the slow threshold of
+//     exporter.Spans) has a sampled server span whose trace ID is the one
+//     the client got in X-Trace-Id. When its own span was not sampled, the
+//     middleware starts a late server span at the end of the request: same
+//     name, attributes and status, the request's start time, the trace's
+//     remote parent (or the unsampled span) as parent, and a context mark
+//     that [ForceSampling] always samples. Spans the handler started
+//     underneath are not recovered.
+//
+// The reason is cost: sampling every request tripled the middleware's
+// per-request time (BENCHMARKS.md), while what alerts need (exporter.Spans
+// forwards error and slow server spans to the engine, which links an alert
+// to its latest error trace) is exactly the failing and slow requests.
+// Wrap your own sampler in [ForceSampling] to keep that guarantee.
 //
 // # Middleware
 //
@@ -50,7 +75,8 @@
 // objects (request copy, span context, span, header values), a sampled one
 // three more; everything keyed by route, method, scheme and status is
 // computed once. Most of the remaining time is the metric SDK's per
-// measurement cost, paid once per registered reader.
+// measurement cost, paid once per registered reader (one in the
+// application).
 //
 // # Dropped telemetry
 //

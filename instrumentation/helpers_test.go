@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -35,6 +36,10 @@ func newHarness(t testing.TB, opts ...instrumentation.Option) *harness {
 		instrumentation.WithoutGlobalProviders(),
 		instrumentation.WithMetricReader(h.reader),
 		instrumentation.WithSpanProcessor(h.recorder),
+	}
+	if os.Getenv("OTEL_TRACES_SAMPLER") == "" {
+		// These tests look at every span; sampler_test.go tests the default.
+		base = append(base, instrumentation.WithSampler(sdktrace.AlwaysSample()))
 	}
 	tel, err := instrumentation.Setup(context.Background(), append(base, opts...)...)
 	if err != nil {

@@ -74,7 +74,21 @@ type MiddlewareConfig struct {
 	// one does). When false the status is taken from *echo.HTTPError, or 500.
 	// Optional. Default value false.
 	HandleError bool
+
+	// SlowThreshold is the duration from which a request counts as slow.
+	// A request whose server span was not sampled and that ends in a 5xx,
+	// panics or takes at least SlowThreshold gets a late server span: same
+	// trace ID (the X-Trace-Id the client got), the request's start time,
+	// its attributes and status, started with a context that
+	// [ForceSampling] (part of [DefaultSampler]) always samples. Other
+	// samplers decide on it as on any span with an unsampled parent.
+	// Optional. Default value 1s, the slow threshold of exporter.Spans.
+	// Negative: slow requests get no late span (failing ones still do).
+	SlowThreshold time.Duration
 }
+
+// DefaultSlowThreshold is the default of [MiddlewareConfig.SlowThreshold].
+const DefaultSlowThreshold = time.Second
 
 // Middleware returns the instrumentation middleware using the global
 // providers and propagator (as installed by [Setup]).
@@ -111,6 +125,7 @@ type serverMiddleware struct {
 	reqIDHeader string
 	genID       func() string
 	handleError bool
+	slow        time.Duration
 	now         func() time.Time
 
 	duration metric.Float64Histogram
@@ -176,6 +191,9 @@ func newServerMiddleware(cfg MiddlewareConfig) (*serverMiddleware, error) {
 	if cfg.Propagator == nil {
 		cfg.Propagator = otel.GetTextMapPropagator()
 	}
+	if cfg.SlowThreshold == 0 {
+		cfg.SlowThreshold = DefaultSlowThreshold
+	}
 	if cfg.RequestIDHeader == "" {
 		cfg.RequestIDHeader = echo.HeaderXRequestID
 	}
@@ -187,6 +205,7 @@ func newServerMiddleware(cfg MiddlewareConfig) (*serverMiddleware, error) {
 		reqIDHeader: http.CanonicalHeaderKey(cfg.RequestIDHeader),
 		genID:       cfg.RequestIDGenerator,
 		handleError: cfg.HandleError,
+		slow:        cfg.SlowThreshold,
 		now:         clock,
 	}
 	meter := cfg.MeterProvider.Meter(ScopeName)
@@ -257,6 +276,7 @@ func (m *serverMiddleware) serve(c echo.Context, next echo.HandlerFunc) (err err
 	if !m.fastExtract || hasTraceHeaders(req.Header) {
 		ctx = m.propagator.Extract(ctx, propagation.HeaderCarrier(req.Header))
 	}
+	parent := trace.SpanContextFromContext(ctx)
 	ctx, span := m.tracer.Start(ctx, re.spanName, re.startOpts...)
 	req = req.WithContext(ctx)
 	c.SetRequest(req)
@@ -272,7 +292,7 @@ func (m *serverMiddleware) serve(c echo.Context, next echo.HandlerFunc) (err err
 		r := recover()
 		if r == nil {
 			// runtime.Goexit (t.FailNow in a handler): record, let it go on.
-			m.finish(ctx, c, span, rk, re, start, http.StatusInternalServerError, "panic", nil)
+			m.finish(ctx, c, span, parent, rk, re, start, http.StatusInternalServerError, "panic", nil)
 			return
 		}
 		perr, ok := r.(error)
@@ -282,7 +302,7 @@ func (m *serverMiddleware) serve(c echo.Context, next echo.HandlerFunc) (err err
 		if span.IsRecording() {
 			span.RecordError(perr, trace.WithStackTrace(true))
 		}
-		m.finish(ctx, c, span, rk, re, start, http.StatusInternalServerError, "panic", nil)
+		m.finish(ctx, c, span, parent, rk, re, start, http.StatusInternalServerError, "panic", nil)
 		panic(r)
 	}()
 
@@ -297,16 +317,25 @@ func (m *serverMiddleware) serve(c echo.Context, next echo.HandlerFunc) (err err
 	if err != nil && span.IsRecording() && (status >= http.StatusInternalServerError || !isHTTPError(err)) {
 		span.RecordError(err)
 	}
-	m.finish(ctx, c, span, rk, re, start, status, errType, err)
+	m.finish(ctx, c, span, parent, rk, re, start, status, errType, err)
 	return err
 }
 
-func (m *serverMiddleware) finish(ctx context.Context, c echo.Context, span trace.Span, rk routeKey, re *routeEntry,
+func (m *serverMiddleware) finish(ctx context.Context, c echo.Context, span trace.Span, parent trace.SpanContext, rk routeKey, re *routeEntry,
 	start time.Time, status int, errType string, err error,
 ) {
 	req, resp := c.Request(), c.Response()
 	ae := m.attrEntry(attrKey{routeKey: rk, status: status, errType: errType})
-	m.duration.Record(ctx, m.now().Sub(start).Seconds(), ae.record...)
+	elapsed := m.now().Sub(start)
+	if !span.IsRecording() && (status >= http.StatusInternalServerError || m.slow > 0 && elapsed >= m.slow) {
+		// Recorded before the measurements, so they carry its exemplar.
+		span.End()
+		ctx, span = m.lateSpan(ctx, re, parent, span.SpanContext(), start)
+		if err != nil && span.IsRecording() && (status >= http.StatusInternalServerError || !isHTTPError(err)) {
+			span.RecordError(err)
+		}
+	}
+	m.duration.Record(ctx, elapsed.Seconds(), ae.record...)
 	// Requests without a body (most GETs) are not recorded: a histogram of
 	// zeros says nothing and costs a measurement per request.
 	if req.ContentLength > 0 {
@@ -341,6 +370,24 @@ func (m *serverMiddleware) finish(ctx context.Context, c echo.Context, span trac
 		span.SetStatus(codes.Error, desc)
 	}
 	span.End()
+}
+
+// lateSpan starts the server span of a request whose own span was not
+// sampled: a child of the request's remote parent when it had one, else of
+// the unsampled span itself, so its trace ID is the one in X-Trace-Id. It
+// starts at the request's start and is marked for [ForceSampling].
+func (m *serverMiddleware) lateSpan(ctx context.Context, re *routeEntry, parent, orig trace.SpanContext, start time.Time) (context.Context, trace.Span) {
+	if !orig.HasTraceID() {
+		return ctx, trace.SpanFromContext(ctx)
+	}
+	if !parent.IsValid() || parent.TraceID() != orig.TraceID() {
+		parent = orig
+	}
+	ctx = trace.ContextWithRemoteSpanContext(withForcedSampling(ctx), parent)
+	opts := make([]trace.SpanStartOption, 0, len(re.startOpts)+1)
+	opts = append(opts, re.startOpts...)
+	opts = append(opts, trace.WithTimestamp(start))
+	return m.tracer.Start(ctx, re.spanName, opts...)
 }
 
 // statusOf returns the status code the client gets and, for 5xx, the

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
@@ -53,6 +54,7 @@ type Telemetry struct {
 	mp         *sdkmetric.MeterProvider
 	tp         *sdktrace.TracerProvider
 	registry   *prometheus.Registry
+	prom       *otelprom.Exporter
 	propagator propagation.TextMapPropagator
 	handler    http.Handler
 }
@@ -85,6 +87,7 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: prometheus exporter: %w", ErrSetup, err)
 	}
+	t.prom = promExporter
 	mopts := []sdkmetric.Option{
 		sdkmetric.WithResource(res),
 		sdkmetric.WithReader(promExporter),
@@ -104,8 +107,13 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	}
 
 	topts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
-	if cfg.sampler != nil {
+	switch {
+	case cfg.sampler != nil:
 		topts = append(topts, sdktrace.WithSampler(cfg.sampler))
+	case os.Getenv("OTEL_TRACES_SAMPLER") == "":
+		// Vigil's default; a sampler named in the environment wins (the SDK
+		// reads it when no WithSampler is given).
+		topts = append(topts, sdktrace.WithSampler(DefaultSampler()))
 	}
 	otlp, err := newOTLPExporter(ctx)
 	if err != nil {
@@ -224,6 +232,16 @@ func (e *countingExporter) ExportSpans(ctx context.Context, spans []sdktrace.Rea
 		e.logger.WarnContext(ctx, "span export failed", "spans", len(spans), "err", err)
 	}
 	return err
+}
+
+// CollectMetrics reads the current cumulative data of the Prometheus
+// exporter's reader into rm. Every measurement is aggregated once for
+// /metrics; other consumers (exporter.Poller) share that aggregation through
+// this method instead of registering a reader of their own, which would make
+// the SDK aggregate every measurement again. Safe for concurrent use with
+// scrapes: the SDK serialises collections of one reader.
+func (t *Telemetry) CollectMetrics(ctx context.Context, rm *metricdata.ResourceMetrics) error {
+	return t.prom.Collect(ctx, rm)
 }
 
 // MeterProvider returns the MeterProvider.

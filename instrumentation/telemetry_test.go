@@ -260,6 +260,7 @@ func TestOTLPExportWhenEndpointSet(t *testing.T) {
 	defer srv.Close()
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL)
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+	t.Setenv("OTEL_TRACES_SAMPLER", "always_on")
 
 	tel, err := instrumentation.Setup(context.Background(), instrumentation.WithoutGlobalProviders(),
 		instrumentation.WithoutHostMetrics(), instrumentation.WithoutRuntimeMetrics())
