@@ -95,9 +95,10 @@ func WithResourceAttributes(attrs ...attribute.KeyValue) Option {
 	})
 }
 
-// WithMetricReader registers an additional metric reader (for example a
-// PeriodicReader wrapping Vigil's exporter) on the MeterProvider, next to
-// the Prometheus exporter. It may be given several times.
+// WithMetricReader registers an additional metric reader on the
+// MeterProvider, next to the Prometheus exporter. It may be given several
+// times. Each reader makes the SDK aggregate every measurement once more;
+// to consume the same data, prefer [Telemetry.CollectMetrics].
 //
 // Default: only the Prometheus exporter. No environment variable.
 func WithMetricReader(r sdkmetric.Reader) Option {
@@ -126,8 +127,9 @@ func WithCardinalityLimit(n int) Option {
 // WithSampler sets the trace sampler.
 //
 // Default: the SDK's choice from OTEL_TRACES_SAMPLER and
-// OTEL_TRACES_SAMPLER_ARG, or parentbased_always_on when those are unset.
-// Giving this option makes those variables ignored.
+// OTEL_TRACES_SAMPLER_ARG, or [DefaultSampler] when OTEL_TRACES_SAMPLER is
+// unset. Giving this option makes those variables ignored; wrap s in
+// [ForceSampling] to keep failing and slow requests sampled.
 func WithSampler(s sdktrace.Sampler) Option {
 	return optionFunc(func(c config) config {
 		c.sampler = s
