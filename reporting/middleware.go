@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/vigilhq/vigil/instrumentation"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // AnonymousClient is the client of requests without a valid API key.
@@ -22,6 +23,12 @@ type MiddlewareConfig struct {
 	// Tokens gives the tokens a request used (prompt + completion). Optional.
 	// Default value: none.
 	Tokens func(c echo.Context) int64
+	// TokenTypes splits a chat request's tokens into prompt and completion
+	// for the vigil.chat.tokens counter. Optional. Default value: none.
+	TokenTypes func(c echo.Context) (prompt, completion int64)
+	// MeterProvider records vigil.client.requests and vigil.chat.tokens.
+	// Optional. Default value: no counters.
+	MeterProvider metric.MeterProvider
 }
 
 // Middleware counts every request of a matched route after it was handled:
@@ -31,6 +38,13 @@ type MiddlewareConfig struct {
 func (u *Usage) Middleware(cfg MiddlewareConfig) echo.MiddlewareFunc {
 	if cfg.Skipper == nil {
 		cfg.Skipper = middleware.DefaultSkipper
+	}
+	var counters *usageCounters
+	if cfg.MeterProvider != nil {
+		var err error
+		if counters, err = newUsageCounters(cfg.MeterProvider); err != nil {
+			u.cfg.Logger.Warn("usage counters disabled", "error", err)
+		}
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -67,6 +81,17 @@ func (u *Usage) Middleware(cfg MiddlewareConfig) echo.MiddlewareFunc {
 				cnt.Tokens = cfg.Tokens(c)
 			}
 			u.Record(u.cfg.Now(), UsageKey{Client: client, Route: route, Method: c.Request().Method}, cnt)
+			if counters != nil {
+				ctx := c.Request().Context()
+				counters.requests.Add(ctx, 1, counters.attrs(counterKey{client: client, route: route,
+					method: c.Request().Method, outcome: outcomeOf(status)}))
+				if cfg.TokenTypes != nil && err == nil {
+					if p, comp := cfg.TokenTypes(c); p+comp > 0 {
+						counters.tokens.Add(ctx, p, counters.attrs(counterKey{client: client, tokenType: "prompt"}))
+						counters.tokens.Add(ctx, comp, counters.attrs(counterKey{client: client, tokenType: "completion"}))
+					}
+				}
+			}
 			return err
 		}
 	}

@@ -233,6 +233,8 @@ func TestServeEndToEnd(t *testing.T) {
 	require.Equal(t, 200, resp.StatusCode)
 	assert.Contains(t, string(body), `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/api/users/:id"`)
 	assert.NotContains(t, string(body), "/definitely/not/here")
+	assert.Contains(t, string(body), `vigil_client_requests_total{http_request_method="POST",http_route="/api/chat",otel_scope_name=`)
+	assert.Regexp(t, `vigil_chat_tokens_total\{.*token_type="completion",vigil_client="anonymous"\} [1-9]`, string(body))
 	_, legacy := p.do("GET", "/metrics/prometheus", "", nil)
 	assert.Contains(t, string(legacy), "http_server_request_duration_seconds")
 

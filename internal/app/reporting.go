@@ -111,7 +111,14 @@ func mountReporting(ctx context.Context, d reportingDeps) error {
 		return err
 	}
 	d.Echo.Use(usage.Middleware(reporting.MiddlewareConfig{
-		Client: principalName,
+		Client:        principalName,
+		MeterProvider: d.Meter,
+		TokenTypes: func(c echo.Context) (int64, int64) {
+			if u, ok := c.Get(server.ContextKeyChatTokens).(server.ChatUsage); ok {
+				return int64(u.PromptTokens), int64(u.CompletionTokens)
+			}
+			return 0, 0
+		},
 		Tokens: func(c echo.Context) int64 {
 			if u, ok := c.Get(server.ContextKeyChatTokens).(server.ChatUsage); ok {
 				return int64(u.PromptTokens + u.CompletionTokens)

@@ -23,7 +23,6 @@ import (
 	"github.com/vigilhq/vigil/server"
 	"github.com/vigilhq/vigil/store"
 	"go.opentelemetry.io/otel"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -112,13 +111,11 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	metricsExp := exporter.NewMetrics(ser, exporter.WithMeterProvider(otel.GetMeterProvider()), exporter.WithLogger(logger))
 	spansExp := exporter.NewSpans(ser, exporter.WithMeterProvider(otel.GetMeterProvider()), exporter.WithLogger(logger))
 	tel, err := instrumentation.Setup(ctx,
 		instrumentation.WithServiceVersion(Version),
 		instrumentation.WithDiskPath(opts.DataDir),
 		instrumentation.WithLogger(logger),
-		instrumentation.WithMetricReader(sdkmetric.NewPeriodicReader(metricsExp, sdkmetric.WithInterval(interval))),
 		instrumentation.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(spansExp,
 			sdktrace.WithBatchTimeout(time.Second), sdktrace.WithMaxQueueSize(8192))),
 	)
@@ -127,6 +124,10 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	}
 	v.closers = append(v.closers, tel.Shutdown)
 	mp := tel.MeterProvider()
+	// The engine reads the Prometheus exporter's aggregation every interval
+	// (one aggregation per measurement, not one per reader); closed before tel.
+	poller := exporter.NewPoller(tel.CollectMetrics, ser, interval, exporter.WithMeterProvider(mp), exporter.WithLogger(logger))
+	v.closers = append(v.closers, poller.Shutdown)
 
 	events, err := security.NewRecorder(security.RecorderConfig{Store: st, Logger: logger, MeterProvider: mp})
 	if err != nil {
