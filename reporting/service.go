@@ -92,8 +92,9 @@ func (s *Service) registerGauges(mp metric.MeterProvider) error {
 	if err != nil {
 		return fmt.Errorf("slo gauge: %w", err)
 	}
-	burn, err := m.Float64ObservableGauge(instrumentation.MetricSLOBurnRate,
-		metric.WithUnit("1"), metric.WithDescription("Error budget burn rate of an SLO over a window."))
+	// No unit: a burn rate is a multiple of the sustainable rate, and unit
+	// "1" would make the Prometheus name vigil_slo_burn_rate_ratio.
+	burn, err := m.Float64ObservableGauge(instrumentation.MetricSLOBurnRate, metric.WithDescription("Error budget burn rate of an SLO over a window."))
 	if err != nil {
 		return fmt.Errorf("slo gauge: %w", err)
 	}

@@ -34,6 +34,12 @@ ratelimit:
     - route: /api/chat
       requests: 100000
       per: 1m
+slos:
+  - name: users-availability
+    route: /api/users/:id
+    objective: 0.99
+    window: 30d
+    latency_threshold: 250ms
 `
 
 // firingRule makes sure ALERTS has a firing series as soon as errors are
