@@ -110,3 +110,10 @@ func TestReadinessOfVigilItself(t *testing.T) {
 	assert.Contains(t, []string{"A+", "A"}, rep.Grade)
 	assert.NoError(t, readiness.Explained(rep), "every warning is explained")
 }
+
+func TestComposeConfigIsValid(t *testing.T) {
+	cfg, err := LoadConfig("../../config/vigil.yaml")
+	require.NoError(t, err)
+	assert.Len(t, cfg.Readiness.AllowedTargets, 1)
+	assert.NotEmpty(t, cfg.Links.Grafana)
+}
