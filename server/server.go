@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -36,6 +37,10 @@ type Config struct {
 	HealthTimeout time.Duration
 	// OnLoginFail is called on a failed POST /api/login. Optional.
 	OnLoginFail func(c echo.Context, username string)
+	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed when
+	// naming a client's IP (rate limits, security events). Optional.
+	// Default: none, the peer address is the client.
+	TrustedProxies []*net.IPNet
 }
 
 // New builds the echo instance with the landing, health and reference routes.
@@ -56,6 +61,16 @@ func New(cfg Config) (*echo.Echo, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = ErrorHandler(cfg.Logger)
+	// A client must not choose its own rate-limit identity: X-Forwarded-For
+	// counts only when the peer is a configured proxy.
+	e.IPExtractor = echo.ExtractIPDirect()
+	if len(cfg.TrustedProxies) > 0 {
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range cfg.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	}
 	// echo runs e.Use middleware for unmatched paths and wrong methods too, so
 	// they are counted (without a route) and get security headers.
 	e.Use(cfg.Middleware...)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -222,4 +223,32 @@ func TestLanding(t *testing.T) {
 	require.NoError(t, json.Unmarshal(js.Body.Bytes(), &l))
 	assert.Equal(t, "9.9.9", l.Version)
 	assert.Equal(t, "/docs", l.Links["api documentation"])
+}
+
+func TestClientIPIgnoresForwardedForUnlessTrusted(t *testing.T) {
+	_, trusted, err := net.ParseCIDR("10.0.0.0/8")
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		proxies []*net.IPNet
+		peer    string
+		want    string
+	}{
+		{"without trusted proxies the peer is the client", nil, "192.0.2.7:1234", "192.0.2.7"},
+		{"a trusted proxy's X-Forwarded-For names the client", []*net.IPNet{trusted}, "10.1.2.3:1234", "203.0.113.9"},
+		{"an untrusted peer's X-Forwarded-For is ignored", []*net.IPNet{trusted}, "192.0.2.7:1234", "192.0.2.7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := server.New(server.Config{TrustedProxies: tt.proxies})
+			require.NoError(t, err)
+			var got string
+			e.GET("/ip", func(c echo.Context) error { got = c.RealIP(); return nil })
+			req := httptest.NewRequest("GET", "/ip", nil)
+			req.RemoteAddr = tt.peer
+			req.Header.Set("X-Forwarded-For", "203.0.113.9")
+			e.ServeHTTP(httptest.NewRecorder(), req)
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }

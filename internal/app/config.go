@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"sort"
 
@@ -34,6 +35,11 @@ type FileConfig struct {
 // ServerConfig tunes the HTTP server.
 type ServerConfig struct {
 	BodyLimit int64 `yaml:"body_limit"`
+	// TrustedProxies are CIDRs (e.g. 10.0.0.0/8) of reverse proxies whose
+	// X-Forwarded-For names the client; by default the peer is the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+
+	proxies []*net.IPNet
 }
 
 // sectionDecoders lists the top-level keys and who decodes them. Packages
@@ -101,6 +107,13 @@ func ParseConfig(data []byte) (FileConfig, error) {
 	}
 	if cfg.Server.BodyLimit < 0 {
 		return FileConfig{}, errors.New("invalid configuration: server.body_limit: must not be negative")
+	}
+	for i, c := range cfg.Server.TrustedProxies {
+		_, n, err := net.ParseCIDR(c)
+		if err != nil {
+			return FileConfig{}, fmt.Errorf("invalid configuration: server.trusted_proxies[%d]: %q is not a CIDR such as 10.0.0.0/8", i, c)
+		}
+		cfg.Server.proxies = append(cfg.Server.proxies, n)
 	}
 	return cfg, nil
 }

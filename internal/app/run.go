@@ -163,11 +163,12 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 
 	secHandlers := security.NewHandlers(security.HandlersConfig{Store: st, Auth: auth, SecureHeaders: true, CORS: cfg.Auth.CORS})
 	e, err := server.New(server.Config{
-		Logger:     logger,
-		Version:    Version,
-		Links:      cfg.Links,
-		DemoFaults: opts.DemoFaults,
-		BodyLimit:  cfg.Server.BodyLimit,
+		Logger:         logger,
+		Version:        Version,
+		Links:          cfg.Links,
+		DemoFaults:     opts.DemoFaults,
+		BodyLimit:      cfg.Server.BodyLimit,
+		TrustedProxies: cfg.Server.proxies,
 		Middleware: []echo.MiddlewareFunc{
 			instrumentation.MiddlewareWithConfig(instrumentation.MiddlewareConfig{
 				MeterProvider:  mp,
