@@ -59,6 +59,7 @@ func Variants() []Variant {
 		{"vigil-unsampled", func() (http.Handler, func(), error) {
 			return newVigil(sdktrace.ParentBased(sdktrace.NeverSample()))
 		}},
+		{"vigil-unsampled-2readers", newVigilTwoReaders},
 	}
 }
 
@@ -129,22 +130,21 @@ func newOtelEcho() (http.Handler, func(), error) {
 	return newEcho(mw), stop, nil
 }
 
-// newVigil builds the providers as internal/app does: Prometheus exporter,
-// exporter.Metrics behind a PeriodicReader and exporter.Spans behind a batch
-// span processor, both feeding a series store. A nil sampler keeps Vigil's
-// default.
+// newVigil builds the providers as internal/app does: the Prometheus
+// exporter, whose aggregation exporter.Poller reads every 10 s for a
+// series store, and exporter.Spans behind a batch span processor feeding
+// the same store. A nil sampler keeps Vigil's default
+// (instrumentation.DefaultSampler).
 func newVigil(sampler sdktrace.Sampler) (http.Handler, func(), error) {
 	ser, err := series.New(series.Config{})
 	if err != nil {
 		return nil, nil, err
 	}
-	metricsExp := exporter.NewMetrics(ser)
 	spansExp := exporter.NewSpans(ser)
 	opts := []instrumentation.Option{
 		instrumentation.WithoutGlobalProviders(),
 		instrumentation.WithoutHostMetrics(),
 		instrumentation.WithoutRuntimeMetrics(),
-		instrumentation.WithMetricReader(sdkmetric.NewPeriodicReader(metricsExp, sdkmetric.WithInterval(10*time.Second))),
 		instrumentation.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(spansExp,
 			sdktrace.WithBatchTimeout(time.Second), sdktrace.WithMaxQueueSize(8192))),
 	}
@@ -153,7 +153,33 @@ func newVigil(sampler sdktrace.Sampler) (http.Handler, func(), error) {
 	}
 	tel, err := instrumentation.Setup(context.Background(), opts...)
 	if err != nil {
-		return nil, nil, errors.Join(err, metricsExp.Shutdown(context.Background()), spansExp.Shutdown(context.Background()))
+		return nil, nil, errors.Join(err, spansExp.Shutdown(context.Background()))
+	}
+	poller := exporter.NewPoller(tel.CollectMetrics, ser, 10*time.Second)
+	cfg := tel.MiddlewareConfig()
+	cfg.HandleError = true
+	return newEcho(instrumentation.MiddlewareWithConfig(cfg)), func() { shutdown(poller.Shutdown, tel.Shutdown) }, nil
+}
+
+// newVigilTwoReaders is the previous wiring, kept for comparison: a second
+// reader (exporter.Metrics behind a PeriodicReader) next to Prometheus, so
+// the SDK aggregates every measurement twice. Tracing off, to isolate the
+// metrics cost.
+func newVigilTwoReaders() (http.Handler, func(), error) {
+	ser, err := series.New(series.Config{})
+	if err != nil {
+		return nil, nil, err
+	}
+	metricsExp := exporter.NewMetrics(ser)
+	tel, err := instrumentation.Setup(context.Background(),
+		instrumentation.WithoutGlobalProviders(),
+		instrumentation.WithoutHostMetrics(),
+		instrumentation.WithoutRuntimeMetrics(),
+		instrumentation.WithMetricReader(sdkmetric.NewPeriodicReader(metricsExp, sdkmetric.WithInterval(10*time.Second))),
+		instrumentation.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())),
+	)
+	if err != nil {
+		return nil, nil, errors.Join(err, metricsExp.Shutdown(context.Background()))
 	}
 	cfg := tel.MiddlewareConfig()
 	cfg.HandleError = true
