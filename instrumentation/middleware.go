@@ -276,7 +276,7 @@ func (m *serverMiddleware) serve(c echo.Context, next echo.HandlerFunc) (err err
 	if !m.fastExtract || hasTraceHeaders(req.Header) {
 		ctx = m.propagator.Extract(ctx, propagation.HeaderCarrier(req.Header))
 	}
-	parent := trace.SpanContextFromContext(ctx)
+	parent := ctx // read only for a late span
 	ctx, span := m.tracer.Start(ctx, re.spanName, re.startOpts...)
 	req = req.WithContext(ctx)
 	c.SetRequest(req)
@@ -321,7 +321,7 @@ func (m *serverMiddleware) serve(c echo.Context, next echo.HandlerFunc) (err err
 	return err
 }
 
-func (m *serverMiddleware) finish(ctx context.Context, c echo.Context, span trace.Span, parent trace.SpanContext, rk routeKey, re *routeEntry,
+func (m *serverMiddleware) finish(ctx context.Context, c echo.Context, span trace.Span, parent context.Context, rk routeKey, re *routeEntry,
 	start time.Time, status int, errType string, err error,
 ) {
 	req, resp := c.Request(), c.Response()
@@ -376,10 +376,11 @@ func (m *serverMiddleware) finish(ctx context.Context, c echo.Context, span trac
 // sampled: a child of the request's remote parent when it had one, else of
 // the unsampled span itself, so its trace ID is the one in X-Trace-Id. It
 // starts at the request's start and is marked for [ForceSampling].
-func (m *serverMiddleware) lateSpan(ctx context.Context, re *routeEntry, parent, orig trace.SpanContext, start time.Time) (context.Context, trace.Span) {
+func (m *serverMiddleware) lateSpan(ctx context.Context, re *routeEntry, parentCtx context.Context, orig trace.SpanContext, start time.Time) (context.Context, trace.Span) {
 	if !orig.HasTraceID() {
 		return ctx, trace.SpanFromContext(ctx)
 	}
+	parent := trace.SpanContextFromContext(parentCtx)
 	if !parent.IsValid() || parent.TraceID() != orig.TraceID() {
 		parent = orig
 	}
