@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -43,7 +44,7 @@ func TestMain(m *testing.M) {
 
 // proc is a running vigil serve.
 type proc struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	URL  string
 	logs *syncBuffer
@@ -67,7 +68,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -78,7 +79,7 @@ func freeAddr(t *testing.T) string {
 
 // startVigil runs the binary on a free port with dataDir and extra env, and
 // waits until /ready answers.
-func startVigil(t *testing.T, dataDir string, env []string, args ...string) *proc {
+func startVigil(t testing.TB, dataDir string, env []string, args ...string) *proc {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(vigilBin, append([]string{"serve", "--addr", addr, "--data-dir", dataDir}, args...)...)
@@ -165,7 +166,7 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
+	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
 		return ee.ExitCode(), o.String(), e.String()
 	}
 	require.NoError(t, err)

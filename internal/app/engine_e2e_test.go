@@ -31,7 +31,7 @@ type hookReceiver struct {
 	arrived  chan alerting.WebhookPayload
 }
 
-func newHookReceiver(t *testing.T) (*hookReceiver, string) {
+func newHookReceiver(t testing.TB) (*hookReceiver, string) {
 	h := &hookReceiver{arrived: make(chan alerting.WebhookPayload, 100)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -48,7 +48,7 @@ func newHookReceiver(t *testing.T) (*hookReceiver, string) {
 	return h, srv.URL + "/hook"
 }
 
-func (h *hookReceiver) wait(t *testing.T, status string, within time.Duration) alerting.WebhookPayload {
+func (h *hookReceiver) wait(t testing.TB, status string, within time.Duration) alerting.WebhookPayload {
 	t.Helper()
 	deadline := time.After(within)
 	for {
@@ -77,7 +77,7 @@ func (h *hookReceiver) count(status string) int {
 	return n
 }
 
-func writeConfig(t *testing.T, hookURL string) string {
+func writeConfig(t testing.TB, hookURL string) string {
 	t.Helper()
 	cfg := fmt.Sprintf(`alerting:
   evaluation_interval: 1s
@@ -119,7 +119,7 @@ func TestAlertLifecycleEndToEnd(t *testing.T) {
 	ws, _, err := websocket.Dial(ctx, "ws"+p.URL[len("http"):]+"/ws/metrics",
 		&websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + adminToken}}})
 	require.NoError(t, err)
-	defer ws.CloseNow()
+	defer func() { _ = ws.CloseNow() }() // teardown; the reader goroutine's error ends the stream
 	streamed := make(chan server.StreamMessage, 256)
 	go func() {
 		for {
