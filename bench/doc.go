@@ -11,17 +11,25 @@
 //   - otelecho: otelecho v0.60.0 (its last release, traces only) with the same
 //     providers;
 //   - vigil: Vigil's middleware with the providers the application builds
-//     (Prometheus exporter, exporter.Metrics behind a PeriodicReader,
-//     exporter.Spans behind a batch span processor), once with the default
-//     sampler and once sampling every request.
+//     (the Prometheus exporter, whose aggregation exporter.Poller reads for
+//     the series store, and exporter.Spans behind a batch span processor)
+//     with the default sampler (vigil), sampling every request
+//     (vigil-sampled100) and tracing off (vigil-unsampled);
+//     vigil-unsampled-2readers is the previous wiring with a second metric
+//     reader, for comparison.
+//
+// Two more measurements of the engine's goals live here: cmd/apiload (an
+// open-loop load, package openloop, against a running `vigil serve`) and
+// BenchmarkRSS1kSeries24h (process RSS after 24 simulated hours).
 //
 // It is its own Go module, so the peers never become dependencies of Vigil.
 //
 // # Running
 //
 //	cd bench
-//	go test -run '^$' -bench . -benchmem -count 6 . | tee new.txt
+//	go test -run '^$' -bench BenchmarkMiddleware -benchmem -count 6 . | tee new.txt
 //	go run ./cmd/load            # loopback req/s and p99 ratios to bare echo
+//	VIGIL_ADMIN_TOKEN=... go run ./cmd/apiload -base http://127.0.0.1:8080
 //
 // BENCHMARKS.md at the repository root holds the figures and the machine they
 // were taken on.
