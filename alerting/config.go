@@ -189,12 +189,6 @@ func DefaultRules() []Rule {
 	}
 }
 
-// fileSection is the shape ParseConfig accepts: either the section itself or
-// a document whose `alerting` key holds it.
-type fileSection struct {
-	Alerting yaml.Node `yaml:"alerting"`
-}
-
 // ParseConfig parses the alerting section (the value of the `alerting` key,
 // or a whole document that has an `alerting` key), fills defaults and
 // validates. Unknown keys are errors. Without a `rules` key DefaultRules

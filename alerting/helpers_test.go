@@ -3,7 +3,6 @@ package alerting_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -124,7 +123,7 @@ func openStore(t *testing.T, path string) store.Store {
 	return st
 }
 
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // errorRule is a rule on one route firing above 0.2, resolving below 0.1.
 func errorRule(forD, keep time.Duration) alerting.Rule {

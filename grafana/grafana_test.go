@@ -2,6 +2,7 @@ package grafana_test
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -67,7 +68,7 @@ func TestDashboardsRoundTrip(t *testing.T) {
 		var d dashboard.Dashboard
 		// UnmarshalJSONStrict returns a typed-nil cog.BuildErrors on success.
 		if err := d.UnmarshalJSONStrict(b); err != nil {
-			if errs, ok := err.(cog.BuildErrors); !ok || len(errs) > 0 {
+			if errs, ok := errors.AsType[cog.BuildErrors](err); !ok || len(errs) > 0 {
 				t.Errorf("%s: %v", name, err)
 			}
 		}

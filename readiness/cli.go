@@ -148,7 +148,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	} else {
-		if err := os.MkdirAll(o.Output, 0o755); err != nil {
+		if err := os.MkdirAll(o.Output, 0o755); err != nil { //nolint:gosec // reports are shareable artifacts (secrets are redacted)
 			fmt.Fprintf(stderr, "vigil readiness: create output: %v\n", err)
 			return 1
 		}
@@ -187,7 +187,7 @@ func writeReport(path string, rep *Report, format string) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil { //nolint:gosec // CreateTemp's 0600 would hide a shareable artifact (secrets are redacted)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {

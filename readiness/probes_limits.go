@@ -106,11 +106,10 @@ func checkRateLimit(ctx context.Context, r *run) []Check {
 		path = "/"
 	}
 	const bid, btitle = "ratelimit.burst", "Burst is rate limited (429)"
-	switch {
-	case limited == nil:
+	if limited == nil {
 		checks = append(checks, mk(bid, btitle, Fail, SevMedium, fmt.Sprintf("no 429 after %d requests to %s", n, path),
 			"Rate limit clients (per key or IP) and answer 429 with Retry-After and RateLimit headers.", last))
-	default:
+	} else {
 		missing := []string{}
 		if limited.header.Get("Retry-After") == "" {
 			missing = append(missing, "Retry-After")

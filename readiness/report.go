@@ -74,15 +74,6 @@ func Categories() []string {
 	return out
 }
 
-func categoryByID(id string) (categoryInfo, bool) {
-	for _, c := range categories {
-		if c.id == id {
-			return c, true
-		}
-	}
-	return categoryInfo{}, false
-}
-
 // Report is the result of one run. Its JSON form is the stable schema
 // identified by Version.
 type Report struct {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -238,10 +239,13 @@ func (c *cluster) launch(name string) *replica {
 		if r.alive() {
 			_ = cmd.Process.Signal(syscall.SIGTERM)
 			select {
-			case <-r.done:
+			case err := <-r.done:
+				if err != nil {
+					t.Logf("replica %s exited after SIGTERM: %v", name, err)
+				}
 			case <-time.After(10 * time.Second):
 				_ = cmd.Process.Kill()
-				<-r.done
+				t.Logf("replica %s ignored SIGTERM for 10s; killed: %v", name, <-r.done)
 			}
 		}
 		if t.Failed() {
@@ -304,8 +308,9 @@ func (r *replica) waitReady() {
 // kill sends SIGKILL and waits for the process to be gone.
 func (r *replica) kill() {
 	require.NoError(r.t, r.cmd.Process.Signal(syscall.SIGKILL))
-	<-r.done
-	r.done <- nil
+	// Put the exit status back: exited() and alive() read it from done.
+	err := <-r.done
+	r.done <- err
 }
 
 // pid is the replica's process ID.
@@ -374,7 +379,7 @@ func (c *cluster) leaderPID() int {
 	c.t.Helper()
 	var holder string
 	err := pgQuery(c.t, c.dsn, `SELECT holder FROM leases WHERE name = 'alerting-leader' AND expires_at > clock_timestamp()`, &holder)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return 0
 	}
 	require.NoError(c.t, err)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -101,7 +102,7 @@ func recoverPanics(logger *slog.Logger) echo.MiddlewareFunc {
 				if r == nil {
 					return
 				}
-				if r == http.ErrAbortHandler {
+				if e, ok := r.(error); ok && errors.Is(e, http.ErrAbortHandler) {
 					panic(r)
 				}
 				logger.ErrorContext(c.Request().Context(), "handler panicked",

@@ -67,7 +67,9 @@ func (s *Stream) Handle(c echo.Context) error {
 	if err != nil {
 		return nil // Accept has written the HTTP error
 	}
-	defer conn.CloseNow()
+	// Backstop for the early returns: after a completed close handshake
+	// CloseNow only reports that the connection is already closed.
+	defer func() { _ = conn.CloseNow() }()
 	ctx := conn.CloseRead(c.Request().Context())
 
 	var events <-chan alerting.Event

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"io"
 	"log/slog"
 	"time"
 )
@@ -21,7 +20,7 @@ func (f optionFunc) apply(c config) config { return f(c) }
 
 func newConfig(opts []Option) config {
 	c := config{
-		logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		logger: slog.New(slog.DiscardHandler),
 		now:    time.Now,
 	}
 	for _, o := range opts {

@@ -37,6 +37,7 @@ func liteScanAlert(sc scanner) (Alert, error) {
 	return a, err
 }
 
+//nolint:gosec // built once from constant column names; values are bound as ? parameters
 var liteUpsertAlert = `INSERT INTO alerts (` + alertCols + `) VALUES (` +
 	strings.TrimSuffix(strings.Repeat("?, ", 22), ", ") + `)
 	ON CONFLICT (id) DO UPDATE SET ` + excludedSet(alertCols, "id")
@@ -98,7 +99,7 @@ func (s *SQLite) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, error)
 	}
 	q := `SELECT ` + alertCols + ` FROM alerts`
 	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+		q += " WHERE " + strings.Join(where, " AND ") //nolint:gosec // constant conditions; values are bound as ? parameters
 	}
 	q += " ORDER BY active_at DESC, id DESC LIMIT ?"
 	args = append(args, clampLimit(f.Limit, DefaultAlertLimit, MaxAlertLimit))

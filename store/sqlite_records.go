@@ -173,7 +173,7 @@ func (s *SQLite) ListSecurityEvents(ctx context.Context, f SecurityFilter) ([]Se
 	}
 	q := `SELECT id, time, type, level, client, ip, method, route, trace_id, detail FROM security_events`
 	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+		q += " WHERE " + strings.Join(where, " AND ") //nolint:gosec // constant conditions; values are bound as ? parameters
 	}
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, clampLimit(f.Limit, DefaultSecurityLimit, MaxSecurityLimit))
@@ -256,7 +256,7 @@ func (s *SQLite) ListUsage(ctx context.Context, f UsageFilter) ([]UsageRollup, e
 	}
 	q := `SELECT hour, client, route, method, requests, errors, rate_limited, tokens FROM usage_rollups`
 	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+		q += " WHERE " + strings.Join(where, " AND ") //nolint:gosec // constant conditions; values are bound as ? parameters
 	}
 	q += " ORDER BY hour, client, route, method"
 	rows, err := s.r.QueryContext(ctx, q, args...)

@@ -91,7 +91,7 @@ func startVigil(t testing.TB, dataDir string, env []string, args ...string) *pro
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
-			<-p.done
+			t.Logf("vigil killed at cleanup: %v", <-p.done)
 		}
 		if t.Failed() {
 			t.Logf("vigil logs:\n%s", p.logs.String())
@@ -128,9 +128,19 @@ func (p *proc) stop() error {
 	}
 }
 
+// kill crashes vigil with SIGKILL and waits for it. The signal must be what
+// ended it: a process that had already exited makes a restart test moot.
 func (p *proc) kill() {
+	p.t.Helper()
 	_ = p.cmd.Process.Kill()
-	<-p.done
+	err := <-p.done
+	var ws syscall.WaitStatus
+	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+		ws, _ = ee.Sys().(syscall.WaitStatus)
+	}
+	if !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		p.t.Fatalf("vigil was not running when killed (exit: %v)\n%s", err, p.logs.String())
+	}
 }
 
 func (p *proc) do(method, path, token string, body any, hdr ...string) (*http.Response, []byte) {

@@ -71,7 +71,7 @@ func RunMatrix(t *testing.T, h http.Handler, keys map[string]string, routes []Ro
 				if r.Body != "" {
 					body = strings.NewReader(r.Body)
 				}
-				req := httptest.NewRequest(r.Method, r.Path, body)
+				req := httptest.NewRequestWithContext(t.Context(), r.Method, r.Path, body)
 				if r.Body != "" {
 					req.Header.Set("Content-Type", "application/json")
 				}
