@@ -31,7 +31,9 @@ type CollectFunc func(ctx context.Context, rm *metricdata.ResourceMetrics) error
 // non-monotonic sums and gauges become Gauge samples with their value. A
 // series whose start time changed or whose value went down was reset: its
 // whole value is the increase. Counters and histograms that did not change
-// since the previous read produce no sample, as a delta reader would not.
+// since the previous read produce no sample, as a delta reader would not
+// for synchronous instruments (for an asynchronous counter a delta reader
+// reports 0; the Poller cannot tell the two apart and reports nothing).
 //
 // Poller follows the package contract: it copies everything it keeps, never
 // blocks the collection on the sink (a bounded queue, drops counted in
