@@ -24,7 +24,7 @@ func BenchmarkMetricsEndpoint10kSeries(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer tel.Shutdown(ctx)
+	defer func() { _ = tel.Shutdown(ctx) }()
 	h, err := tel.MeterProvider().Meter("bench").Float64Histogram(instrumentation.MetricRequestDuration, metric.WithUnit("s"))
 	if err != nil {
 		b.Fatal(err)

@@ -55,7 +55,7 @@ func BenchmarkRSS1kSeries24h(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer tel.Shutdown(ctx)
+	defer func() { _ = tel.Shutdown(ctx) }()
 	meter := tel.MeterProvider().Meter("bench")
 	hist, _ := meter.Float64Histogram(instrumentation.MetricRequestDuration, metric.WithUnit("s"))
 	ctr, _ := meter.Int64Counter(instrumentation.MetricClientRequests)

@@ -148,7 +148,7 @@ func equalU(a, b []uint64) bool {
 func TestMetricsCopiesWhatItKeeps(t *testing.T) {
 	sink := &recSink{}
 	exp := exporter.NewMetrics(sink)
-	defer exp.Shutdown(context.Background())
+	defer func() { _ = exp.Shutdown(context.Background()) }()
 	rm := &metricdata.ResourceMetrics{ScopeMetrics: []metricdata.ScopeMetrics{{Metrics: []metricdata.Metrics{{
 		Name: "h",
 		Data: metricdata.Histogram[float64]{Temporality: metricdata.DeltaTemporality, DataPoints: []metricdata.HistogramDataPoint[float64]{{
@@ -173,7 +173,7 @@ func TestMetricsCopiesWhatItKeeps(t *testing.T) {
 
 func TestMetricsIgnoresUnsupportedTypes(t *testing.T) {
 	exp := exporter.NewMetrics(&recSink{})
-	defer exp.Shutdown(context.Background())
+	defer func() { _ = exp.Shutdown(context.Background()) }()
 	rm := &metricdata.ResourceMetrics{ScopeMetrics: []metricdata.ScopeMetrics{{Metrics: []metricdata.Metrics{
 		{Name: "e", Data: metricdata.ExponentialHistogram[float64]{DataPoints: make([]metricdata.ExponentialHistogramDataPoint[float64], 2)}},
 		{Name: "s", Data: metricdata.Summary{DataPoints: make([]metricdata.SummaryDataPoint, 1)}},

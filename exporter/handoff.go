@@ -37,7 +37,7 @@ type handoff[T any] struct {
 }
 
 func newHandoff[T any](size int, signal string, logger *slog.Logger, deliver func(context.Context, []T) error, onDrop func(int)) *handoff[T] {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.Background()) //nolint:gosec // kept in h.cancel, called by shutdown
 	h := &handoff[T]{
 		queue:   make(chan item[T], size),
 		stop:    make(chan struct{}),

@@ -202,7 +202,7 @@ func attrs(set attribute.Set) []Attr {
 	it := set.Iter()
 	for it.Next() {
 		kv := it.Attribute()
-		out = append(out, Attr{Key: string(kv.Key), Value: kv.Value.Emit()})
+		out = append(out, Attr{Key: string(kv.Key), Value: kv.Value.String()})
 	}
 	return out
 }

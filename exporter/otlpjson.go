@@ -262,7 +262,7 @@ func anyValue(v attribute.Value) *commonpb.AnyValue {
 			return &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: s}}
 		})
 	default:
-		return &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v.Emit()}}
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v.String()}}
 	}
 }
 

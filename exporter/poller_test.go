@@ -188,7 +188,7 @@ func TestPollerConvertsCumulativeToDelta(t *testing.T) {
 			ctx := context.Background()
 			src, sink := &fakeCollect{}, &recSink{}
 			p := exporter.NewPoller(src.collect, sink, time.Hour)
-			defer p.Shutdown(ctx)
+			defer func() { _ = p.Shutdown(ctx) }()
 			for _, rm := range tt.reads {
 				sink.all()
 				src.set(rm)
@@ -209,7 +209,7 @@ func TestPollerHistogramMinMaxOnlyWhenKnown(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	src, sink := &fakeCollect{}, &recSink{}
 	p := exporter.NewPoller(src.collect, sink, time.Hour)
-	defer p.Shutdown(ctx)
+	defer func() { _ = p.Shutdown(ctx) }()
 	src.set(cumHist(t0, []uint64{1, 0, 1}, 5.5))
 	if err := p.ForceFlush(ctx); err != nil {
 		t.Fatal(err)

@@ -152,13 +152,13 @@ func (s *Spans) classify(ro sdktrace.ReadOnlySpan) (SpanRecord, bool) {
 	for _, kv := range ro.Attributes() {
 		switch string(kv.Key) {
 		case instrumentation.AttrRoute:
-			r.Route = kv.Value.Emit()
+			r.Route = kv.Value.String()
 		case instrumentation.AttrMethod:
-			r.Method = kv.Value.Emit()
+			r.Method = kv.Value.String()
 		case instrumentation.AttrStatusCode:
 			r.Status = int(kv.Value.AsInt64())
 		case instrumentation.AttrErrorType:
-			r.ErrorType = kv.Value.Emit()
+			r.ErrorType = kv.Value.String()
 		}
 	}
 	for _, ev := range ro.Events() {
@@ -168,9 +168,9 @@ func (s *Spans) classify(ro sdktrace.ReadOnlySpan) (SpanRecord, bool) {
 		for _, kv := range ev.Attributes {
 			switch string(kv.Key) {
 			case attrExceptionType:
-				r.ErrorType = kv.Value.Emit()
+				r.ErrorType = kv.Value.String()
 			case attrExceptionMessage:
-				r.ErrorMessage = kv.Value.Emit()
+				r.ErrorMessage = kv.Value.String()
 			}
 		}
 	}

@@ -68,7 +68,7 @@ func BenchmarkMiddleware(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer tel.Shutdown(context.Background())
+			defer func() { _ = tel.Shutdown(context.Background()) }()
 			runBench(b, newApp(tel.MiddlewareConfig()))
 		})
 	}

@@ -141,5 +141,3 @@ func findMetric(rm metricdata.ResourceMetrics, name string) (metricdata.Metrics,
 	}
 	return metricdata.Metrics{}, errors.New("metric " + name + " not found")
 }
-
-func endedSpans(r *tracetest.SpanRecorder) []sdktrace.ReadOnlySpan { return r.Ended() }

@@ -580,7 +580,9 @@ func validRequestID(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		b := s[i]
-		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '_') {
+		switch {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9', b == '-', b == '_':
+		default:
 			return false
 		}
 	}

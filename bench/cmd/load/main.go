@@ -97,7 +97,7 @@ func pinClient(ctx context.Context, args []string, out io.Writer) (bool, error) 
 		return false, err
 	}
 	cpus := fmt.Sprintf("0-%d", runtime.NumCPU()-2)
-	cmd := exec.CommandContext(ctx, "taskset", append([]string{"-c", cpus, self}, args...)...)
+	cmd := exec.CommandContext(ctx, "taskset", append([]string{"-c", cpus, self}, args...)...) //nolint:gosec // this program re-executing itself with its own arguments
 	cmd.Env = append(os.Environ(), "VIGIL_BENCH_PINNED="+cpus)
 	cmd.Stdout, cmd.Stderr = out, os.Stderr
 	return true, cmd.Run()
@@ -114,7 +114,7 @@ func startChild(name string) (string, func(), error) {
 	if _, err := exec.LookPath("taskset"); err == nil && runtime.NumCPU() > 1 {
 		argv = append([]string{"taskset", "-c", fmt.Sprint(runtime.NumCPU() - 1)}, argv...)
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := exec.CommandContext(context.Background(), argv[0], argv[1:]...) //nolint:gosec // this program re-executing itself, optionally under taskset
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -150,7 +150,7 @@ func serveVariant(ctx context.Context, name string) error {
 			return err
 		}
 		defer stop()
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
