@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/vigilhq/vigil/store"
@@ -146,12 +147,36 @@ func (e *Engine) ListSilences(ctx context.Context) ([]store.Silence, error) {
 	return s, nil
 }
 
+// silenceRegexps caches compiled silence matchers (a silence is checked
+// against every active alert every cycle). Bounded: cleared when full.
+var silenceRegexps struct {
+	sync.Mutex
+	m map[string]*regexp.Regexp // nil value: does not compile
+}
+
+func silenceRegexp(expr string) *regexp.Regexp {
+	silenceRegexps.Lock()
+	defer silenceRegexps.Unlock()
+	if re, ok := silenceRegexps.m[expr]; ok {
+		return re
+	}
+	if silenceRegexps.m == nil || len(silenceRegexps.m) >= 1024 {
+		silenceRegexps.m = map[string]*regexp.Regexp{}
+	}
+	re, err := regexp.Compile("^(?:" + expr + ")$")
+	if err != nil {
+		re = nil
+	}
+	silenceRegexps.m[expr] = re
+	return re
+}
+
 func matches(m store.Matcher, labels map[string]string) bool {
 	v := labels[m.Name]
 	var ok bool
 	if m.IsRegex {
-		re, err := regexp.Compile("^(?:" + m.Value + ")$")
-		ok = err == nil && re.MatchString(v)
+		re := silenceRegexp(m.Value)
+		ok = re != nil && re.MatchString(v)
 	} else {
 		ok = v == m.Value
 	}
@@ -172,19 +197,17 @@ func silenced(ss []store.Silence, labels map[string]string, now time.Time) bool 
 	})
 }
 
-// applySilences marks active alerts silenced or unsilenced and refreshes the
-// active-alerts gauge.
-func (e *Engine) applySilences(ctx context.Context, now time.Time) error {
-	active, err := e.deps.Store.ListAlerts(ctx, store.AlertFilter{ActiveOnly: true, Limit: 100000})
-	if err != nil {
-		return fmt.Errorf("list active alerts: %w", err)
-	}
+// applySilences marks the cycle's active alerts silenced or unsilenced and
+// refreshes the active-alerts gauge. active is updated in place.
+func (e *Engine) applySilences(ctx context.Context, active []store.Alert, now time.Time) error {
+	defer e.setCounts(active)
 	ss, err := e.deps.Store.ListSilences(ctx)
 	if err != nil {
 		return fmt.Errorf("list silences: %w", err)
 	}
 	var errs []error
-	for _, a := range active {
+	for i := range active {
+		a := &active[i]
 		want := silenced(ss, a.Labels, now)
 		if want == a.Silenced {
 			continue
@@ -203,12 +226,12 @@ func (e *Engine) applySilences(ctx context.Context, now time.Time) error {
 			errs = append(errs, fmt.Errorf("silence alert %s: %w", a.ID, err))
 			continue
 		}
+		a.Silenced, a.UpdatedAt = up.Silenced, up.UpdatedAt
 		kind := "silenced"
 		if !want {
 			kind = "unsilenced"
 		}
-		e.record(ctx, up, store.AlertEvent{Kind: kind}, now)
+		e.record(ctx, *a, store.AlertEvent{Kind: kind}, now)
 	}
-	e.setCounts(active)
 	return errors.Join(errs...)
 }

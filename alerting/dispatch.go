@@ -114,16 +114,13 @@ func (d *dispatcher) groupOf(groups map[string]*group, a store.Alert) *group {
 }
 
 // dispatch decides, for every group and integration, whether a
-// notification is due, and sends it in the background.
-func (d *dispatcher) dispatch(ctx context.Context, now time.Time) error {
+// notification is due, and sends it in the background. active is the
+// cycle's view of the active alerts (with their latest values).
+func (d *dispatcher) dispatch(ctx context.Context, active []store.Alert, now time.Time) error {
 	rt := d.e.cfg.Route
 	ins := d.receivers[rt.Receiver]
 	if len(ins) == 0 {
 		return nil
-	}
-	active, err := d.e.deps.Store.ListAlerts(ctx, store.AlertFilter{ActiveOnly: true, Limit: 100000})
-	if err != nil {
-		return fmt.Errorf("list active alerts: %w", err)
 	}
 	resolved, err := d.e.deps.Store.ListAlerts(ctx, store.AlertFilter{State: store.StateResolved, Limit: 1000})
 	if err != nil {

@@ -87,6 +87,9 @@ type Engine struct {
 	notif   *dispatcher
 
 	evalMu sync.Mutex // one evaluation at a time
+	// live holds the latest evaluation of each active alert, not yet
+	// persisted. Guarded by evalMu.
+	live map[string]liveAlert
 
 	mu     sync.Mutex
 	status map[string]RuleStatus
@@ -127,6 +130,7 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		status: map[string]RuleStatus{},
 		counts: map[[2]string]int64{},
 		subs:   map[int]chan Event{},
+		live:   map[string]liveAlert{},
 	}
 	e.started = e.now()
 	for _, r := range cfg.Rules {
@@ -200,36 +204,46 @@ func (e *Engine) Run(ctx context.Context) error {
 // Evaluate runs one cycle at now: evaluate every rule, advance the state
 // machine, persist, apply silences and dispatch notifications. Followers
 // (IsLeader false) do nothing.
+//
+// A cycle reads the active alerts from the store once and writes only what
+// matters: new alerts, state changes, keep_firing_for timers, trace IDs,
+// silences, and at least every refresh period (see refreshEvery) an active
+// alert's latest value, annotations and LastEvalAt. In between, the latest
+// evaluation lives in memory and is what silences, notifications and the
+// no-data hold use, so notifications always carry the current value.
 func (e *Engine) Evaluate(ctx context.Context, now time.Time) error {
 	if !e.isLeader() {
 		return nil
 	}
 	e.evalMu.Lock()
 	defer e.evalMu.Unlock()
-	active, err := e.deps.Store.ListAlerts(ctx, store.AlertFilter{ActiveOnly: true, Limit: 100000})
+	stored, err := e.deps.Store.ListAlerts(ctx, store.AlertFilter{ActiveOnly: true, Limit: 100000})
 	if err != nil {
 		return fmt.Errorf("list active alerts: %w", err)
 	}
-	byRule := map[string]map[string]store.Alert{}
-	for _, a := range active {
+	cyc := newCycle(e, stored, now)
+	byRule := map[string]map[string]*store.Alert{}
+	for _, a := range cyc.alerts {
 		if a.Source != store.SourceRule {
 			continue
 		}
 		if byRule[a.RuleName] == nil {
-			byRule[a.RuleName] = map[string]store.Alert{}
+			byRule[a.RuleName] = map[string]*store.Alert{}
 		}
 		byRule[a.RuleName][a.Fingerprint] = a
 	}
+	q := newCachedQuerier(e.deps.Series)
 	var errs []error
 	for i := range e.cfg.Rules {
-		if err := e.evalRule(ctx, &e.cfg.Rules[i], byRule[e.cfg.Rules[i].Name], now); err != nil {
+		if err := e.evalRule(ctx, cyc, q, &e.cfg.Rules[i], byRule[e.cfg.Rules[i].Name], now); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if err := e.applySilences(ctx, now); err != nil {
+	active := cyc.active()
+	if err := e.applySilences(ctx, active, now); err != nil {
 		errs = append(errs, err)
 	}
-	if err := e.notif.dispatch(ctx, now); err != nil {
+	if err := e.notif.dispatch(ctx, active, now); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -322,8 +336,8 @@ func reasonNoData(r *Rule) string {
 var errSkip = errors.New("skip")
 
 // evalRule evaluates one rule and advances its alerts.
-func (e *Engine) evalRule(ctx context.Context, r *Rule, active map[string]store.Alert, now time.Time) error {
-	samples, err := r.evaluate(e.deps.Series, now, e.started)
+func (e *Engine) evalRule(ctx context.Context, cyc *cycle, q Querier, r *Rule, active map[string]*store.Alert, now time.Time) error {
+	samples, err := r.evaluate(q, now, e.started)
 	if err != nil {
 		e.setStatus(r, now, 0, len(active), err)
 		return err
@@ -345,9 +359,9 @@ func (e *Engine) evalRule(ctx context.Context, r *Rule, active map[string]store.
 		}
 		switch {
 		case !ok && cond:
-			errs = append(errs, e.newAlert(ctx, r, labels, fp, s.value, now))
+			errs = append(errs, e.newAlert(ctx, cyc, r, labels, fp, s.value, now))
 		case ok:
-			errs = append(errs, e.advance(ctx, r, a.ID, cond, s.value, now, ""))
+			errs = append(errs, e.advance(ctx, cyc, r, a, cond, s.value, now, ""))
 		}
 	}
 	for fp, a := range active {
@@ -359,17 +373,17 @@ func (e *Engine) evalRule(ctx context.Context, r *Rule, active map[string]store.
 		// state holds until the rule has seen nothing for noDataHold; a
 		// replica that just took over, whose own series are still empty,
 		// therefore neither resolves nor re-fires an incident.
-		if r.noDataHolds() && now.Sub(a.LastEvalAt) < e.noDataHold(r) {
+		if r.noDataHolds() && now.Sub(cyc.lastEval(r, a)) < e.noDataHold(r) {
 			continue
 		}
-		errs = append(errs, e.advance(ctx, r, a.ID, false, a.Value, now, reasonNoData(r)))
+		errs = append(errs, e.advance(ctx, cyc, r, a, false, a.Value, now, reasonNoData(r)))
 	}
 	err = errors.Join(errs...)
 	e.setStatus(r, now, maxV, len(active), err)
 	return err
 }
 
-func (e *Engine) newAlert(ctx context.Context, r *Rule, labels map[string]string, fp string, v float64, now time.Time) error {
+func (e *Engine) newAlert(ctx context.Context, cyc *cycle, r *Rule, labels map[string]string, fp string, v float64, now time.Time) error {
 	a := store.Alert{
 		ID: newAlertID(fp, now), Fingerprint: fp, RuleName: r.Name, Source: store.SourceRule,
 		State: store.StatePending, Severity: r.Severity, Labels: labels, Value: v,
@@ -389,76 +403,102 @@ func (e *Engine) newAlert(ctx context.Context, r *Rule, labels map[string]string
 	if err := e.deps.Store.UpsertAlert(ctx, a); err != nil {
 		return fmt.Errorf("create alert %s: %w", a.ID, err)
 	}
+	cyc.persisted(a)
 	for _, ev := range events {
 		e.record(ctx, a, ev, now)
 	}
 	return nil
 }
 
-// advance applies one evaluation result to an existing alert inside a store
-// transaction, so concurrent acknowledgements are never lost. reason, when
-// set, explains a resolution in the history.
-func (e *Engine) advance(ctx context.Context, r *Rule, id string, cond bool, v float64, now time.Time, reason string) error {
+// step applies one evaluation result to a: the state machine. It returns
+// the history events of the transition and whether anything but the
+// latest value, LastEvalAt and annotations changed (state, keep_firing_for
+// timer, trace ID), which must be persisted at once.
+func (e *Engine) step(r *Rule, a *store.Alert, cond bool, v float64, now time.Time, reason string) (events []store.AlertEvent, material bool) {
+	state, keep, trace := a.State, a.KeepFiringSince, a.TraceID
+	if cond {
+		a.Value = v
+		a.LastEvalAt = now
+		a.KeepFiringSince = nil
+	}
+	switch a.State {
+	case store.StatePending:
+		if !cond {
+			a.State = store.StateResolved
+			a.ResolvedAt = &now
+			events = append(events, store.AlertEvent{Kind: store.StateResolved, From: store.StatePending, To: "inactive",
+				Details: map[string]string{"reason": "condition cleared before for elapsed"}})
+			break
+		}
+		if now.Sub(a.ActiveAt) >= r.For.D() {
+			a.State = store.StateFiring
+			a.FiredAt = &now
+			events = append(events, store.AlertEvent{Kind: store.StateFiring, From: store.StatePending, To: store.StateFiring})
+		}
+	case store.StateFiring:
+		if cond {
+			break
+		}
+		if r.KeepFiringFor > 0 {
+			if a.KeepFiringSince == nil {
+				a.KeepFiringSince = &now
+			}
+			if now.Sub(*a.KeepFiringSince) < r.KeepFiringFor.D() {
+				break
+			}
+		}
+		a.State = store.StateResolved
+		a.ResolvedAt = &now
+		ev := store.AlertEvent{Kind: store.StateResolved, From: store.StateFiring, To: store.StateResolved}
+		if reason != "" {
+			ev.Details = map[string]string{"reason": reason}
+		}
+		events = append(events, ev)
+	}
+	if a.State == store.StateFiring && a.TraceID == "" {
+		a.TraceID = e.traceID(a.Labels)
+	}
+	if a.State != store.StateResolved {
+		a.Annotations = e.annotations(r, a.Labels, a.Value, a.TraceID)
+	}
+	material = a.State != state || (a.KeepFiringSince == nil) != (keep == nil) || a.TraceID != trace
+	return events, material
+}
+
+// advance applies one evaluation result to the cycle's copy of an existing
+// alert. What must be persisted is written inside a store transaction that
+// reapplies the result to the stored row, so concurrent acknowledgements
+// and manual resolutions are never lost. reason, when set, explains a
+// resolution in the history.
+func (e *Engine) advance(ctx context.Context, cyc *cycle, r *Rule, cur *store.Alert, cond bool, v float64, now time.Time, reason string) error {
+	next := *cur
+	_, material := e.step(r, &next, cond, v, now, reason)
+	if !material && !cyc.due(r, cur.ID, next.LastEvalAt, now) {
+		*cur = next
+		if cond {
+			cyc.remember(cur)
+		}
+		return nil
+	}
 	var events []store.AlertEvent
-	a, err := e.deps.Store.UpdateAlert(ctx, id, func(a *store.Alert) error {
-		events = events[:0]
+	a, err := e.deps.Store.UpdateAlert(ctx, cur.ID, func(a *store.Alert) error {
 		if a.State == store.StateResolved {
 			return errSkip
 		}
+		cyc.overlay(a)
+		events, _ = e.step(r, a, cond, v, now, reason)
 		a.UpdatedAt = now
-		if cond {
-			a.Value = v
-			a.LastEvalAt = now
-			a.KeepFiringSince = nil
-		}
-		switch a.State {
-		case store.StatePending:
-			if !cond {
-				a.State = store.StateResolved
-				a.ResolvedAt = &now
-				events = append(events, store.AlertEvent{Kind: store.StateResolved, From: store.StatePending, To: "inactive",
-					Details: map[string]string{"reason": "condition cleared before for elapsed"}})
-				break
-			}
-			if now.Sub(a.ActiveAt) >= r.For.D() {
-				a.State = store.StateFiring
-				a.FiredAt = &now
-				events = append(events, store.AlertEvent{Kind: store.StateFiring, From: store.StatePending, To: store.StateFiring})
-			}
-		case store.StateFiring:
-			if cond {
-				break
-			}
-			if r.KeepFiringFor > 0 {
-				if a.KeepFiringSince == nil {
-					a.KeepFiringSince = &now
-				}
-				if now.Sub(*a.KeepFiringSince) < r.KeepFiringFor.D() {
-					break
-				}
-			}
-			a.State = store.StateResolved
-			a.ResolvedAt = &now
-			ev := store.AlertEvent{Kind: store.StateResolved, From: store.StateFiring, To: store.StateResolved}
-			if reason != "" {
-				ev.Details = map[string]string{"reason": reason}
-			}
-			events = append(events, ev)
-		}
-		if a.State == store.StateFiring && a.TraceID == "" {
-			a.TraceID = e.traceID(a.Labels)
-		}
-		if a.State != store.StateResolved {
-			a.Annotations = e.annotations(r, a.Labels, a.Value, a.TraceID)
-		}
 		return nil
 	})
 	if errors.Is(err, errSkip) {
+		cyc.drop(cur.ID)
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("update alert %s: %w", id, err)
+		return fmt.Errorf("update alert %s: %w", cur.ID, err)
 	}
+	*cur = a
+	cyc.persisted(a)
 	for _, ev := range events {
 		e.record(ctx, a, ev, now)
 	}

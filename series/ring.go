@@ -10,13 +10,19 @@ type ring struct {
 	nb   int       // histogram buckets per step; 0 otherwise
 	vals []float64 // counter delta | gauge last value (NaN: none); histograms: only its length is used
 	// hist interleaves, per step, nb bucket deltas then sum, min and max as
-	// float64 bits (two uint32 each), so one write touches one or two cache
-	// lines.
+	// float64 bits (two uint32 each), then the step's observation count
+	// (the sum of its buckets; countUnknown once a bucket or the count
+	// saturated), so one write touches one or two cache lines and a count
+	// over a window reads one value per step.
 	hist  []uint32
 	gauge bool
 }
 
-func (r *ring) stride() int { return r.nb + 6 }
+func (r *ring) stride() int { return r.nb + 7 }
+
+// countUnknown marks a step whose count slot cannot stand for the sum of
+// its (saturated) buckets: count sums them instead.
+const countUnknown = math.MaxUint32
 
 func getF(a []uint32, i int) float64 {
 	return math.Float64frombits(uint64(a[i]) | uint64(a[i+1])<<32)
@@ -91,6 +97,7 @@ func (r *ring) clear(p int) {
 		for i := range r.nb + 2 {
 			a[i] = 0
 		}
+		a[r.nb+6] = 0
 		setF(a, r.nb+2, math.NaN())
 		setF(a, r.nb+4, math.NaN())
 	case r.gauge:
@@ -126,12 +133,29 @@ func (r *ring) sum(lo, hi int64) float64 {
 // count sums the histogram observation counts of (lo, hi].
 func (r *ring) count(lo, hi int64) uint64 {
 	lo, hi = r.bounds(lo, hi)
+	if hi <= lo {
+		return 0
+	}
+	st := r.stride()
 	var s uint64
-	for j := lo + 1; j <= hi; j++ {
-		p := r.pos(j) * r.stride()
-		for _, c := range r.hist[p : p+r.nb] {
+	// The steps are at most two contiguous runs of slots.
+	p, n := r.pos(lo+1), int(hi-lo)
+	for n > 0 {
+		run := min(n, int(r.cap())-p)
+		for q := p * st; q < (p+run)*st; q += st {
+			c := r.hist[q+r.nb+6]
+			if c == countUnknown {
+				c64 := uint64(0)
+				for _, b := range r.hist[q : q+r.nb] {
+					c64 += uint64(b)
+				}
+				s += c64
+				continue
+			}
 			s += uint64(c)
 		}
+		n -= run
+		p = 0
 	}
 	return s
 }

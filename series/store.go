@@ -273,8 +273,17 @@ func (s *Store) write(sr *series, sm *exporter.Sample) {
 func writeHist(r *ring, p int, sm *exporter.Sample) {
 	st := r.stride()
 	a := r.hist[p*st : (p+1)*st]
+	var n uint64
+	saturated := false
 	for b, c := range sm.Counts {
 		a[b] = satAdd(a[b], c)
+		n += c
+		saturated = saturated || a[b] == math.MaxUint32
+	}
+	if saturated {
+		a[r.nb+6] = countUnknown
+	} else {
+		a[r.nb+6] = satAdd(a[r.nb+6], n) // reaching countUnknown falls back to the buckets
 	}
 	setF(a, r.nb, getF(a, r.nb)+sm.Sum)
 	setF(a, r.nb+2, nanMin(getF(a, r.nb+2), sm.Min))

@@ -390,3 +390,36 @@ func TestConcurrentAppendAndQuery(t *testing.T) {
 		t.Errorf("increase = %v, want 400", got)
 	}
 }
+
+func TestHistogramIncreaseEqualsBucketSum(t *testing.T) {
+	const max32 = math.MaxUint32
+	tests := []struct {
+		name   string
+		writes [][]uint64 // per write into one step
+		want   float64
+	}{
+		{"small counts add up", [][]uint64{{1, 2, 3, 4}, {5, 0, 0, 1}}, 16},
+		{"a saturated bucket counts as its saturated value", [][]uint64{{max32 - 1, 1, 0, 0}, {5, 0, 0, 0}}, max32 + 1},
+		{"a step count beyond 32 bits is still exact", [][]uint64{{max32 - 10, max32 - 10, 0, 0}}, 2*max32 - 20},
+		{"a step count reaching exactly 32 bits is exact", [][]uint64{{max32 - 1, 1, 0, 0}}, max32},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, c := newStore(t, series.Config{})
+			at := t0.Add(10 * time.Second)
+			c.t = at
+			for _, counts := range tt.writes {
+				if err := s.Append(context.Background(), []exporter.Sample{hist(at, counts, 1, "route", "/a")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := s.Increase(instrumentation.MetricRequestDuration, nil, time.Minute, at); got != tt.want {
+				t.Errorf("Increase = %v, want %v", got, tt.want)
+			}
+			h := s.Histogram(instrumentation.MetricRequestDuration, nil, time.Minute, at)
+			if float64(h.Count) != tt.want {
+				t.Errorf("Histogram count = %v, want %v", h.Count, tt.want)
+			}
+		})
+	}
+}
