@@ -246,7 +246,7 @@ func principalName(c echo.Context) string {
 // serveHTTP listens first, so a taken port fails at once, then serves until
 // ctx ends and drains for at most drainTimeout.
 func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
