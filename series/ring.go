@@ -10,19 +10,42 @@ type ring struct {
 	nb   int       // histogram buckets per step; 0 otherwise
 	vals []float64 // counter delta | gauge last value (NaN: none); histograms: only its length is used
 	// hist interleaves, per step, nb bucket deltas then sum, min and max as
-	// float64 bits (two uint32 each), then the step's observation count
-	// (the sum of its buckets; countUnknown once a bucket or the count
-	// saturated), so one write touches one or two cache lines and a count
-	// over a window reads one value per step.
+	// float64 bits (two uint32 each), then the cumulative observation
+	// count up to and including the step (uint64, two uint32), so one
+	// write touches one or two cache lines and the count of any window is
+	// one subtraction.
 	hist  []uint32
 	gauge bool
+	// base is the cumulative count of step head-cap (the newest evicted
+	// one). sat is set once a bucket saturated: cumulative counts then
+	// exceed the buckets' sum, and count sums buckets instead.
+	base uint64
+	sat  bool
 }
 
-func (r *ring) stride() int { return r.nb + 7 }
+func (r *ring) stride() int { return r.nb + 8 }
 
-// countUnknown marks a step whose count slot cannot stand for the sum of
-// its (saturated) buckets: count sums them instead.
-const countUnknown = math.MaxUint32
+func getU(a []uint32, i int) uint64 { return uint64(a[i]) | uint64(a[i+1])<<32 }
+
+func setU(a []uint32, i int, v uint64) { a[i], a[i+1] = uint32(v), uint32(v>>32) }
+
+// cumAt returns the cumulative count of step j, held or the newest evicted.
+func (r *ring) cumAt(j int64) uint64 {
+	if j <= r.head-r.cap() {
+		return r.base
+	}
+	return getU(r.hist, r.pos(j)*r.stride()+r.nb+6)
+}
+
+// addCount adds n observations to step idx (held), carrying the
+// cumulative count to the newer steps.
+func (r *ring) addCount(idx int64, n uint64) {
+	st := r.stride()
+	for j := idx; j <= r.head; j++ {
+		q := r.pos(j)*st + r.nb + 6
+		setU(r.hist, q, getU(r.hist, q)+n)
+	}
+}
 
 func getF(a []uint32, i int) float64 {
 	return math.Float64frombits(uint64(a[i]) | uint64(a[i+1])<<32)
@@ -75,11 +98,25 @@ func (r *ring) slot(idx int64) (int, bool) {
 	}
 	if idx > r.head {
 		from := r.head + 1
+		var total uint64
+		if r.nb > 0 {
+			total = r.cumAt(r.head)
+		}
 		if idx-r.cap()+1 > from {
 			from = idx - r.cap() + 1
+			r.base = total // every held step is evicted
 		}
+		st := r.stride()
 		for j := from; j <= idx; j++ {
-			r.clear(r.pos(j))
+			p := r.pos(j)
+			if r.nb > 0 {
+				q := p*st + r.nb + 6
+				if j-r.cap() <= r.head {
+					r.base = getU(r.hist, q) // held step j-cap is evicted
+				}
+				setU(r.hist, q, total)
+			}
+			r.clear(p)
 		}
 		r.head = idx
 	}
@@ -97,7 +134,6 @@ func (r *ring) clear(p int) {
 		for i := range r.nb + 2 {
 			a[i] = 0
 		}
-		a[r.nb+6] = 0
 		setF(a, r.nb+2, math.NaN())
 		setF(a, r.nb+4, math.NaN())
 	case r.gauge:
@@ -136,26 +172,15 @@ func (r *ring) count(lo, hi int64) uint64 {
 	if hi <= lo {
 		return 0
 	}
-	st := r.stride()
+	if !r.sat {
+		return r.cumAt(hi) - r.cumAt(lo)
+	}
 	var s uint64
-	// The steps are at most two contiguous runs of slots.
-	p, n := r.pos(lo+1), int(hi-lo)
-	for n > 0 {
-		run := min(n, int(r.cap())-p)
-		for q := p * st; q < (p+run)*st; q += st {
-			c := r.hist[q+r.nb+6]
-			if c == countUnknown {
-				c64 := uint64(0)
-				for _, b := range r.hist[q : q+r.nb] {
-					c64 += uint64(b)
-				}
-				s += c64
-				continue
-			}
+	for j := lo + 1; j <= hi; j++ {
+		p := r.pos(j) * r.stride()
+		for _, c := range r.hist[p : p+r.nb] {
 			s += uint64(c)
 		}
-		n -= run
-		p = 0
 	}
 	return s
 }

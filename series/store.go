@@ -259,10 +259,10 @@ func (s *Store) write(sr *series, sm *exporter.Sample) {
 			return
 		}
 		if fok {
-			writeHist(&sr.fine, fp, sm)
+			writeHist(&sr.fine, fi, fp, sm)
 		}
 		if cok {
-			writeHist(&sr.coarse, cp, sm)
+			writeHist(&sr.coarse, ci, cp, sm)
 		}
 		if sm.Count > 0 && sm.Time.After(sr.lastSeen) {
 			sr.lastSeen = sm.Time
@@ -270,21 +270,18 @@ func (s *Store) write(sr *series, sm *exporter.Sample) {
 	}
 }
 
-func writeHist(r *ring, p int, sm *exporter.Sample) {
+func writeHist(r *ring, idx int64, p int, sm *exporter.Sample) {
 	st := r.stride()
 	a := r.hist[p*st : (p+1)*st]
 	var n uint64
-	saturated := false
 	for b, c := range sm.Counts {
 		a[b] = satAdd(a[b], c)
 		n += c
-		saturated = saturated || a[b] == math.MaxUint32
+		if a[b] == math.MaxUint32 {
+			r.sat = true
+		}
 	}
-	if saturated {
-		a[r.nb+6] = countUnknown
-	} else {
-		a[r.nb+6] = satAdd(a[r.nb+6], n) // reaching countUnknown falls back to the buckets
-	}
+	r.addCount(idx, n)
 	setF(a, r.nb, getF(a, r.nb)+sm.Sum)
 	setF(a, r.nb+2, nanMin(getF(a, r.nb+2), sm.Min))
 	setF(a, r.nb+4, nanMax(getF(a, r.nb+4), sm.Max))

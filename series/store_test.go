@@ -423,3 +423,43 @@ func TestHistogramIncreaseEqualsBucketSum(t *testing.T) {
 		})
 	}
 }
+
+func TestHistogramIncreaseMatchesBucketsOverAnyHistory(t *testing.T) {
+	// Increase of a histogram reads cumulative counts; Histogram sums the
+	// buckets step by step. Both must agree for every window after
+	// in-order writes, gaps, jumps past the whole ring and late writes.
+	tests := []struct {
+		name  string
+		moves []int // steps to advance before each write; negative: a late write
+	}{
+		{"in order", []int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
+		{"with gaps", []int{1, 3, 1, 2, 5, 1, 1, 4}},
+		{"jumping past the fine ring", []int{1, 1, 20, 1, 1, 45, 2}},
+		{"jumping past the coarse ring", []int{1, 2, 200, 1, 1}},
+		{"late writes", []int{1, 1, 1, -2, 1, -1, 3, -4, 1, -9}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := series.Config{Step: 10 * time.Second, FineRetention: time.Minute, CoarseStep: 30 * time.Second,
+				Retention: 5 * time.Minute}
+			s, c := newStore(t, cfg)
+			step := t0
+			for i, mv := range tt.moves {
+				at := step.Add(time.Duration(mv) * 10 * time.Second)
+				if mv > 0 {
+					step = at
+				}
+				c.t = step
+				counts := []uint64{uint64(i + 1), uint64(2 * i), 1, uint64(i % 3)}
+				appendAll(t, s, hist(at, counts, 1, "route", "/a"))
+				for w := 10 * time.Second; w <= 6*time.Minute; w += 10 * time.Second {
+					inc := s.Increase(instrumentation.MetricRequestDuration, nil, w, step)
+					h := s.Histogram(instrumentation.MetricRequestDuration, nil, w, step)
+					if inc != float64(h.Count) {
+						t.Fatalf("after write %d, window %s: Increase %v, Histogram count %d", i, w, inc, h.Count)
+					}
+				}
+			}
+		})
+	}
+}
