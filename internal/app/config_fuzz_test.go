@@ -1,0 +1,38 @@
+package app
+
+import (
+	"strings"
+	"testing"
+)
+
+// FuzzParseConfig feeds arbitrary files to the config parser: it returns a
+// config or an "invalid configuration" error, never panics.
+func FuzzParseConfig(f *testing.F) {
+	for _, seed := range []string{
+		"",
+		"links: {grafana: http://localhost:3000}\n",
+		"server: {body_limit: 10, trusted_proxies: [10.0.0.0/8]}\n",
+		"alerting:\n  evaluation_interval: 1s\n  rules:\n    - {name: X, kind: error_ratio, window: 30s, threshold: 0.2}\n",
+		"auth:\n  keys:\n    - {name: a, role: admin, key_sha256: " + strings.Repeat("ab", 32) + "}\n",
+		"ratelimit: {limits: [{route: /api/public, requests: 10, per: 1m}]}\n",
+		"slos: [{name: s, route: /api/chat, objective: 0.999, window: 30d}]\n",
+		"readiness: {allowed_targets: [http://127.0.0.1:8000]}\n",
+		"alertin: {}\n",
+		"- a\n- b\n",
+		"a: b\n---\nc: d\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := ParseConfig(data)
+		if err != nil {
+			if !strings.Contains(err.Error(), "invalid configuration") && !strings.Contains(err.Error(), ": ") {
+				t.Fatalf("error without context: %v", err)
+			}
+			return
+		}
+		if cfg.Server.BodyLimit < 0 {
+			t.Fatalf("accepted a negative body limit")
+		}
+	})
+}
