@@ -95,6 +95,31 @@ func BenchmarkIngestAndQuery10kSeries(b *testing.B) {
 	_ = sink
 }
 
+// BenchmarkAppend10kSeries measures ingest alone: one batch of 10 000
+// histogram series (as one exporter collection delivers it) into a store
+// holding an hour of them.
+func BenchmarkAppend10kSeries(b *testing.B) {
+	clk := &clock{t: t0}
+	s, err := series.New(series.Config{Now: clk.now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	samples, _ := requestSamples(10000)
+	ctx := context.Background()
+	for range 360 {
+		clk.t = clk.t.Add(10 * time.Second)
+		_ = s.Append(ctx, stamp(samples, clk.t))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		clk.t = clk.t.Add(10 * time.Second)
+		if err := s.Append(ctx, stamp(samples, clk.t)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkMemory1kSeries24h fills 1 000 series (500 duration histograms,
 // 500 counters) for a simulated 24 h and reports the heap they hold.
 func BenchmarkMemory1kSeries24h(b *testing.B) {

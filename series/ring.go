@@ -19,8 +19,9 @@ type ring struct {
 	// base is the cumulative count of step head-cap (the newest evicted
 	// one). sat is set once a bucket saturated: cumulative counts then
 	// exceed the buckets' sum, and count sums buckets instead.
-	base uint64
-	sat  bool
+	base  uint64
+	total uint64 // cumulative count of head: every observation written
+	sat   bool
 }
 
 func (r *ring) stride() int { return r.nb + 8 }
@@ -45,6 +46,7 @@ func (r *ring) addCount(idx int64, n uint64) {
 		q := r.pos(j)*st + r.nb + 6
 		setU(r.hist, q, getU(r.hist, q)+n)
 	}
+	r.total += n
 }
 
 func getF(a []uint32, i int) float64 {
@@ -98,10 +100,7 @@ func (r *ring) slot(idx int64) (int, bool) {
 	}
 	if idx > r.head {
 		from := r.head + 1
-		var total uint64
-		if r.nb > 0 {
-			total = r.cumAt(r.head)
-		}
+		total := r.total
 		if idx-r.cap()+1 > from {
 			from = idx - r.cap() + 1
 			r.base = total // every held step is evicted
@@ -124,6 +123,19 @@ func (r *ring) slot(idx int64) (int, bool) {
 		return 0, false
 	}
 	return r.pos(idx), true
+}
+
+// touch loads the words of slot idx's first and last cache lines.
+func (r *ring) touch(idx int64) uint32 {
+	if r.cap() == 0 {
+		return 0
+	}
+	p := r.pos(idx)
+	if r.nb == 0 {
+		return uint32(math.Float64bits(r.vals[p]))
+	}
+	st := r.stride()
+	return r.hist[p*st] + r.hist[p*st+st-1]
 }
 
 func (r *ring) clear(p int) {

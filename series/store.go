@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/maphash"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,8 @@ type Store struct {
 	families map[string]*family
 	nSeries  int
 	lastGC   int64
+	hashBuf  []uint64 // appendParallel's scratch, under mu
+	missBuf  []bool
 
 	overflow atomic.Uint64
 	rejected atomic.Uint64
@@ -50,6 +53,7 @@ type family struct {
 	free     []int32
 	byHash   map[uint64][]int32
 	postings map[string]map[string][]int32
+	bounds   [][]float64 // distinct histogram boundaries, shared by series
 }
 
 type series struct {
@@ -133,31 +137,129 @@ func (s *Store) Append(ctx context.Context, samples []exporter.Sample) error {
 	nowStep := s.stepOf(s.cfg.Now())
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var fam *family
-	for i := range samples {
-		sm := &samples[i]
-		if fam == nil || fam.name != sm.Name {
-			fam = s.families[sm.Name]
-			if fam == nil {
-				fam = &family{name: sm.Name, kind: sm.Kind, byHash: map[uint64][]int32{}, postings: map[string]map[string][]int32{}}
-				s.families[sm.Name] = fam
-			}
-		}
-		if fam.kind != sm.Kind {
-			s.rejected.Add(1)
-			continue
-		}
-		sr := s.lookup(fam, sm)
-		if sr == nil {
-			continue
-		}
-		s.write(sr, sm)
+	if len(samples) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+		s.appendParallel(samples)
+	} else {
+		s.appendSerial(samples)
 	}
 	if nowStep-s.lastGC >= s.ratio {
 		s.gc(nowStep)
 		s.lastGC = nowStep
 	}
 	return nil
+}
+
+// parallelMin is the batch size from which Append spreads its work over
+// two goroutines. Writing a sample is dominated by cache misses (its series,
+// its ring slots), which two cores overlap.
+const parallelMin = 2048
+
+func (s *Store) familyFor(sm *exporter.Sample) *family {
+	fam := s.families[sm.Name]
+	if fam == nil {
+		fam = &family{name: sm.Name, kind: sm.Kind, byHash: map[uint64][]int32{}, postings: map[string]map[string][]int32{}}
+		s.families[sm.Name] = fam
+	}
+	return fam
+}
+
+// appendOne stores one sample whose attribute hash is h, creating its
+// family and series if needed. Callers hold the write lock exclusively.
+func (s *Store) appendOne(sm *exporter.Sample, h uint64) {
+	fam := s.familyFor(sm)
+	if fam.kind != sm.Kind {
+		s.rejected.Add(1)
+		return
+	}
+	sr := s.find(fam, sm, h)
+	if sr == nil {
+		if sr = s.create(fam, sm, h); sr == nil {
+			return
+		}
+	}
+	s.write(sr, sm)
+}
+
+func (s *Store) appendSerial(samples []exporter.Sample) {
+	for i := range samples {
+		s.appendOne(&samples[i], s.hashAttrs(samples[i].Attrs))
+	}
+}
+
+// appendParallel stores a large batch in three phases: two goroutines hash
+// halves of the batch; then each writes the samples of existing series
+// whose hash has its parity (so one series is written by one goroutine, in
+// batch order) and marks the others; finally the marked samples (new
+// families or series, kind mismatches) are stored serially, in batch
+// order. Phase two only reads the family and series maps.
+func (s *Store) appendParallel(samples []exporter.Sample) {
+	n := len(samples)
+	if cap(s.hashBuf) < n {
+		s.hashBuf = make([]uint64, n)
+		s.missBuf = make([]bool, n)
+	}
+	hashes, missed := s.hashBuf[:n], s.missBuf[:n]
+	var wg sync.WaitGroup
+	for w := range 2 {
+		lo, hi := w*n/2, (w+1)*n/2
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				hashes[i] = s.hashAttrs(samples[i].Attrs)
+			}
+		})
+	}
+	wg.Wait()
+	for w := range uint64(2) {
+		wg.Go(func() {
+			var (
+				fam  *family
+				idx  [touchChunk]int
+				srs  [touchChunk]*series
+				n    int
+				sink uint32
+			)
+			flush := func() {
+				// Load the slots the writes will touch first: the loads are
+				// independent, so their cache misses overlap instead of
+				// stalling each write in turn.
+				for k := range n {
+					sink += s.touch(srs[k], &samples[idx[k]])
+				}
+				for k := range n {
+					s.write(srs[k], &samples[idx[k]])
+				}
+				n = 0
+			}
+			for i := range samples {
+				if hashes[i]&1 != w {
+					continue
+				}
+				sm := &samples[i]
+				if fam == nil || fam.name != sm.Name {
+					fam = s.families[sm.Name]
+				}
+				var sr *series
+				if fam != nil && fam.kind == sm.Kind {
+					sr = s.find(fam, sm, hashes[i])
+				}
+				if missed[i] = sr == nil; sr != nil {
+					idx[n], srs[n] = i, sr
+					if n++; n == touchChunk {
+						flush()
+					}
+				}
+			}
+			flush()
+			touchSink[w].Add(sink)
+		})
+	}
+	wg.Wait()
+	for i := range samples {
+		if missed[i] {
+			s.appendOne(&samples[i], hashes[i])
+			missed[i] = false
+		}
+	}
 }
 
 func (s *Store) hashAttrs(attrs []exporter.Attr) uint64 {
@@ -172,13 +274,20 @@ func (s *Store) hashAttrs(attrs []exporter.Attr) uint64 {
 	return h.Sum64()
 }
 
-func (s *Store) lookup(fam *family, sm *exporter.Sample) *series {
-	h := s.hashAttrs(sm.Attrs)
+// find returns the series of fam with sm's attributes (hash h), or nil.
+// It only reads.
+func (s *Store) find(fam *family, sm *exporter.Sample, h uint64) *series {
 	for _, id := range fam.byHash[h] {
 		if sr := fam.series[id]; slices.Equal(sr.labels, sm.Attrs) {
 			return sr
 		}
 	}
+	return nil
+}
+
+// create adds the series of sm (attribute hash h) to fam; nil when the
+// series limit is reached or the sample is malformed.
+func (s *Store) create(fam *family, sm *exporter.Sample, h uint64) *series {
 	if s.nSeries >= s.cfg.MaxSeries {
 		s.overflow.Add(1)
 		return nil
@@ -190,7 +299,7 @@ func (s *Store) lookup(fam *family, sm *exporter.Sample) *series {
 	sr := &series{hash: h, labels: sm.Attrs, lastVal: math.NaN()}
 	nb := 0
 	if sm.Kind == exporter.Histogram {
-		sr.bounds = slices.Clone(sm.Bounds)
+		sr.bounds = fam.internBounds(sm.Bounds)
 		nb = len(sm.Bounds) + 1
 	}
 	gauge := sm.Kind == exporter.Gauge
@@ -215,6 +324,36 @@ func (s *Store) lookup(fam *family, sm *exporter.Sample) *series {
 	}
 	s.nSeries++
 	return sr
+}
+
+// internBounds returns a shared copy of bounds: series of one family
+// nearly always share their boundaries, and one copy stays in cache while
+// a batch is written. Never modified.
+func (fam *family) internBounds(bounds []float64) []float64 {
+	for _, b := range fam.bounds {
+		if slices.Equal(b, bounds) {
+			return b
+		}
+	}
+	c := slices.Clone(bounds)
+	if len(fam.bounds) < 16 {
+		fam.bounds = append(fam.bounds, c)
+	}
+	return c
+}
+
+// touchChunk is how many samples appendParallel looks up before it writes
+// them: their slots (a few cache lines each) stay in cache in between.
+const touchChunk = 32
+
+// touchSink keeps touch's loads from being optimised away.
+var touchSink [2]atomic.Uint32
+
+// touch loads the first and last word of the slots a write of sm into sr
+// will use, and returns them.
+func (s *Store) touch(sr *series, sm *exporter.Sample) uint32 {
+	fi := s.stepOf(sm.Time)
+	return sr.fine.touch(fi) + sr.coarse.touch(ceilDiv(fi, s.ratio))
 }
 
 func (s *Store) write(sr *series, sm *exporter.Sample) {

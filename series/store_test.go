@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -461,5 +462,62 @@ func TestHistogramIncreaseMatchesBucketsOverAnyHistory(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLargeBatchesStoreLikeSmallOnes(t *testing.T) {
+	// Large batches are written by two goroutines; the result must equal
+	// that of the same samples appended in small batches, whatever the
+	// mix of new and existing series, duplicates within a batch, counters
+	// and histograms, and samples of the wrong kind.
+	batch := func(step, offset int) []exporter.Sample {
+		at := t0.Add(time.Duration(step) * 10 * time.Second)
+		var out []exporter.Sample
+		for i := range 3000 {
+			route := "/r" + strconv.Itoa((i+offset)%1200)
+			switch i % 3 {
+			case 0:
+				out = append(out, hist(at, []uint64{uint64(i % 5), 1, 0, uint64(step)}, 0.5, "route", route, "code", strconv.Itoa(i%7)))
+			case 1:
+				out = append(out, counter("requests", at, float64(i%4), "route", route))
+			default:
+				out = append(out, gauge("requests", at, 1, "route", route)) // wrong kind: rejected
+			}
+		}
+		return out
+	}
+	large, _ := newStore(t, series.Config{MaxSeries: 2500})
+	small, _ := newStore(t, series.Config{MaxSeries: 2500})
+	for step, offset := range []int{0, 0, 700, 1900} {
+		b := batch(step+1, offset)
+		appendAll(t, large, b...)
+		for i := 0; i < len(b); i += 100 {
+			appendAll(t, small, b[i:min(i+100, len(b))]...)
+		}
+	}
+	if large.SeriesCount() != small.SeriesCount() || large.Overflow() != small.Overflow() || large.Rejected() != small.Rejected() {
+		t.Fatalf("series/overflow/rejected: large %d/%d/%d, small %d/%d/%d", large.SeriesCount(), large.Overflow(), large.Rejected(),
+			small.SeriesCount(), small.Overflow(), small.Rejected())
+	}
+	if large.Overflow() == 0 || large.Rejected() == 0 {
+		t.Fatalf("the batches should overflow and be partly rejected: overflow %d, rejected %d", large.Overflow(), large.Rejected())
+	}
+	now := t0.Add(40 * time.Second)
+	for _, metric := range []string{instrumentation.MetricRequestDuration, "requests"} {
+		a := large.IncreaseBy(metric, nil, []string{"route"}, time.Minute, now)
+		b := small.IncreaseBy(metric, nil, []string{"route"}, time.Minute, now)
+		if len(a) != len(b) || len(a) == 0 {
+			t.Fatalf("%s: %d groups, want %d", metric, len(a), len(b))
+		}
+		for i := range a {
+			if a[i].Labels["route"] != b[i].Labels["route"] || a[i].Value != b[i].Value {
+				t.Fatalf("%s group %d: %v, want %v", metric, i, a[i], b[i])
+			}
+		}
+	}
+	ha := large.Histogram(instrumentation.MetricRequestDuration, nil, time.Minute, now)
+	hb := small.Histogram(instrumentation.MetricRequestDuration, nil, time.Minute, now)
+	if !equalU(ha.Counts, hb.Counts) || ha.Sum != hb.Sum {
+		t.Fatalf("histogram %+v, want %+v", ha, hb)
 	}
 }
