@@ -52,12 +52,13 @@ func newCycle(e *Engine, stored []store.Alert, now time.Time) *cycle {
 	return c
 }
 
-// refreshEvery is how long an active alert's latest value and LastEvalAt
-// may stay unpersisted: a quarter of the rule's no-data hold, at least one
-// evaluation interval and at most a minute. It bounds how stale the
-// store's copy (the API's, another replica's after a takeover) can be.
+// refreshEvery is how long an active alert's latest value, annotations
+// and LastEvalAt may stay unpersisted: half the rule's no-data hold, at
+// least one evaluation interval and at most a minute. It bounds how stale
+// the store's copy (what the API and another replica read) can be; every
+// write is a synced commit, so steady alerts are not rewritten each cycle.
 func (e *Engine) refreshEvery(r *Rule) time.Duration {
-	return min(max(e.noDataHold(r)/4, e.cfg.EvaluationInterval.D()), time.Minute)
+	return min(max(e.noDataHold(r)/2, e.cfg.EvaluationInterval.D()), time.Minute)
 }
 
 // due reports whether an alert's unpersisted evaluation must be written

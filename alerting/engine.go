@@ -212,11 +212,14 @@ func (e *Engine) Run(ctx context.Context) error {
 // evaluation lives in memory and is what silences, notifications and the
 // no-data hold use, so notifications always carry the current value.
 func (e *Engine) Evaluate(ctx context.Context, now time.Time) error {
-	if !e.isLeader() {
-		return nil
-	}
 	e.evalMu.Lock()
 	defer e.evalMu.Unlock()
+	if !e.isLeader() {
+		// Another replica evaluates meanwhile: what this one remembers
+		// goes stale, the store is the truth when it leads again.
+		clear(e.live)
+		return nil
+	}
 	stored, err := e.deps.Store.ListAlerts(ctx, store.AlertFilter{ActiveOnly: true, Limit: 100000})
 	if err != nil {
 		return fmt.Errorf("list active alerts: %w", err)
