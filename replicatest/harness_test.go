@@ -1,7 +1,6 @@
 package replicatest_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,16 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigilhq/vigil/alerting"
+	"github.com/vigilhq/vigil/internal/vigiltest"
 	"github.com/vigilhq/vigil/server"
 	"github.com/vigilhq/vigil/store"
 )
@@ -170,7 +166,7 @@ type cluster struct {
 	dsn        string
 	schema     string
 	redis      string
-	hooks      *hookReceiver
+	hooks      *vigiltest.HookReceiver
 	cfgPath    string
 	clientName string
 }
@@ -180,7 +176,7 @@ func newCluster(t *testing.T) *cluster {
 	dsn, schema := pgSchema(t)
 	c := &cluster{t: t, dsn: dsn, schema: schema, redis: redisURL(t), clientName: "rt-client-" + randomHex(4)}
 	var hookURL string
-	c.hooks, hookURL = newHookReceiver(t)
+	c.hooks, hookURL = vigiltest.NewHookReceiver(t)
 	c.cfgPath = writeConfig(t, hookURL, c.clientName)
 	t.Cleanup(client.CloseIdleConnections)
 	return c
@@ -188,71 +184,21 @@ func newCluster(t *testing.T) *cluster {
 
 // replica is one running `vigil serve`.
 type replica struct {
+	*vigiltest.Proc
 	t    *testing.T
 	name string
-	cmd  *exec.Cmd
-	URL  string
-	logs *syncBuffer
-	done chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
 }
 
 // launch starts a replica without waiting for it.
 func (c *cluster) launch(name string) *replica {
-	t := c.t
-	t.Helper()
-	addr := freeAddr(t)
-	cmd := exec.Command(vigilBin, "serve", "--addr", addr, "--data-dir", t.TempDir(), "--config", c.cfgPath,
-		"--store", c.dsn, "--ratelimit-redis", c.redis)
-	cmd.Env = append(os.Environ(), "VIGIL_DEMO_FAULTS=1", "VIGIL_ADMIN_TOKEN="+adminToken,
-		"VIGIL_RT_CLIENT_KEY="+clientKey, "VIGIL_LOG_LEVEL=info")
-	r := &replica{t: t, name: name, cmd: cmd, URL: "http://" + addr, logs: &syncBuffer{}, done: make(chan error, 1)}
-	cmd.Stdout, cmd.Stderr = r.logs, r.logs
-	require.NoError(t, cmd.Start())
-	go func() { r.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if r.alive() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case err := <-r.done:
-				if err != nil {
-					t.Logf("replica %s exited after SIGTERM: %v", name, err)
-				}
-			case <-time.After(10 * time.Second):
-				_ = cmd.Process.Kill()
-				t.Logf("replica %s ignored SIGTERM for 10s; killed: %v", name, <-r.done)
-			}
-		}
-		if t.Failed() {
-			t.Logf("replica %s logs:\n%s", name, r.logs.String())
-		}
+	c.t.Helper()
+	p := vigiltest.Launch(c.t, vigilBin, vigiltest.Options{
+		Name: "replica " + name,
+		Args: []string{"--config", c.cfgPath, "--store", c.dsn, "--ratelimit-redis", c.redis},
+		Env: []string{"VIGIL_DEMO_FAULTS=1", "VIGIL_ADMIN_TOKEN=" + adminToken,
+			"VIGIL_RT_CLIENT_KEY=" + clientKey, "VIGIL_LOG_LEVEL=info"},
 	})
-	return r
+	return &replica{Proc: p, t: c.t, name: name}
 }
 
 // start launches replicas at the same instant and waits until each is
@@ -264,83 +210,15 @@ func (c *cluster) start(names ...string) []*replica {
 		rs[i] = c.launch(n)
 	}
 	for _, r := range rs {
-		r.waitReady()
+		r.WaitReady()
 	}
 	return rs
 }
 
-// alive reports whether the process still runs (cmd.ProcessState is
-// written by the Wait goroutine, so the done channel is the only safe sign).
-func (r *replica) alive() bool { return !r.exited() }
-
-func (r *replica) exited() bool {
-	select {
-	case err := <-r.done:
-		r.done <- err
-		return true
-	default:
-		return false
-	}
-}
-
-func (r *replica) waitReady() {
-	t := r.t
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := client.Get(r.URL + "/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case err := <-r.done:
-			r.done <- err
-			t.Fatalf("replica %s exited early: %v\n%s", r.name, err, r.logs.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	t.Fatalf("replica %s did not become ready\n%s", r.name, r.logs.String())
-}
-
-// kill sends SIGKILL and waits for the process to be gone.
-func (r *replica) kill() {
-	require.NoError(r.t, r.cmd.Process.Signal(syscall.SIGKILL))
-	// Put the exit status back: exited() and alive() read it from done.
-	err := <-r.done
-	r.done <- err
-}
-
-// pid is the replica's process ID.
-func (r *replica) pid() int { return r.cmd.Process.Pid }
-
 // do sends one request; token is sent as a bearer token, hdr as pairs.
 func (r *replica) do(method, path, token string, body any, hdr ...string) (int, []byte) {
 	r.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		require.NoError(r.t, err)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, r.URL+path, rd)
-	require.NoError(r.t, err)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := client.Do(req)
-	require.NoError(r.t, err, "%s %s on %s", method, path, r.name)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(r.t, err)
+	resp, b := r.Do(method, path, token, body, hdr...)
 	return resp.StatusCode, b
 }
 
@@ -398,7 +276,7 @@ func (c *cluster) leader(rs ...*replica) (*replica, []*replica) {
 	eventually(c.t, 10*time.Second, "a replica holds the alerting lease", func() bool {
 		pid := c.leaderPID()
 		for _, r := range rs {
-			if r.pid() == pid {
+			if r.PID() == pid {
 				lead = r
 				return true
 			}
@@ -427,34 +305,11 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	}
 }
 
-// hookReceiver is a local Alertmanager-style webhook receiver.
-type hookReceiver struct {
-	mu       sync.Mutex
-	payloads []alerting.WebhookPayload
-}
-
-func newHookReceiver(t *testing.T) (*hookReceiver, string) {
-	h := &hookReceiver{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p alerting.WebhookPayload
-		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
-			t.Errorf("webhook body: %v", err)
-		}
-		h.mu.Lock()
-		h.payloads = append(h.payloads, p)
-		h.mu.Unlock()
-	}))
-	t.Cleanup(srv.Close)
-	return h, srv.URL + "/hook"
-}
-
-// counts returns, per alert fingerprint, how many notifications reported
-// it with each status.
-func (h *hookReceiver) counts() map[string]map[string]int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+// notifications returns, per alert fingerprint, how many notifications
+// reported it with each status.
+func notifications(h *vigiltest.HookReceiver) map[string]map[string]int {
 	out := map[string]map[string]int{}
-	for _, p := range h.payloads {
+	for _, p := range h.Payloads() {
 		for _, a := range p.Alerts {
 			if out[a.Fingerprint] == nil {
 				out[a.Fingerprint] = map[string]int{}
@@ -463,15 +318,6 @@ func (h *hookReceiver) counts() map[string]map[string]int {
 		}
 	}
 	return out
-}
-
-// total counts notified alerts with status.
-func (h *hookReceiver) total(status string) int {
-	n := 0
-	for _, c := range h.counts() {
-		n += c[status]
-	}
-	return n
 }
 
 // traffic sends requests to /api/users/:id of its targets, round robin,

@@ -40,7 +40,7 @@ func TestTwoReplicasBehaveAsOne(t *testing.T) {
 		assert.Equal(t, 3, tables)
 		migrated := 0
 		for _, r := range rs {
-			migrated += strings.Count(r.logs.String(), "store migrated")
+			migrated += strings.Count(r.Logs(), "store migrated")
 		}
 		assert.Equal(t, len(files), migrated, "each migration applied by exactly one replica")
 	})
@@ -199,7 +199,7 @@ func TestTwoReplicasBehaveAsOne(t *testing.T) {
 			return lead.rule().LastEvaluation.Sub(last) >= 3*interval
 		})
 		tr.close()
-		assert.Zero(t, c.hooks.total("firing"), "a silenced alert was notified: %v", c.hooks.counts())
+		assert.Zero(t, c.hooks.Count("firing"), "a silenced alert was notified: %v", notifications(c.hooks))
 	})
 }
 
@@ -232,7 +232,7 @@ func TestLeaderKilledMidIncident(t *testing.T) {
 			} else {
 				tr.set(true, lead)
 			}
-			eventually(t, 20*time.Second, "the firing notification", func() bool { return c.hooks.total("firing") == 1 })
+			eventually(t, 20*time.Second, "the firing notification", func() bool { return c.hooks.Count("firing") == 1 })
 			firing := survivor.alerts("?state=firing")
 			require.Len(t, firing, 1, "the survivor reads the leader's alert")
 			id := firing[0].ID
@@ -249,7 +249,7 @@ func TestLeaderKilledMidIncident(t *testing.T) {
 			assert.Equal(t, "unknown", survivor.rule().Health, "the follower evaluated while the leader lived")
 
 			killedAt := time.Now()
-			lead.kill()
+			lead.Kill()
 			if tt.both {
 				tr.set(true, survivor)
 			} else {
@@ -264,7 +264,7 @@ func TestLeaderKilledMidIncident(t *testing.T) {
 			takeover := took.LastEvaluation.Sub(killedAt)
 			t.Logf("takeover: first evaluation by the survivor %s after kill -9", takeover)
 			assert.LessOrEqual(t, takeover, 2*interval, "takeover within two evaluation intervals")
-			assert.Equal(t, survivor.pid(), c.leaderPID())
+			assert.Equal(t, survivor.PID(), c.leaderPID())
 
 			if !tt.both {
 				// Another evaluation without a single request of its own:
@@ -275,7 +275,7 @@ func TestLeaderKilledMidIncident(t *testing.T) {
 				still := survivor.alerts("?state=firing")
 				require.Len(t, still, 1, "the survivor resolved the incident for lack of data")
 				assert.Equal(t, id, still[0].ID)
-				assert.Zero(t, c.hooks.total("resolved"))
+				assert.Zero(t, c.hooks.Count("resolved"))
 				tr.set(true, survivor)
 			}
 
@@ -287,17 +287,17 @@ func TestLeaderKilledMidIncident(t *testing.T) {
 			still := survivor.alerts("?state=firing")
 			require.Len(t, still, 1)
 			assert.Equal(t, id, still[0].ID, "the same incident, not a new alert")
-			assert.Equal(t, 1, c.hooks.total("firing"), "the firing notification was sent again: %v", c.hooks.counts())
+			assert.Equal(t, 1, c.hooks.Count("firing"), "the firing notification was sent again: %v", notifications(c.hooks))
 
 			tr.set(false, survivor) // heal
-			eventually(t, 30*time.Second, "the resolved notification", func() bool { return c.hooks.total("resolved") >= 1 })
+			eventually(t, 30*time.Second, "the resolved notification", func() bool { return c.hooks.Count("resolved") >= 1 })
 			last = survivor.rule().LastEvaluation
 			eventually(t, 10*time.Second, "three more evaluations", func() bool {
 				return survivor.rule().LastEvaluation.Sub(last) >= 3*interval
 			})
 			tr.close()
 
-			counts := c.hooks.counts()
+			counts := notifications(c.hooks)
 			require.Len(t, counts, 1, "one incident: %v", counts)
 			for fp, n := range counts {
 				assert.Equal(t, map[string]int{"firing": 1, "resolved": 1}, n, "notifications of alert %s", fp)

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vigilhq/vigil/internal/vigiltest"
 )
 
 // repoRoot is the module root, one level up from this package.
@@ -192,9 +194,7 @@ func send(ctx context.Context, method, url string, body []byte, header map[strin
 func startVigil(t *testing.T, configYAML string, env ...string) string {
 	t.Helper()
 	bin := vigilBinary(t)
-	port := freePort(t)
 	dir := t.TempDir()
-	args := []string{"serve", "--addr", addr(port), "--data-dir", dir}
 	if configYAML != "" {
 		cfg := filepath.Join(dir, "vigil.yml")
 		if err := os.WriteFile(cfg, []byte(configYAML), 0o600); err != nil {
@@ -202,10 +202,8 @@ func startVigil(t *testing.T, configYAML string, env ...string) string {
 		}
 		env = append(env, "VIGIL_CONFIG="+cfg)
 	}
-	start(t, bin, args, append(env, "VIGIL_DEMO_FAULTS=1"))
-	base := "http://" + addr(port)
-	waitReady(t, base+"/health", 30*time.Second)
-	return base
+	p := vigiltest.Start(t, bin, vigiltest.Options{DataDir: dir, Env: append(env, "VIGIL_DEMO_FAULTS=1")})
+	return p.URL
 }
 
 func httpRequest(ctx context.Context, u string) (*http.Request, error) {

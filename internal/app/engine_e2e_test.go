@@ -4,12 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,65 +14,12 @@ import (
 	"github.com/coder/websocket/wsjson"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/vigilhq/vigil/alerting"
+	"github.com/vigilhq/vigil/internal/vigiltest"
 	"github.com/vigilhq/vigil/server"
 	"github.com/vigilhq/vigil/store"
 )
 
 const adminToken = "e2e-admin-token-0123456789"
-
-// hookReceiver is a local Alertmanager-style webhook receiver.
-type hookReceiver struct {
-	mu       sync.Mutex
-	payloads []alerting.WebhookPayload
-	arrived  chan alerting.WebhookPayload
-}
-
-func newHookReceiver(t testing.TB) (*hookReceiver, string) {
-	h := &hookReceiver{arrived: make(chan alerting.WebhookPayload, 100)}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		var p alerting.WebhookPayload
-		if err := json.Unmarshal(b, &p); err != nil {
-			t.Errorf("webhook body: %v: %s", err, b)
-		}
-		h.mu.Lock()
-		h.payloads = append(h.payloads, p)
-		h.mu.Unlock()
-		h.arrived <- p
-	}))
-	t.Cleanup(srv.Close)
-	return h, srv.URL + "/hook"
-}
-
-func (h *hookReceiver) wait(t testing.TB, status string, within time.Duration) alerting.WebhookPayload {
-	t.Helper()
-	deadline := time.After(within)
-	for {
-		select {
-		case p := <-h.arrived:
-			if p.Status == status {
-				return p
-			}
-		case <-deadline:
-			t.Fatalf("no %q notification within %s", status, within)
-		}
-	}
-}
-
-func (h *hookReceiver) count(status string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	n := 0
-	for _, p := range h.payloads {
-		for _, a := range p.Alerts {
-			if a.Status == status {
-				n++
-			}
-		}
-	}
-	return n
-}
 
 func writeConfig(t testing.TB, hookURL string) string {
 	t.Helper()
@@ -107,7 +51,7 @@ func writeConfig(t testing.TB, hookURL string) string {
 }
 
 func TestAlertLifecycleEndToEnd(t *testing.T) {
-	hooks, hookURL := newHookReceiver(t)
+	hooks, hookURL := vigiltest.NewHookReceiver(t)
 	cfgPath := writeConfig(t, hookURL)
 	dataDir := t.TempDir()
 	env := []string{"VIGIL_DEMO_FAULTS=1", "VIGIL_ADMIN_TOKEN=" + adminToken, "VIGIL_LOG_LEVEL=debug"}
@@ -134,10 +78,10 @@ func TestAlertLifecycleEndToEnd(t *testing.T) {
 
 	faultAt := time.Now()
 	for range 10 {
-		resp, _ := p.do("GET", "/api/users/3", "", nil, "X-Demo-Fault", "error")
+		resp, _ := p.Do("GET", "/api/users/3", "", nil, "X-Demo-Fault", "error")
 		require.Equal(t, 500, resp.StatusCode)
 	}
-	firing := hooks.wait(t, "firing", 15*time.Second)
+	firing := hooks.Wait("firing", 15*time.Second)
 	t.Logf("fault to firing webhook: %s", time.Since(faultAt))
 	require.Len(t, firing.Alerts, 1)
 	fa := firing.Alerts[0]
@@ -147,7 +91,7 @@ func TestAlertLifecycleEndToEnd(t *testing.T) {
 	assert.NotEmpty(t, fa.Fingerprint)
 	assert.Len(t, fa.Annotations["trace_id"], 32, "a firing alert points at a failing trace")
 
-	resp, body := p.do("GET", "/api/alerts?state=firing", adminToken, nil)
+	resp, body := p.Do("GET", "/api/alerts?state=firing", adminToken, nil)
 	require.Equal(t, 200, resp.StatusCode, string(body))
 	var list server.AlertList
 	require.NoError(t, json.Unmarshal(body, &list))
@@ -164,11 +108,11 @@ func TestAlertLifecycleEndToEnd(t *testing.T) {
 	assert.True(t, sawKinds[server.MessageSystemMetrics] && sawKinds[server.MessageAPIMetrics] && sawKinds[server.MessageAlert], "%v", sawKinds)
 
 	// Acknowledge needs the admin role; a viewer-less request is refused.
-	resp, _ = p.do("POST", "/api/alerts/"+id+"/acknowledge", "", server.AlertAction{By: "ana"})
+	resp, _ = p.Do("POST", "/api/alerts/"+id+"/acknowledge", "", server.AlertAction{By: "ana"})
 	assert.Equal(t, 401, resp.StatusCode)
-	resp, body = p.do("POST", "/api/alerts/"+id+"/acknowledge", adminToken, server.AlertAction{By: "ana", Comment: "looking"})
+	resp, body = p.Do("POST", "/api/alerts/"+id+"/acknowledge", adminToken, server.AlertAction{By: "ana", Comment: "looking"})
 	require.Equal(t, 200, resp.StatusCode, string(body))
-	resp, body = p.do("GET", "/api/alerts?state=acknowledged", adminToken, nil)
+	resp, body = p.Do("GET", "/api/alerts?state=acknowledged", adminToken, nil)
 	require.Equal(t, 200, resp.StatusCode)
 	require.NoError(t, json.Unmarshal(body, &list))
 	assert.Equal(t, 1, list.Count)
@@ -177,7 +121,7 @@ func TestAlertLifecycleEndToEnd(t *testing.T) {
 	healed := make(chan struct{})
 	go func() {
 		defer close(healed)
-		for ctx.Err() == nil && hooks.count("resolved") == 0 {
+		for ctx.Err() == nil && hooks.Count("resolved") == 0 {
 			resp, err := http.Get(p.URL + "/api/users/4")
 			if err == nil {
 				resp.Body.Close()
@@ -185,16 +129,16 @@ func TestAlertLifecycleEndToEnd(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}()
-	hooks.wait(t, "resolved", 20*time.Second)
+	hooks.Wait("resolved", 20*time.Second)
 	<-healed
 
-	resp, _ = p.do("POST", "/api/alerts/"+id+"/resolve", adminToken, server.AlertAction{By: "ana"})
+	resp, _ = p.Do("POST", "/api/alerts/"+id+"/resolve", adminToken, server.AlertAction{By: "ana"})
 	assert.Equal(t, 409, resp.StatusCode, "acting on a resolved alert is a conflict")
-	resp, _ = p.do("GET", "/api/alerts/nope", adminToken, nil)
+	resp, _ = p.Do("GET", "/api/alerts/nope", adminToken, nil)
 	assert.Equal(t, 404, resp.StatusCode)
 
-	history := func(p *proc) []store.AlertEvent {
-		resp, body := p.do("GET", "/api/alerts/"+id+"/history", adminToken, nil)
+	history := func(p *vigiltest.Proc) []store.AlertEvent {
+		resp, body := p.Do("GET", "/api/alerts/"+id+"/history", adminToken, nil)
 		require.Equal(t, 200, resp.StatusCode, string(body))
 		var h server.AlertHistory
 		require.NoError(t, json.Unmarshal(body, &h))
@@ -211,12 +155,12 @@ func TestAlertLifecycleEndToEnd(t *testing.T) {
 	assert.Subset(t, kinds(before), []string{"firing", "acknowledged", "resolved"})
 
 	// Restart: state and history are still there, nothing is re-sent.
-	require.NoError(t, p.stop())
-	firingSent, resolvedSent := hooks.count("firing"), hooks.count("resolved")
+	require.NoError(t, p.Stop())
+	firingSent, resolvedSent := hooks.Count("firing"), hooks.Count("resolved")
 	assert.Equal(t, 1, firingSent)
 	assert.Equal(t, 1, resolvedSent)
 	p2 := startVigil(t, dataDir, env, "--config", cfgPath)
-	resp, body = p2.do("GET", "/api/alerts/"+id, adminToken, nil)
+	resp, body = p2.Do("GET", "/api/alerts/"+id, adminToken, nil)
 	require.Equal(t, 200, resp.StatusCode)
 	var al store.Alert
 	require.NoError(t, json.Unmarshal(body, &al))
@@ -224,37 +168,37 @@ func TestAlertLifecycleEndToEnd(t *testing.T) {
 	assert.Equal(t, "ana", al.AcknowledgedBy)
 	assert.Equal(t, kinds(before), kinds(history(p2)))
 	time.Sleep(2500 * time.Millisecond) // two evaluation cycles
-	assert.Equal(t, firingSent, hooks.count("firing"))
-	assert.Equal(t, resolvedSent, hooks.count("resolved"))
+	assert.Equal(t, firingSent, hooks.Count("firing"))
+	assert.Equal(t, resolvedSent, hooks.Count("resolved"))
 }
 
 func TestFiringAlertSurvivesKill9(t *testing.T) {
-	hooks, hookURL := newHookReceiver(t)
+	hooks, hookURL := vigiltest.NewHookReceiver(t)
 	cfgPath := writeConfig(t, hookURL)
 	dataDir := t.TempDir()
 	env := []string{"VIGIL_DEMO_FAULTS=1", "VIGIL_ADMIN_TOKEN=" + adminToken, "VIGIL_LOG_LEVEL=debug"}
 	p := startVigil(t, dataDir, env, "--config", cfgPath)
 	for range 10 {
-		p.do("GET", "/api/users/3", "", nil, "X-Demo-Fault", "error")
+		p.Do("GET", "/api/users/3", "", nil, "X-Demo-Fault", "error")
 	}
-	hooks.wait(t, "firing", 15*time.Second)
+	hooks.Wait("firing", 15*time.Second)
 	// The notification log is written after the receiver answers: a kill in
 	// that millisecond window would re-send (at-least-once), so kill after it.
 	time.Sleep(500 * time.Millisecond)
-	p.kill()
+	p.Kill()
 
 	p2 := startVigil(t, dataDir, env, "--config", cfgPath)
-	resp, body := p2.do("GET", "/api/alerts?state=firing", adminToken, nil)
+	resp, body := p2.Do("GET", "/api/alerts?state=firing", adminToken, nil)
 	require.Equal(t, 200, resp.StatusCode)
 	var list server.AlertList
 	require.NoError(t, json.Unmarshal(body, &list))
 	require.Equal(t, 1, list.Count, "the firing alert survived kill -9")
 	// Without faults the restarted process resolves it, notifying once.
 	deadline := time.Now().Add(20 * time.Second)
-	for hooks.count("resolved") == 0 {
+	for hooks.Count("resolved") == 0 {
 		require.True(t, time.Now().Before(deadline), "no resolved notification after restart")
-		p2.do("GET", "/api/users/4", "", nil)
+		p2.Do("GET", "/api/users/4", "", nil)
 		time.Sleep(50 * time.Millisecond)
 	}
-	assert.Equal(t, 1, hooks.count("firing"), "the restart did not re-send the firing notification")
+	assert.Equal(t, 1, hooks.Count("firing"), "the restart did not re-send the firing notification")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/vigilhq/vigil/exporter"
+	"github.com/vigilhq/vigil/internal/vigiltest"
 	"github.com/vigilhq/vigil/reporting"
 	"github.com/vigilhq/vigil/server"
 )
@@ -56,9 +57,9 @@ func repEnv() []string {
 }
 
 // getJSON fetches path as the viewer and decodes a 200 body into v.
-func getJSON(t *testing.T, p *proc, path string, v any) {
+func getJSON(t *testing.T, p *vigiltest.Proc, path string, v any) {
 	t.Helper()
-	resp, body := p.do(http.MethodGet, path, repViewerKey, nil)
+	resp, body := p.Do(http.MethodGet, path, repViewerKey, nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", path, body)
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -86,26 +87,26 @@ func TestReportingEndToEnd(t *testing.T) {
 	// (bucket (0.25, 0.5]), bob 2 injected 500s; anonymous 5 × /api/public
 	// with a limit of 3 (2 × 429); alice 2 × /api/chat.
 	for range 6 {
-		resp, _ := p.do(http.MethodGet, "/api/users/1", repAliceKey, nil)
+		resp, _ := p.Do(http.MethodGet, "/api/users/1", repAliceKey, nil)
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 	}
 	for range 4 {
-		resp, _ := p.do(http.MethodGet, "/api/users/2", repAliceKey, nil, server.HeaderDemoDelay, "400ms")
+		resp, _ := p.Do(http.MethodGet, "/api/users/2", repAliceKey, nil, server.HeaderDemoDelay, "400ms")
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 	}
 	for range 2 {
-		resp, _ := p.do(http.MethodGet, "/api/users/3", repBobKey, nil, server.HeaderDemoFault, "error")
+		resp, _ := p.Do(http.MethodGet, "/api/users/3", repBobKey, nil, server.HeaderDemoFault, "error")
 		require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 	}
 	statuses := map[int]int{}
 	for range 5 {
-		resp, _ := p.do(http.MethodGet, "/api/public", "", nil)
+		resp, _ := p.Do(http.MethodGet, "/api/public", "", nil)
 		statuses[resp.StatusCode]++
 	}
 	require.Equal(t, map[int]int{200: 3, 429: 2}, statuses)
 	var tokens int64
 	for _, msg := range []string{"what is gradient descent", "explain attention in transformers please"} {
-		resp, body := p.do(http.MethodPost, "/api/chat", repAliceKey, map[string]string{"message": msg})
+		resp, body := p.Do(http.MethodPost, "/api/chat", repAliceKey, map[string]string{"message": msg})
 		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 		var cr server.ChatResponse
 		require.NoError(t, json.Unmarshal(body, &cr))
@@ -205,7 +206,7 @@ func TestReportingEndToEnd(t *testing.T) {
 	})
 
 	t.Run("the OTLP export holds the failing span", func(t *testing.T) {
-		resp, body := p.do(http.MethodGet, "/api/traces/export?minutes=10", repViewerKey, nil)
+		resp, body := p.Do(http.MethodGet, "/api/traces/export?minutes=10", repViewerKey, nil)
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 		req, err := exporter.ParseOTLPJSON(body)
@@ -241,14 +242,14 @@ func TestReportingEndToEnd(t *testing.T) {
 		assert.InDelta(t, 250.0, *s.EffectiveThresholdMs, 1e-9)
 		assert.Equal(t, reporting.SLOExhausted, s.Status)
 
-		resp, body := p.do(http.MethodGet, "/metrics", "", nil)
+		resp, body := p.Do(http.MethodGet, "/metrics", "", nil)
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		assert.Contains(t, string(body), `vigil_slo_error_budget_remaining_ratio{`)
 		assert.Contains(t, string(body), `slo="users"`)
 	})
 
 	t.Run("the CSV report parses back with encoding/csv", func(t *testing.T) {
-		resp, body := p.do(http.MethodGet, "/api/reports?minutes=10&format=csv", repViewerKey, nil)
+		resp, body := p.Do(http.MethodGet, "/api/reports?minutes=10&format=csv", repViewerKey, nil)
 		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 		assert.Equal(t, reporting.ContentTypeCSV, resp.Header.Get("Content-Type"))
 		assert.Regexp(t, `^attachment; filename="vigil-report-\d{8}T\d{6}Z\.csv"$`, resp.Header.Get("Content-Disposition"))
@@ -278,7 +279,7 @@ func TestReportingEndToEnd(t *testing.T) {
 		assert.Equal(t, 10, rep.WindowMinutes)
 		assert.NotEmpty(t, rep.TopErrors)
 		require.Len(t, rep.SLOs, 1)
-		resp, body := p.do(http.MethodGet, "/api/reports?minutes=10&format=markdown", repViewerKey, nil)
+		resp, body := p.Do(http.MethodGet, "/api/reports?minutes=10&format=markdown", repViewerKey, nil)
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		assert.Equal(t, reporting.ContentTypeMarkdown, resp.Header.Get("Content-Type"))
 		assert.Contains(t, resp.Header.Get("Content-Disposition"), `.md"`)
@@ -346,7 +347,7 @@ func TestReportingEndToEnd(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				resp, body := p.do(http.MethodGet, tt.path, repViewerKey, nil)
+				resp, body := p.Do(http.MethodGet, tt.path, repViewerKey, nil)
 				require.Equal(t, http.StatusBadRequest, resp.StatusCode, string(body))
 				assert.Equal(t, server.ContentTypeProblem, resp.Header.Get("Content-Type"))
 				var prob server.Problem
@@ -354,15 +355,15 @@ func TestReportingEndToEnd(t *testing.T) {
 				assert.Contains(t, prob.Detail, `"`+tt.param+`"`)
 			})
 		}
-		resp, _ := p.do(http.MethodGet, "/api/usage", "", nil)
+		resp, _ := p.Do(http.MethodGet, "/api/usage", "", nil)
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the routes need the viewer role")
-		resp, _ = p.do(http.MethodGet, "/api/reports", repAliceKey, nil)
+		resp, _ = p.Do(http.MethodGet, "/api/reports", repAliceKey, nil)
 		assert.Equal(t, http.StatusForbidden, resp.StatusCode, "a client key is not a viewer")
 	})
 
 	// Restart on the same data directory: the hourly rollups flushed on
 	// shutdown answer the usage query.
-	require.NoError(t, p.stop())
+	require.NoError(t, p.Stop())
 	p2 := startVigil(t, dataDir, repEnv(), "--config", cfgPath)
 	var u reporting.UsageReport
 	getJSON(t, p2, "/api/usage?minutes=60&client=alice", &u)
