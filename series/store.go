@@ -51,7 +51,8 @@ type family struct {
 	kind     exporter.Kind
 	series   []*series // by id; nil when free
 	free     []int32
-	byHash   map[uint64][]int32
+	byHash   map[uint64]int32   // attribute hash → series id
+	dupHash  map[uint64][]int32 // further series whose hash collides; nil until needed
 	postings map[string]map[string][]int32
 	bounds   [][]float64 // distinct histogram boundaries, shared by series
 }
@@ -157,7 +158,7 @@ const parallelMin = 2048
 func (s *Store) familyFor(sm *exporter.Sample) *family {
 	fam := s.families[sm.Name]
 	if fam == nil {
-		fam = &family{name: sm.Name, kind: sm.Kind, byHash: map[uint64][]int32{}, postings: map[string]map[string][]int32{}}
+		fam = &family{name: sm.Name, kind: sm.Kind, byHash: map[uint64]int32{}, postings: map[string]map[string][]int32{}}
 		s.families[sm.Name] = fam
 	}
 	return fam
@@ -277,9 +278,14 @@ func (s *Store) hashAttrs(attrs []exporter.Attr) uint64 {
 // find returns the series of fam with sm's attributes (hash h), or nil.
 // It only reads.
 func (s *Store) find(fam *family, sm *exporter.Sample, h uint64) *series {
-	for _, id := range fam.byHash[h] {
+	if id, ok := fam.byHash[h]; ok {
 		if sr := fam.series[id]; slices.Equal(sr.labels, sm.Attrs) {
 			return sr
+		}
+		for _, id := range fam.dupHash[h] {
+			if sr := fam.series[id]; slices.Equal(sr.labels, sm.Attrs) {
+				return sr
+			}
 		}
 	}
 	return nil
@@ -313,7 +319,14 @@ func (s *Store) create(fam *family, sm *exporter.Sample, h uint64) *series {
 		sr.id = int32(len(fam.series))
 		fam.series = append(fam.series, sr)
 	}
-	fam.byHash[h] = append(fam.byHash[h], sr.id)
+	if _, ok := fam.byHash[h]; !ok {
+		fam.byHash[h] = sr.id
+	} else {
+		if fam.dupHash == nil {
+			fam.dupHash = map[uint64][]int32{}
+		}
+		fam.dupHash[h] = append(fam.dupHash[h], sr.id)
+	}
 	for _, a := range sr.labels {
 		vals := fam.postings[a.Key]
 		if vals == nil {
@@ -450,9 +463,22 @@ func (s *Store) gc(nowStep int64) {
 func (s *Store) remove(fam *family, sr *series) {
 	fam.series[sr.id] = nil
 	fam.free = append(fam.free, sr.id)
-	fam.byHash[sr.hash] = deleteID(fam.byHash[sr.hash], sr.id)
-	if len(fam.byHash[sr.hash]) == 0 {
-		delete(fam.byHash, sr.hash)
+	h := sr.hash
+	dups := fam.dupHash[h]
+	if fam.byHash[h] == sr.id {
+		if n := len(dups); n > 0 {
+			fam.byHash[h] = dups[n-1]
+			dups = dups[:n-1]
+		} else {
+			delete(fam.byHash, h)
+		}
+	} else {
+		dups = deleteID(dups, sr.id)
+	}
+	if len(dups) == 0 {
+		delete(fam.dupHash, h)
+	} else {
+		fam.dupHash[h] = dups
 	}
 	for _, a := range sr.labels {
 		vals := fam.postings[a.Key]
