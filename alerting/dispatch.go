@@ -54,6 +54,14 @@ type dispatcher struct {
 	mu       sync.Mutex
 	inflight map[string]bool
 	wg       sync.WaitGroup
+
+	// Guarded by the engine's evalMu: the recently resolved alerts as last
+	// read, and the IDs active in the last cycle. An alert only becomes
+	// resolved after being active, so the list is reread only when an
+	// active alert disappeared, or after a cycle as a follower (stale).
+	resolved      []store.Alert
+	resolvedValid bool
+	lastActive    map[string]bool
 }
 
 func newDispatcher(e *Engine) *dispatcher {
@@ -122,9 +130,9 @@ func (d *dispatcher) dispatch(ctx context.Context, active []store.Alert, now tim
 	if len(ins) == 0 {
 		return nil
 	}
-	resolved, err := d.e.deps.Store.ListAlerts(ctx, store.AlertFilter{State: store.StateResolved, Limit: 1000})
+	resolved, err := d.recentlyResolved(ctx, active)
 	if err != nil {
-		return fmt.Errorf("list resolved alerts: %w", err)
+		return err
 	}
 	groups := map[string]*group{}
 	for _, a := range active {
@@ -149,6 +157,32 @@ func (d *dispatcher) dispatch(ctx context.Context, active []store.Alert, now tim
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// recentlyResolved returns the newest resolved alerts, rereading them only
+// when one of the last cycle's active alerts is no longer active.
+func (d *dispatcher) recentlyResolved(ctx context.Context, active []store.Alert) ([]store.Alert, error) {
+	cur := make(map[string]bool, len(active))
+	for _, a := range active {
+		cur[a.ID] = true
+	}
+	stale := !d.resolvedValid
+	for id := range d.lastActive {
+		if !cur[id] {
+			stale = true
+			break
+		}
+	}
+	if stale {
+		resolved, err := d.e.deps.Store.ListAlerts(ctx, store.AlertFilter{State: store.StateResolved, Limit: 1000})
+		if err != nil {
+			d.resolvedValid = false
+			return nil, fmt.Errorf("list resolved alerts: %w", err)
+		}
+		d.resolved, d.resolvedValid = resolved, true
+	}
+	d.lastActive = cur
+	return d.resolved, nil
 }
 
 func alertKey(a store.Alert, ack bool) string {

@@ -218,6 +218,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time) error {
 		// Another replica evaluates meanwhile: what this one remembers
 		// goes stale, the store is the truth when it leads again.
 		clear(e.live)
+		e.notif.resolvedValid = false
 		return nil
 	}
 	stored, err := e.deps.Store.ListAlerts(ctx, store.AlertFilter{ActiveOnly: true, Limit: 100000})

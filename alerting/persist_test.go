@@ -10,10 +10,18 @@ import (
 	"github.com/vigilhq/vigil/store"
 )
 
-// countingStore counts alert writes.
+// countingStore counts alert writes and reads of resolved alerts.
 type countingStore struct {
 	store.Store
-	updates atomic.Int64
+	updates       atomic.Int64
+	resolvedReads atomic.Int64
+}
+
+func (c *countingStore) ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error) {
+	if f.State == store.StateResolved {
+		c.resolvedReads.Add(1)
+	}
+	return c.Store.ListAlerts(ctx, f)
 }
 
 func (c *countingStore) UpdateAlert(ctx context.Context, id string, fn func(*store.Alert) error) (store.Alert, error) {
@@ -117,5 +125,27 @@ func TestTakeoverHoldsNoDataAtLeastAsLongAsThePredecessor(t *testing.T) {
 	}
 	if as := b.active(t); len(as) != 0 {
 		t.Fatalf("B still holds at %s: %+v", c.Now().Sub(t0), as)
+	}
+}
+
+func TestResolvedAlertsAreReadOnlyWhenAnAlertLeft(t *testing.T) {
+	hook := newHook(t)
+	st := &countingStore{Store: openStore(t, "")}
+	ratio := 0.5
+	e := newEnv(t, webhookConfig(hook.URL, errorRule(0, 0)), ratioSeries(&ratio), st, nil)
+	e.step(t, time.Second) // fires; the first cycle reads
+	for range 5 {
+		e.step(t, time.Second)
+	}
+	if n := st.resolvedReads.Load(); n != 1 {
+		t.Fatalf("%d reads of resolved alerts while nothing resolved, want the first cycle's only", n)
+	}
+	ratio = 0
+	e.step(t, time.Second) // resolves: reread, and the resolved notification goes out
+	if n := st.resolvedReads.Load(); n != 2 {
+		t.Fatalf("%d reads of resolved alerts after a resolution, want 2", n)
+	}
+	if s := statuses(hook.got()); len(s) != 2 || s[1] != "resolved" {
+		t.Fatalf("notifications %v, want firing then resolved", s)
 	}
 }
