@@ -18,9 +18,22 @@
 // for `keep_firing_for` and, with `resolve_threshold`, once the value dropped
 // below that threshold. Every transition, acknowledgement, silence and
 // notification is appended to the alert's history in the store. The store is
-// the source of truth: each evaluation re-reads the active alerts, so
-// acknowledgements, manual resolves and silences made on another replica are
-// honoured, and a restart restores pending timers and firing alerts.
+// the source of truth: each evaluation re-reads the active alerts (once per
+// cycle), so acknowledgements, manual resolves and silences made on another
+// replica are honoured, and a restart restores pending timers and firing
+// alerts.
+//
+// # What is written when
+//
+// New alerts, state changes, keep_firing_for timers, trace IDs and silences
+// are written in the cycle that produces them. An active alert's latest
+// value, annotations and LastEvalAt (when its condition last held) are kept
+// in memory and written at least every half no-data hold (at most a
+// minute; see the rule's window), so the copy in the store, which the API
+// and other replicas read, lags by at most that much; notifications and
+// the rules API use the latest evaluation. A replica that takes over
+// counts the no-data hold from the stored LastEvalAt plus that lag, so it
+// never resolves an incident earlier than its predecessor would have.
 //
 // # Notifications
 //
