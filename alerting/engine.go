@@ -236,10 +236,10 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time) error {
 		}
 		byRule[a.RuleName][a.Fingerprint] = a
 	}
-	q := newCachedQuerier(e.deps.Series)
+	results := e.query(now)
 	var errs []error
 	for i := range e.cfg.Rules {
-		if err := e.evalRule(ctx, cyc, q, &e.cfg.Rules[i], byRule[e.cfg.Rules[i].Name], now); err != nil {
+		if err := e.evalRule(ctx, cyc, &e.cfg.Rules[i], results[i], byRule[e.cfg.Rules[i].Name], now); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -340,8 +340,8 @@ func reasonNoData(r *Rule) string {
 var errSkip = errors.New("skip")
 
 // evalRule evaluates one rule and advances its alerts.
-func (e *Engine) evalRule(ctx context.Context, cyc *cycle, q Querier, r *Rule, active map[string]*store.Alert, now time.Time) error {
-	samples, err := r.evaluate(q, now, e.started)
+func (e *Engine) evalRule(ctx context.Context, cyc *cycle, r *Rule, res ruleResult, active map[string]*store.Alert, now time.Time) error {
+	samples, err := res.samples, res.err
 	if err != nil {
 		e.setStatus(r, now, 0, len(active), err)
 		return err

@@ -9,7 +9,9 @@ import (
 	"github.com/vigilhq/vigil/series"
 )
 
-// Querier is the part of the windowed series store the engine reads.
+// Querier is the part of the windowed series store the engine reads. It
+// must be safe for concurrent use: a cycle with many rules queries from two
+// goroutines.
 type Querier interface {
 	Increase(metric string, ms []series.Matcher, window time.Duration, now time.Time) float64
 	IncreaseBy(metric string, ms []series.Matcher, by []string, window time.Duration, now time.Time) []series.Group
