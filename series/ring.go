@@ -211,17 +211,32 @@ func (r *ring) last(lo, hi int64) (float64, int64, bool) {
 // mergeHist adds the histogram steps (lo, hi] into h.
 func (r *ring) mergeHist(h *Histogram, lo, hi int64) {
 	lo, hi = r.bounds(lo, hi)
-	for j := lo + 1; j <= hi; j++ {
-		p := r.pos(j) * r.stride()
-		a := r.hist[p : p+r.stride()]
-		h.Sum += getF(a, r.nb)
-		for b, c := range a[:r.nb] {
-			h.Counts[b] += uint64(c)
-			h.Count += uint64(c)
-		}
-		h.Min = nanMin(h.Min, getF(a, r.nb+2))
-		h.Max = nanMax(h.Max, getF(a, r.nb+4))
+	if hi <= lo {
+		return
 	}
+	st, nb := r.stride(), r.nb
+	counts := h.Counts[:nb]
+	sum, mn, mx, n := h.Sum, h.Min, h.Max, uint64(0)
+	// The steps are at most two contiguous runs of slots.
+	p, left := r.pos(lo+1), int(hi-lo)
+	for left > 0 {
+		run := min(left, int(r.cap())-p)
+		for q := p * st; q < (p+run)*st; q += st {
+			a := r.hist[q : q+st]
+			b := a[:len(counts)]
+			for k, c := range b {
+				counts[k] += uint64(c)
+				n += uint64(c)
+			}
+			sum += getF(a, nb)
+			mn = nanMin(mn, getF(a, nb+2))
+			mx = nanMax(mx, getF(a, nb+4))
+		}
+		left -= run
+		p = 0
+	}
+	h.Sum, h.Min, h.Max = sum, mn, mx
+	h.Count += n
 }
 
 func nanMin(a, b float64) float64 {
