@@ -8,7 +8,8 @@ type ring struct {
 	head int64
 	init bool
 	nb   int       // histogram buckets per step; 0 otherwise
-	vals []float64 // counter delta | gauge last value (NaN: none); histograms: only its length is used
+	size int64     // capacity in steps
+	vals []float64 // counter delta | gauge last value (NaN: none); nil for histograms
 	// hist interleaves, per step, nb bucket deltas then sum, min and max as
 	// float64 bits (two uint32 each), then the cumulative observation
 	// count up to and including the step (uint64, two uint32), so one
@@ -24,7 +25,11 @@ type ring struct {
 	sat   bool
 }
 
-func (r *ring) stride() int { return r.nb + 8 }
+func (r *ring) stride() int { return histStride(r.nb) }
+
+// histStride is the number of uint32 per step of a histogram ring with nb
+// buckets.
+func histStride(nb int) int { return nb + 8 }
 
 func getU(a []uint32, i int) uint64 { return uint64(a[i]) | uint64(a[i+1])<<32 }
 
@@ -58,11 +63,13 @@ func setF(a []uint32, i int, v float64) {
 	a[i], a[i+1] = uint32(b), uint32(b>>32)
 }
 
-func newRing(capacity int, kindGauge bool, nb int) ring {
-	r := ring{nb: nb, gauge: kindGauge}
+// newRing returns a ring of capacity steps. Histogram rings (nb > 0) use
+// hist, which must hold capacity*(nb+8) values: the fine and coarse rings
+// of a series share one allocation.
+func newRing(capacity int, kindGauge bool, nb int, hist []uint32) ring {
+	r := ring{nb: nb, gauge: kindGauge, size: int64(capacity)}
 	if nb > 0 {
-		r.vals = make([]float64, 0, capacity) // length via cap()
-		r.hist = make([]uint32, capacity*r.stride())
+		r.hist = hist[: capacity*r.stride() : capacity*r.stride()]
 		for p := range capacity {
 			r.clear(p)
 		}
@@ -81,7 +88,7 @@ func fill(s []float64, v float64) {
 	}
 }
 
-func (r *ring) cap() int64 { return int64(cap(r.vals)) }
+func (r *ring) cap() int64 { return r.size }
 
 func (r *ring) pos(idx int64) int {
 	p := idx % r.cap()

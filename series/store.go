@@ -309,8 +309,15 @@ func (s *Store) create(fam *family, sm *exporter.Sample, h uint64) *series {
 		nb = len(sm.Bounds) + 1
 	}
 	gauge := sm.Kind == exporter.Gauge
-	sr.fine = newRing(s.fineCap, gauge, nb)
-	sr.coarse = newRing(s.coarseCap, gauge, nb)
+	var hist []uint32
+	if nb > 0 {
+		st := histStride(nb)
+		hist = make([]uint32, (s.fineCap+s.coarseCap)*st)
+		sr.coarse = newRing(s.coarseCap, gauge, nb, hist[s.fineCap*st:])
+	} else {
+		sr.coarse = newRing(s.coarseCap, gauge, nb, nil)
+	}
+	sr.fine = newRing(s.fineCap, gauge, nb, hist)
 	if n := len(fam.free); n > 0 {
 		sr.id = fam.free[n-1]
 		fam.free = fam.free[:n-1]
