@@ -12,19 +12,27 @@ import (
 
 // newLimiter keeps limits in memory, or in Redis when one is configured so
 // that replicas share them.
-func newLimiter(cfg ratelimit.Config, opts Options, logger *slog.Logger, mp metric.MeterProvider) (ratelimit.Limiter, error) {
+func newLimiter(cfg ratelimit.Config, opts Options, logger *slog.Logger, mp metric.MeterProvider) (ratelimit.Limiter, func(context.Context) error, error) {
+	noClose := func(context.Context) error { return nil }
 	url := cfg.Redis
 	if opts.RateLimitRedis != "" {
 		url = opts.RateLimitRedis
 	}
 	if url == "" {
-		return ratelimit.NewMemory(cfg, ratelimit.WithLogger(logger), ratelimit.WithMeterProvider(mp))
+		l, err := ratelimit.NewMemory(cfg, ratelimit.WithLogger(logger), ratelimit.WithMeterProvider(mp))
+		return l, noClose, err
 	}
 	client, err := ratelimit.NewRedisClient(url)
 	if err != nil {
-		return nil, fmt.Errorf("invalid configuration: ratelimit redis: %w", err)
+		return nil, nil, fmt.Errorf("invalid configuration: ratelimit redis: %w", err)
 	}
-	return ratelimit.NewRedis(client, cfg, ratelimit.WithLogger(logger), ratelimit.WithMeterProvider(mp))
+	closeClient := func(context.Context) error { return client.Close() }
+	l, err := ratelimit.NewRedis(client, cfg, ratelimit.WithLogger(logger), ratelimit.WithMeterProvider(mp))
+	if err != nil {
+		_ = client.Close()
+		return nil, nil, err
+	}
+	return l, closeClient, nil
 }
 
 // healthReporter is a limiter that can tell whether its backend answers.

@@ -141,10 +141,11 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	if !auth.HasAdmin() {
 		logger.Warn("no admin key configured: write endpoints refuse every request; set VIGIL_ADMIN_TOKEN")
 	}
-	limiter, err := newLimiter(cfg.RateLimit, opts, logger, mp)
+	limiter, closeLimiter, err := newLimiter(cfg.RateLimit, opts, logger, mp)
 	if err != nil {
 		return nil, err
 	}
+	v.closers = append(v.closers, closeLimiter)
 
 	lead := newLeader(st, interval, logger)
 	v.loops["leader"] = lead.Run
