@@ -3,6 +3,7 @@ package exporter
 import (
 	"context"
 	"math"
+	"sync"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -198,11 +199,36 @@ func attrs(set attribute.Set) []Attr {
 	if set.Len() == 0 {
 		return nil
 	}
-	out := make([]Attr, 0, set.Len())
+	key := set.Equivalent()
+	attrCache.mu.RLock()
+	out, ok := attrCache.m[key]
+	attrCache.mu.RUnlock()
+	if ok {
+		return out
+	}
+	out = make([]Attr, 0, set.Len())
 	it := set.Iter()
 	for it.Next() {
 		kv := it.Attribute()
 		out = append(out, Attr{Key: string(kv.Key), Value: kv.Value.String()})
 	}
+	attrCache.mu.Lock()
+	if len(attrCache.m) >= maxCachedAttrSets {
+		clear(attrCache.m) // sets come and go with traffic; start over rather than grow
+	}
+	attrCache.m[key] = out
+	attrCache.mu.Unlock()
 	return out
 }
+
+// attrCache keeps the converted attributes of each attribute set: reading a
+// set goes through reflection in the SDK, and the same few thousand sets
+// come back every export. Samples share the cached slices read-only.
+var attrCache = struct {
+	mu sync.RWMutex
+	m  map[attribute.Distinct][]Attr
+}{m: map[attribute.Distinct][]Attr{}}
+
+// maxCachedAttrSets bounds attrCache (the SDK's cardinality limit keeps a
+// provider far below it).
+const maxCachedAttrSets = 65536
