@@ -51,7 +51,8 @@ const (
 // package's gopsutil gauges), as the OTel Prometheus exporter names them.
 // TestRuntimeAndHostMetricNames keeps them true.
 const (
-	PromGoGoroutines          = "go_goroutine_count"
+	MetricGoGoroutines        = "go.goroutines" // renamed from the contrib runtime's go.goroutine.count (see histogramViews)
+	PromGoGoroutines          = "go_goroutines"
 	PromGoMemoryUsed          = "go_memory_used_bytes" // go_memory_type: stack|other
 	PromGoMemoryAllocated     = "go_memory_allocated_bytes_total"
 	PromGoMemoryAllocations   = "go_memory_allocations_total"

@@ -170,6 +170,13 @@ func newResource(ctx context.Context, cfg config) (*resource.Resource, error) {
 
 func histogramViews() []sdkmetric.View {
 	return []sdkmetric.View{
+		// The contrib runtime's go.goroutine.count becomes go_goroutine_count,
+		// a gauge whose _count suffix `promtool check metrics` rejects (it
+		// reads as a histogram's count). Expose it as go.goroutines.
+		sdkmetric.NewView(
+			sdkmetric.Instrument{Name: "go.goroutine.count"},
+			sdkmetric.Stream{Name: MetricGoGoroutines},
+		),
 		sdkmetric.NewView(
 			sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram, Unit: "s"},
 			sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: SecondsBoundaries}},

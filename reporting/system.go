@@ -12,7 +12,7 @@ import (
 const (
 	metricSystemMemoryUtilization = "system.memory.utilization"
 	metricSystemNetworkIO         = "system.network.io"
-	metricGoroutines              = "go.goroutine.count"
+	metricGoroutines              = instrumentation.MetricGoGoroutines
 	attrNetworkDirection          = "network.io.direction"
 )
 

@@ -79,6 +79,21 @@ func TestRoleMatrix(t *testing.T) {
 		{Method: "GET", Path: "/admin/security/events", Want: admin},
 		{Method: "POST", Path: "/api/readiness/runs", Body: `{"target":"http://evil.example"}`, Want: securitytest.Expect(securitytest.Admin, 403)},
 		{Method: "GET", Path: "/api/readiness/runs/nope", Want: securitytest.Expect(securitytest.Admin, 404)},
+		{Method: "GET", Path: "/api/metrics/requests?minutes=5", Want: viewer},
+		{Method: "GET", Path: "/api/metrics/performance?minutes=5", Want: viewer},
+		{Method: "GET", Path: "/api/metrics/system?last_hours=1", Want: viewer},
+		{Method: "GET", Path: "/api/usage?minutes=60", Want: viewer},
+		{Method: "GET", Path: "/api/traces?kind=error", Want: viewer},
+		{Method: "GET", Path: "/api/traces/export?minutes=5", Want: viewer},
+		{Method: "GET", Path: "/api/slos", Want: viewer},
+		{Method: "GET", Path: "/api/reports?format=csv", Want: viewer},
+		{Method: "GET", Path: "/openapi.json", Want: securitytest.Public(200)},
+		{Method: "GET", Path: "/docs", Want: securitytest.Public(200)},
+		{Method: "GET", Path: "/", Want: securitytest.Public(200)},
+		{Method: "GET", Path: "/api/health", Want: securitytest.Public(200)},
+		// Without an Upgrade header a permitted caller gets the WebSocket
+		// handshake error, everyone else the auth error first.
+		{Method: "GET", Path: "/ws/metrics", Want: securitytest.Expect(securitytest.Viewer, 426)},
 	}
 	securitytest.RunMatrix(t, v.echo, matrixKeys, routes)
 }

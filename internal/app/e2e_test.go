@@ -157,3 +157,26 @@ func TestRulesExportMatchesCommittedPrometheusRules(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "export or check")
 }
+
+// TestMetricsPassPromtool runs Prometheus' own linter over the exposition of
+// a server that has served traffic.
+func TestMetricsPassPromtool(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool not installed (scripts/install-deps installs it)")
+		}
+		t.Skip("promtool not installed")
+	}
+	p := startVigil(t, t.TempDir(), nil)
+	p.Do("GET", "/api/users/1", "", nil)
+	p.Do("POST", "/api/chat", "", map[string]string{"message": "hi"})
+	p.Do("GET", "/nope", "", nil)
+	resp, body := p.Do("GET", "/metrics", "", nil)
+	require.Equal(t, 200, resp.StatusCode)
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(body)
+	out, err := cmd.CombinedOutput()
+	assert.NoError(t, err, "promtool check metrics:\n%s", out)
+	assert.Empty(t, strings.TrimSpace(string(out)), "promtool reports problems")
+}
