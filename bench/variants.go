@@ -59,7 +59,7 @@ func Variants() []Variant {
 		{"vigil-unsampled", func() (http.Handler, func(), error) {
 			return newVigil(sdktrace.ParentBased(sdktrace.NeverSample()))
 		}},
-		{"vigil-unsampled-2readers", newVigilTwoReaders},
+		{"vigil-sdk-instruments", newVigilSDKInstruments},
 	}
 }
 
@@ -136,6 +136,10 @@ func newOtelEcho() (http.Handler, func(), error) {
 // the same store. A nil sampler keeps Vigil's default
 // (instrumentation.DefaultSampler).
 func newVigil(sampler sdktrace.Sampler) (http.Handler, func(), error) {
+	return newVigilWith(sampler, nil)
+}
+
+func newVigilWith(sampler sdktrace.Sampler, adjust func(*instrumentation.MiddlewareConfig)) (http.Handler, func(), error) {
 	ser, err := series.New(series.Config{})
 	if err != nil {
 		return nil, nil, err
@@ -156,32 +160,29 @@ func newVigil(sampler sdktrace.Sampler) (http.Handler, func(), error) {
 		return nil, nil, errors.Join(err, spansExp.Shutdown(context.Background()))
 	}
 	poller := exporter.NewPoller(tel.CollectMetrics, ser, 10*time.Second)
+	stop := func() { shutdown(poller.Shutdown, tel.Shutdown) }
 	cfg := tel.MiddlewareConfig()
 	cfg.HandleError = true
-	return newEcho(instrumentation.MiddlewareWithConfig(cfg)), func() { shutdown(poller.Shutdown, tel.Shutdown) }, nil
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	return newEcho(instrumentation.MiddlewareWithConfig(cfg)), stop, nil
 }
 
-// newVigilTwoReaders is the previous wiring, kept for comparison: a second
-// reader (exporter.Metrics behind a PeriodicReader) next to Prometheus, so
-// the SDK aggregates every measurement twice. Tracing off, to isolate the
-// metrics cost.
-func newVigilTwoReaders() (http.Handler, func(), error) {
-	ser, err := series.New(series.Config{})
+// newVigilSDKInstruments is Vigil with the default sampler, its middleware
+// recording into a MeterProvider of the user's (one Prometheus reader), as
+// an app that brings its own provider gets: the SDK's synchronous
+// instruments instead of the producer Setup wires up.
+func newVigilSDKInstruments() (http.Handler, func(), error) {
+	promExp, err := otelprom.New(otelprom.WithRegisterer(prometheus.NewRegistry()))
 	if err != nil {
 		return nil, nil, err
 	}
-	metricsExp := exporter.NewMetrics(ser)
-	tel, err := instrumentation.Setup(context.Background(),
-		instrumentation.WithoutGlobalProviders(),
-		instrumentation.WithoutHostMetrics(),
-		instrumentation.WithoutRuntimeMetrics(),
-		instrumentation.WithMetricReader(sdkmetric.NewPeriodicReader(metricsExp, sdkmetric.WithInterval(10*time.Second))),
-		instrumentation.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())),
-	)
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(promExp))
+	h, stop, err := newVigilWith(nil, func(cfg *instrumentation.MiddlewareConfig) { cfg.MeterProvider = mp })
 	if err != nil {
-		return nil, nil, errors.Join(err, metricsExp.Shutdown(context.Background()))
+		shutdown(mp.Shutdown)
+		return nil, nil, err
 	}
-	cfg := tel.MiddlewareConfig()
-	cfg.HandleError = true
-	return newEcho(instrumentation.MiddlewareWithConfig(cfg)), func() { shutdown(tel.Shutdown) }, nil
+	return h, func() { stop(); shutdown(mp.Shutdown) }, nil
 }

@@ -73,10 +73,22 @@
 // BenchmarkMiddleware measures the middleware against bare echo. Beyond
 // echo's own per-request closure, an unsampled request allocates four
 // objects (request copy, span context, span, header values), a sampled one
-// three more; everything keyed by route, method, scheme and status is
-// computed once. Most of the remaining time is the metric SDK's per
-// measurement cost, paid once per registered reader (one in the
-// application).
+// more; everything keyed by route, method, scheme and status is computed
+// once.
+//
+// On a MeterProvider built by [Setup] with no [WithMetricReader] (the
+// application's wiring), the three histograms do not go through the SDK's
+// synchronous instruments: the middleware resolves each (route, method,
+// scheme, status) data point once and a measurement is a bucket search and
+// a few atomic adds; the Prometheus exporter's reader collects them as a
+// metric producer. The data is what the SDK would report (a test compares
+// both paths request by request: buckets, sums, extrema, cardinality
+// overflow, exemplars), except that a bucket's exemplar is its last
+// sampled measurement rather than a random one. With another
+// MeterProvider, or once the user adds a reader (which could not be given
+// the producer), the middleware uses the SDK's instruments, whose per
+// measurement cost (attribute normalisation, a map lookup, once per
+// reader) was a third of the middleware's.
 //
 // # Dropped telemetry
 //

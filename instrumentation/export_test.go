@@ -1,6 +1,10 @@
 package instrumentation
 
-import "time"
+import (
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+)
 
 // SetClock replaces the clock of middlewares built afterwards and returns a
 // function restoring it.
@@ -9,3 +13,7 @@ func SetClock(f func() time.Time) (restore func()) {
 	clock = f
 	return func() { clock = old }
 }
+
+// UsesFastHistograms reports whether middlewares built on mp record the
+// HTTP server histograms without the SDK's instruments.
+func UsesFastHistograms(mp metric.MeterProvider) bool { return lookupHTTPHistograms(mp) != nil }

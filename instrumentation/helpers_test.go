@@ -18,24 +18,35 @@ import (
 	"github.com/vigilhq/vigil/instrumentation"
 )
 
-// harness is a Telemetry with a manual reader and a span recorder, and an
-// echo app instrumented with it.
+// harness is a Telemetry with a span recorder, and an echo app
+// instrumented with it. Its metrics are read as exporter.Poller reads them
+// (Telemetry.CollectMetrics), so the middleware records its histograms the
+// production way; with sdkInstruments it has a manual reader of its own,
+// which makes the middleware use the SDK's instruments instead.
 type harness struct {
 	tel      *instrumentation.Telemetry
-	reader   *sdkmetric.ManualReader
+	reader   *sdkmetric.ManualReader // nil: collect through tel
 	recorder *tracetest.SpanRecorder
 	e        *echo.Echo
 }
 
 func newHarness(t testing.TB, opts ...instrumentation.Option) *harness {
 	t.Helper()
-	h := &harness{reader: sdkmetric.NewManualReader(), recorder: tracetest.NewSpanRecorder()}
+	return newHarnessWith(t, false, opts...)
+}
+
+func newHarnessWith(t testing.TB, sdkInstruments bool, opts ...instrumentation.Option) *harness {
+	t.Helper()
+	h := &harness{recorder: tracetest.NewSpanRecorder()}
 	base := []instrumentation.Option{
 		instrumentation.WithoutRuntimeMetrics(),
 		instrumentation.WithoutHostMetrics(),
 		instrumentation.WithoutGlobalProviders(),
-		instrumentation.WithMetricReader(h.reader),
 		instrumentation.WithSpanProcessor(h.recorder),
+	}
+	if sdkInstruments {
+		h.reader = sdkmetric.NewManualReader()
+		base = append(base, instrumentation.WithMetricReader(h.reader))
 	}
 	if os.Getenv("OTEL_TRACES_SAMPLER") == "" {
 		// These tests look at every span; sampler_test.go tests the default.
@@ -125,7 +136,11 @@ func (h *harness) do(t testing.TB, method, target string, header http.Header) *h
 func (h *harness) collect(t testing.TB) metricdata.ResourceMetrics {
 	t.Helper()
 	var rm metricdata.ResourceMetrics
-	if err := h.reader.Collect(context.Background(), &rm); err != nil {
+	collect := h.tel.CollectMetrics
+	if h.reader != nil {
+		collect = h.reader.Collect
+	}
+	if err := collect(context.Background(), &rm); err != nil {
 		t.Fatalf("collect: %v", err)
 	}
 	return rm

@@ -128,6 +128,9 @@ type serverMiddleware struct {
 	slow        time.Duration
 	now         func() time.Time
 
+	// fast, when set, aggregates the three histograms instead of the SDK
+	// instruments below (see httpHistograms).
+	fast     *httpHistograms
 	duration metric.Float64Histogram
 	active   metric.Int64ObservableUpDownCounter
 	reqSize  metric.Int64Histogram
@@ -174,7 +177,8 @@ type attrKey struct {
 }
 
 type attrEntry struct {
-	record    []metric.RecordOption
+	record    []metric.RecordOption // SDK instruments
+	point     *httpPoint            // or the fast histograms
 	errorType string
 }
 
@@ -210,12 +214,6 @@ func newServerMiddleware(cfg MiddlewareConfig) (*serverMiddleware, error) {
 	}
 	meter := cfg.MeterProvider.Meter(ScopeName)
 	var err error
-	if m.duration, err = meter.Float64Histogram(MetricRequestDuration,
-		metric.WithUnit("s"),
-		metric.WithDescription("Duration of HTTP server requests."),
-		metric.WithExplicitBucketBoundaries(SecondsBoundaries...)); err != nil {
-		return nil, err
-	}
 	if m.active, err = meter.Int64ObservableUpDownCounter(MetricActiveRequests,
 		metric.WithUnit("{request}"),
 		metric.WithDescription("Number of active HTTP server requests.")); err != nil {
@@ -227,16 +225,20 @@ func newServerMiddleware(cfg MiddlewareConfig) (*serverMiddleware, error) {
 	if _, err = meter.RegisterCallback(m.observeActive, m.active); err != nil {
 		return nil, err
 	}
-	if m.reqSize, err = meter.Int64Histogram(MetricRequestBodySize,
-		metric.WithUnit("By"),
-		metric.WithDescription("Size of HTTP server request bodies."),
-		metric.WithExplicitBucketBoundaries(BytesBoundaries...)); err != nil {
+	if m.fast = lookupHTTPHistograms(cfg.MeterProvider); m.fast != nil {
+		return m, nil
+	}
+	dur, reqSize, respSize := httpHistogramDescs[0], httpHistogramDescs[1], httpHistogramDescs[2]
+	if m.duration, err = meter.Float64Histogram(dur.name, metric.WithUnit(dur.unit),
+		metric.WithDescription(dur.description), metric.WithExplicitBucketBoundaries(dur.bounds...)); err != nil {
 		return nil, err
 	}
-	if m.respSize, err = meter.Int64Histogram(MetricResponseBodySize,
-		metric.WithUnit("By"),
-		metric.WithDescription("Size of HTTP server response bodies."),
-		metric.WithExplicitBucketBoundaries(BytesBoundaries...)); err != nil {
+	if m.reqSize, err = meter.Int64Histogram(reqSize.name, metric.WithUnit(reqSize.unit),
+		metric.WithDescription(reqSize.description), metric.WithExplicitBucketBoundaries(reqSize.bounds...)); err != nil {
+		return nil, err
+	}
+	if m.respSize, err = meter.Int64Histogram(respSize.name, metric.WithUnit(respSize.unit),
+		metric.WithDescription(respSize.description), metric.WithExplicitBucketBoundaries(respSize.bounds...)); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -326,7 +328,8 @@ func (m *serverMiddleware) finish(ctx context.Context, c echo.Context, span trac
 ) {
 	req, resp := c.Request(), c.Response()
 	ae := m.attrEntry(attrKey{routeKey: rk, status: status, errType: errType})
-	elapsed := m.now().Sub(start)
+	end := m.now()
+	elapsed := end.Sub(start)
 	if !span.IsRecording() && (status >= http.StatusInternalServerError || m.slow > 0 && elapsed >= m.slow) {
 		// Recorded before the measurements, so they carry its exemplar.
 		span.End()
@@ -335,13 +338,17 @@ func (m *serverMiddleware) finish(ctx context.Context, c echo.Context, span trac
 			span.RecordError(err)
 		}
 	}
-	m.duration.Record(ctx, elapsed.Seconds(), ae.record...)
-	// Requests without a body (most GETs) are not recorded: a histogram of
-	// zeros says nothing and costs a measurement per request.
-	if req.ContentLength > 0 {
-		m.reqSize.Record(ctx, req.ContentLength, ae.record...)
+	// Requests without a body (most GETs) have no request size: a
+	// histogram of zeros says nothing and costs a measurement per request.
+	if m.fast != nil {
+		m.fast.record(ae.point, span.SpanContext(), end, elapsed, req.ContentLength, resp.Size)
+	} else {
+		m.duration.Record(ctx, elapsed.Seconds(), ae.record...)
+		if req.ContentLength > 0 {
+			m.reqSize.Record(ctx, req.ContentLength, ae.record...)
+		}
+		m.respSize.Record(ctx, resp.Size, ae.record...)
 	}
-	m.respSize.Record(ctx, resp.Size, ae.record...)
 	re.active.n.Add(-1)
 
 	if !span.IsRecording() {
@@ -522,9 +529,12 @@ func (m *serverMiddleware) attrEntry(k attrKey) *attrEntry {
 	if errType != "" {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
 	}
-	ae := &attrEntry{
-		record:    []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))},
-		errorType: errType,
+	set := attribute.NewSet(attrs...)
+	ae := &attrEntry{errorType: errType}
+	if m.fast != nil {
+		ae.point = m.fast.point(set)
+	} else {
+		ae.record = []metric.RecordOption{metric.WithAttributeSet(set)}
 	}
 	m.attrs.store(k, ae)
 	return ae

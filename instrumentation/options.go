@@ -97,7 +97,9 @@ func WithResourceAttributes(attrs ...attribute.KeyValue) Option {
 
 // WithMetricReader registers an additional metric reader on the
 // MeterProvider, next to the Prometheus exporter. It may be given several
-// times. Each reader makes the SDK aggregate every measurement once more;
+// times. Each reader makes the SDK aggregate every measurement once more,
+// and with any the middleware records its histograms through the SDK's
+// instruments instead of its own (see Cost in the package documentation);
 // to consume the same data, prefer [Telemetry.CollectMetrics].
 //
 // Default: only the Prometheus exporter. No environment variable.

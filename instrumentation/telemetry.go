@@ -57,6 +57,7 @@ type Telemetry struct {
 	prom       *otelprom.Exporter
 	propagator propagation.TextMapPropagator
 	handler    http.Handler
+	http       *httpHistograms // nil when the middleware uses SDK instruments
 }
 
 // Setup builds the Resource, a MeterProvider exporting to its own Prometheus
@@ -83,7 +84,15 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	}
 	t.handler = promhttp.HandlerFor(t.registry, promhttp.HandlerOpts{EnableOpenMetrics: true})
 
-	promExporter, err := otelprom.New(otelprom.WithRegisterer(t.registry))
+	promOpts := []otelprom.Option{otelprom.WithRegisterer(t.registry)}
+	if len(cfg.readers) == 0 {
+		// The middleware's histograms reach the only reader as a producer;
+		// a reader of the user's could not be given one, so with any the
+		// middleware keeps the SDK instruments.
+		t.http = newHTTPHistograms(cfg.cardinalityLimit)
+		promOpts = append(promOpts, otelprom.WithProducer(t.http))
+	}
+	promExporter, err := otelprom.New(promOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: prometheus exporter: %w", ErrSetup, err)
 	}
@@ -98,6 +107,9 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		mopts = append(mopts, sdkmetric.WithReader(r))
 	}
 	t.mp = sdkmetric.NewMeterProvider(mopts...)
+	if t.http != nil {
+		fastHTTPMetrics.Store(metric.MeterProvider(t.mp), t.http)
+	}
 
 	dropped, err := t.mp.Meter(ScopeName).Int64Counter(MetricExporterDropped,
 		metric.WithUnit("{item}"),
@@ -283,6 +295,7 @@ func (t *Telemetry) Tracer() trace.Tracer { return t.tp.Tracer(ScopeName) }
 
 // Shutdown flushes and shuts down both providers. It honours ctx.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
+	fastHTTPMetrics.Delete(metric.MeterProvider(t.mp))
 	return errors.Join(
 		t.tp.ForceFlush(ctx),
 		t.tp.Shutdown(ctx),

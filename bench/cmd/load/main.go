@@ -10,6 +10,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,7 +19,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -41,13 +44,14 @@ func run(args []string, out io.Writer) error {
 	conc := fs.Int("c", 8, "keep-alive connections per variant")
 	maxDur := fs.Duration("max", 3*time.Minute, "stop the run after this")
 	only := fs.String("variants", "", "comma-separated variants (default all; bare is always first)")
+	profDir := fs.String("cpuprofile", "", "write each server's CPU profile to `dir`/<variant>.prof")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if *serve != "" {
-		return serveVariant(ctx, *serve)
+		return serveVariant(ctx, *serve, *profDir)
 	}
 	if pinned, err := pinClient(ctx, args, out); pinned || err != nil {
 		return err
@@ -57,7 +61,7 @@ func run(args []string, out io.Writer) error {
 		if *only != "" && v.Name != "bare" && !strings.Contains(","+*only+",", ","+v.Name+",") {
 			continue
 		}
-		addr, kill, err := startChild(v.Name)
+		addr, kill, err := startChild(v.Name, *profDir)
 		if err != nil {
 			return err
 		}
@@ -105,12 +109,12 @@ func pinClient(ctx context.Context, args []string, out io.Writer) (bool, error) 
 
 // startChild re-executes this program serving one variant and returns its
 // address and a function that stops it.
-func startChild(name string) (string, func(), error) {
+func startChild(name, profDir string) (string, func(), error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", nil, err
 	}
-	argv := []string{self, "-serve", name}
+	argv := []string{self, "-serve", name, "-cpuprofile", profDir}
 	if _, err := exec.LookPath("taskset"); err == nil && runtime.NumCPU() > 1 {
 		argv = append([]string{"taskset", "-c", fmt.Sprint(runtime.NumCPU() - 1)}, argv...)
 	}
@@ -139,8 +143,18 @@ func startChild(name string) (string, func(), error) {
 }
 
 // serveVariant serves one variant until stdin closes (the parent exited or
-// is done).
-func serveVariant(ctx context.Context, name string) error {
+// is done), profiling its CPU into profDir when set.
+func serveVariant(ctx context.Context, name, profDir string) error {
+	if profDir != "" {
+		f, err := os.Create(filepath.Join(profDir, name+".prof"))
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return errors.Join(err, f.Close())
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
 	for _, v := range bench.Variants() {
 		if v.Name != name {
 			continue
