@@ -5,10 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vigilhq/vigil/instrumentation"
@@ -30,7 +28,7 @@ type Spans struct {
 	slow time.Duration
 
 	mu     sync.Mutex
-	ring   []tracetest.SpanStub
+	ring   []sdktrace.ReadOnlySpan
 	next   int
 	filled bool
 }
@@ -39,7 +37,7 @@ type Spans struct {
 // goroutine, stopped by Shutdown.
 func NewSpans(sink SpanSink, opts ...Option) *Spans {
 	c := newConfig(opts)
-	s := &Spans{slow: c.slowThreshold, ring: make([]tracetest.SpanStub, c.recentSpans)}
+	s := &Spans{slow: c.slowThreshold, ring: make([]sdktrace.ReadOnlySpan, c.recentSpans)}
 	deliver := func(ctx context.Context, recs []SpanRecord) error {
 		sink.RecordSpans(ctx, recs)
 		return nil
@@ -48,7 +46,7 @@ func NewSpans(sink SpanSink, opts ...Option) *Spans {
 	return s
 }
 
-// ExportSpans keeps a copy of every span in the recent ring and queues the
+// ExportSpans keeps every span in the recent ring and queues the
 // error and slow server spans for the sink without blocking.
 func (s *Spans) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	if s.h.closed.Load() {
@@ -83,9 +81,8 @@ func (s *Spans) keep(ro sdktrace.ReadOnlySpan) {
 	if len(s.ring) == 0 {
 		return
 	}
-	stub := copyStub(ro)
 	s.mu.Lock()
-	s.ring[s.next] = stub
+	s.ring[s.next] = ro
 	s.next++
 	if s.next == len(s.ring) {
 		s.next, s.filled = 0, true
@@ -94,14 +91,17 @@ func (s *Spans) keep(ro sdktrace.ReadOnlySpan) {
 }
 
 // Recent returns the kept spans that ended at or after since, oldest first.
-// The returned spans are private copies.
+// They are the SDK's snapshots, kept as exported: immutable once ended (the
+// SDK marks their attribute slice shared and copies it before any change),
+// so they are retained without a copy; callers must not modify the slices
+// their methods return.
 func (s *Spans) Recent(since time.Time) []sdktrace.ReadOnlySpan {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []sdktrace.ReadOnlySpan
-	visit := func(st tracetest.SpanStub) {
-		if !st.EndTime.Before(since) {
-			out = append(out, st.Snapshot())
+	visit := func(ro sdktrace.ReadOnlySpan) {
+		if ro != nil && !ro.EndTime().Before(since) {
+			out = append(out, ro)
 		}
 	}
 	if s.filled {
@@ -113,28 +113,6 @@ func (s *Spans) Recent(since time.Time) []sdktrace.ReadOnlySpan {
 		visit(st)
 	}
 	return out
-}
-
-func copyStub(ro sdktrace.ReadOnlySpan) tracetest.SpanStub {
-	st := tracetest.SpanStubFromReadOnlySpan(ro)
-	st.Attributes = append([]attribute.KeyValue(nil), st.Attributes...)
-	if len(st.Events) > 0 {
-		ev := make([]sdktrace.Event, len(st.Events))
-		for i, e := range st.Events {
-			e.Attributes = append([]attribute.KeyValue(nil), e.Attributes...)
-			ev[i] = e
-		}
-		st.Events = ev
-	}
-	if len(st.Links) > 0 {
-		ln := make([]sdktrace.Link, len(st.Links))
-		for i, l := range st.Links {
-			l.Attributes = append([]attribute.KeyValue(nil), l.Attributes...)
-			ln[i] = l
-		}
-		st.Links = ln
-	}
-	return st
 }
 
 func (s *Spans) classify(ro sdktrace.ReadOnlySpan) (SpanRecord, bool) {
