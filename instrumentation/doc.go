@@ -30,7 +30,10 @@
 // always wins); else Vigil's [DefaultSampler], a product decision:
 //
 //   - requests continuing a trace follow their parent's decision;
-//   - a tenth ([DefaultSampleRatio]) of new traces are sampled;
+//   - a tenth ([DefaultSampleRatio]) of new traces are sampled, at most
+//     [DefaultMaxTracesPerSecond] (10) per second per process
+//     ([RateLimited]): below 100 requests per second that is a tenth, above
+//     it the share falls so that tracing costs the same at any load;
 //   - every request that ends in a 5xx, panics, or takes at least
 //     [MiddlewareConfig.SlowThreshold] (1s, the slow threshold of
 //     exporter.Spans) has a sampled server span whose trace ID is the one

@@ -17,3 +17,11 @@ func SetClock(f func() time.Time) (restore func()) {
 // UsesFastHistograms reports whether middlewares built on mp record the
 // HTTP server histograms without the SDK's instruments.
 func UsesFastHistograms(mp metric.MeterProvider) bool { return lookupHTTPHistograms(mp) != nil }
+
+// SetSamplerClock replaces the clock of RateLimited samplers built
+// afterwards and returns a function restoring it.
+func SetSamplerClock(f func() time.Time) (restore func()) {
+	old := samplerClock
+	samplerClock = f
+	return func() { samplerClock = old }
+}

@@ -391,7 +391,7 @@ func (m *serverMiddleware) lateSpan(ctx context.Context, re *routeEntry, parentC
 	if !parent.IsValid() || parent.TraceID() != orig.TraceID() {
 		parent = orig
 	}
-	ctx = trace.ContextWithRemoteSpanContext(withForcedSampling(ctx), parent)
+	ctx = withForcedSampling(trace.ContextWithRemoteSpanContext(ctx, parent))
 	opts := make([]trace.SpanStartOption, 0, len(re.startOpts)+1)
 	opts = append(opts, re.startOpts...)
 	opts = append(opts, trace.WithTimestamp(start))

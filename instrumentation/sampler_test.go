@@ -2,6 +2,7 @@ package instrumentation_test
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -45,18 +46,32 @@ func TestDefaultSampler(t *testing.T) {
 		requests    int
 		min, max    int // ended spans
 		upgraded    bool
+		// clockStep advances the rate limiter's clock at each sampled
+		// candidate; 0 keeps every request in the same instant.
+		clockStep time.Duration
 	}{
-		{"a tenth of successful root requests is sampled", "/api/users/1", "", 2000, 120, 290, false},
-		{"every request ending in a 5xx gets a sampled server span", "/api/broken", "", 200, 200, 200, true},
-		{"every 503 HTTPError gets a sampled server span", "/api/unavailable", "", 100, 100, 100, true},
-		{"every panicking request gets a sampled server span", "/api/panic", "", 100, 100, 100, true},
-		{"a failing request under an unsampled parent gets one, child of that parent", "/api/broken", unsampledParent, 20, 20, 20, true},
-		{"a successful request under an unsampled parent is not sampled", "/api/users/1", unsampledParent, 50, 0, 0, false},
-		{"a 4xx is an ordinary outcome, not upgraded", "/api/teapot", unsampledParent, 50, 0, 0, false},
+		{"a tenth of successful root requests is sampled", "/api/users/1", "", 2000, 120, 290, false, time.Second},
+		{"at most DefaultMaxTracesPerSecond root traces per second", "/api/users/1", "", 2000,
+			instrumentation.DefaultMaxTracesPerSecond, instrumentation.DefaultMaxTracesPerSecond, false, 0},
+		// ~400 candidates 50 ms apart (20 s): 10 in the burst and 10 per
+		// second after, about half of them.
+		{"twenty candidates per second are capped at ten", "/api/users/1", "", 4000, 140, 280, false, 50 * time.Millisecond},
+		{"every request ending in a 5xx gets a sampled server span", "/api/broken", "", 200, 200, 200, true, 0},
+		{"every 503 HTTPError gets a sampled server span", "/api/unavailable", "", 100, 100, 100, true, 0},
+		{"every panicking request gets a sampled server span", "/api/panic", "", 100, 100, 100, true, 0},
+		{"a failing request under an unsampled parent gets one, child of that parent", "/api/broken", unsampledParent, 20, 20, 20, true, 0},
+		{"a successful request under an unsampled parent is not sampled", "/api/users/1", unsampledParent, 50, 0, 0, false, 0},
+		{"a 4xx is an ordinary outcome, not upgraded", "/api/teapot", unsampledParent, 50, 0, 0, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+			restore := instrumentation.SetSamplerClock(func() time.Time {
+				now = now.Add(tt.clockStep)
+				return now
+			})
 			rec, app := defaultHarness(t)
+			restore()
 			traceIDs := map[string]bool{}
 			for range tt.requests {
 				req := httptest.NewRequest(http.MethodGet, tt.target, nil)
@@ -86,6 +101,46 @@ func TestDefaultSampler(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestRateLimited(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	restore := instrumentation.SetSamplerClock(func() time.Time { return now })
+	defer restore()
+	params := func() sdktrace.SamplingParameters {
+		return sdktrace.SamplingParameters{ParentContext: context.Background(), TraceID: trace.TraceID{1}, Name: "GET /"}
+	}
+	count := func(s sdktrace.Sampler, n int) int {
+		sampled := 0
+		for range n {
+			if s.ShouldSample(params()).Decision == sdktrace.RecordAndSample {
+				sampled++
+			}
+		}
+		return sampled
+	}
+
+	s := instrumentation.RateLimited(sdktrace.AlwaysSample(), 3)
+	if got := count(s, 100); got != 3 {
+		t.Errorf("one instant: %d sampled, want the burst of 3", got)
+	}
+	now = now.Add(time.Second)
+	if got := count(s, 100); got != 3 {
+		t.Errorf("a second later: %d sampled, want 3", got)
+	}
+	if d := s.Description(); d != "RateLimited{3/s,AlwaysOnSampler}" {
+		t.Errorf("Description = %q", d)
+	}
+
+	never := instrumentation.RateLimited(sdktrace.NeverSample(), 3)
+	if got := count(never, 10); got != 0 {
+		t.Errorf("a dropping base sampled %d", got)
+	}
+	for _, rate := range []float64{0, -1, math.NaN()} {
+		if got := count(instrumentation.RateLimited(sdktrace.AlwaysSample(), rate), 10); got != 0 {
+			t.Errorf("rate %v: %d sampled, want none", rate, got)
+		}
 	}
 }
 

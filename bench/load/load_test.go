@@ -30,13 +30,25 @@ func TestLoadRunIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, r := range res {
-		if r.Name != targets[i].Name || r.Requests != 40 || r.P99 <= 0 || r.P99 < r.P50 {
-			t.Errorf("result %d = %+v, want 40 requests for %s with p50 ≤ p99", i, r, targets[i].Name)
+		if r.Name != targets[i].Name || r.Requests != 40 || r.P99 <= 0 || r.P99 < r.P50 || len(r.RoundRPS) != 2 {
+			t.Errorf("result %d = %+v, want 40 requests for %s in 2 rounds with p50 ≤ p99", i, r, targets[i].Name)
 		}
 	}
 	table := load.Table(res)
 	if !strings.Contains(table, "| bare | 40 |") {
 		t.Errorf("table lacks the bare row:\n%s", table)
+	}
+}
+
+func TestRoundRatioIsTheMedianOfPerRoundRatios(t *testing.T) {
+	base := load.Result{RoundRPS: []float64{100, 100, 50, 100}}
+	r := load.Result{RoundRPS: []float64{90, 80, 10, 85}}
+	// Ratios 0.9, 0.8, 0.2, 0.85: the slow round does not drag the median.
+	if got := load.RoundRatio(r, base); got < 0.824 || got > 0.826 {
+		t.Errorf("RoundRatio = %v, want 0.825", got)
+	}
+	if got := load.RoundRatio(load.Result{}, base); got != 0 {
+		t.Errorf("RoundRatio without rounds = %v, want 0", got)
 	}
 }
 
