@@ -27,7 +27,7 @@
 // # Running
 //
 //	cd bench
-//	go test -run '^$' -bench BenchmarkMiddleware -benchmem -count 6 . | tee new.txt
+//	go test -run '^$' -bench 'BenchmarkMiddleware$' -benchmem -count 6 . | tee new.txt
 //	go run ./cmd/load            # loopback req/s and p99 ratios to bare echo
 //	VIGIL_ADMIN_TOKEN=... go run ./cmd/apiload -base http://127.0.0.1:8080
 //
