@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"os"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -86,6 +87,11 @@ type exemplar[N int64 | float64] struct {
 var fastHTTPMetrics sync.Map // metric.MeterProvider → *httpHistograms
 
 func lookupHTTPHistograms(mp metric.MeterProvider) *httpHistograms {
+	// A provider of the user's may be an incomparable value, which a map
+	// lookup would panic on; it is not one of Setup's anyway.
+	if mp == nil || !reflect.TypeOf(mp).Comparable() {
+		return nil
+	}
 	if h, ok := fastHTTPMetrics.Load(mp); ok {
 		return h.(*httpHistograms)
 	}

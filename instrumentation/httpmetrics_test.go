@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
@@ -198,6 +199,20 @@ func TestShutdownReleasesTheFastHistograms(t *testing.T) {
 	require.True(t, instrumentation.UsesFastHistograms(tel.MeterProvider()))
 	require.NoError(t, tel.Shutdown(context.Background()))
 	assert.False(t, instrumentation.UsesFastHistograms(tel.MeterProvider()))
+}
+
+// incomparableProvider is a MeterProvider of the user's that cannot be a
+// map key.
+type incomparableProvider struct {
+	noop.MeterProvider
+	_ []int
+}
+
+func TestAnIncomparableMeterProviderIsAccepted(t *testing.T) {
+	assert.NotPanics(t, func() {
+		instrumentation.MiddlewareWithConfig(instrumentation.MiddlewareConfig{MeterProvider: incomparableProvider{}})
+	})
+	assert.False(t, instrumentation.UsesFastHistograms(incomparableProvider{}))
 }
 
 // TestFastHistogramsUnderConcurrentScrapes records from several goroutines
