@@ -15,8 +15,13 @@
 //     the series store, and exporter.Spans behind a batch span processor)
 //     with the default sampler (vigil), sampling every request
 //     (vigil-sampled100) and tracing off (vigil-unsampled);
-//     vigil-unsampled-2readers is the previous wiring with a second metric
-//     reader, for comparison.
+//     vigil-sdk-instruments gives the middleware a plain MeterProvider, as an
+//     application bringing its own does, so its histograms go through the
+//     SDK's instruments.
+//
+// BenchmarkMiddlewareRequest builds a request and a recorder per operation
+// (the harness of the issue's reference table); BenchmarkMiddleware reuses
+// them, so it measures the handler chain alone.
 //
 // Two more measurements of the engine's goals live here: cmd/apiload (an
 // open-loop load, package openloop, against a running `vigil serve`) and
@@ -27,7 +32,7 @@
 // # Running
 //
 //	cd bench
-//	go test -run '^$' -bench 'BenchmarkMiddleware$' -benchmem -count 6 . | tee new.txt
+//	go test -run '^$' -bench 'BenchmarkMiddleware(Request)?$' -benchmem -count 6 . | tee new.txt
 //	go run ./cmd/load            # loopback req/s and p99 ratios to bare echo
 //	VIGIL_ADMIN_TOKEN=... go run ./cmd/apiload -base http://127.0.0.1:8080
 //

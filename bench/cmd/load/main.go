@@ -53,6 +53,13 @@ func run(args []string, out io.Writer) error {
 	if *serve != "" {
 		return serveVariant(ctx, *serve, *profDir)
 	}
+	if *profDir != "" {
+		// Created here, before the children need it, so a typo fails once
+		// with its reason instead of as a child that never reports.
+		if err := os.MkdirAll(*profDir, 0o755); err != nil {
+			return err
+		}
+	}
 	if pinned, err := pinClient(ctx, args, out); pinned || err != nil {
 		return err
 	}
