@@ -17,5 +17,6 @@ func SetBackoff(e *Engine, d time.Duration) {
 	if err != nil {
 		panic(err)
 	}
+	_ = e.notif.Close()
 	e.notif = p
 }

@@ -70,7 +70,9 @@ func (e *Engine) CreateSilence(ctx context.Context, s store.Silence) (store.Sile
 }
 
 // ExpireSilence ends a silence now.
-func (e *Engine) ExpireSilence(ctx context.Context, id string) error { return e.silences.Expire(ctx, id) }
+func (e *Engine) ExpireSilence(ctx context.Context, id string) error {
+	return e.silences.Expire(ctx, id)
+}
 
 // ValidateSilence checks a silence (see silence.Validate).
 func ValidateSilence(s store.Silence) error { return silence.Validate(s) }

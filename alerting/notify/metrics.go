@@ -19,6 +19,7 @@ const (
 type metrics struct {
 	notifications metric.Int64Counter
 
+	reg  metric.Registration
 	mu   sync.Mutex
 	owed map[string]int64 // by receiver
 }
@@ -34,16 +35,19 @@ func newMetrics(mp metric.MeterProvider, receivers []string) (*metrics, error) {
 		metric.WithDescription("Notifications sent by integration and outcome.")); err != nil {
 		return nil, err
 	}
-	_, err = m.Int64ObservableGauge(MetricOwed, metric.WithUnit("{notification}"),
-		metric.WithDescription("Notifications that could not be delivered yet and are still owed, by receiver (as the alerting leader knows them; 0 on followers)."),
-		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
-			out.mu.Lock()
-			defer out.mu.Unlock()
-			for r, n := range out.owed {
-				o.Observe(n, metric.WithAttributes(attribute.String("receiver", r)))
-			}
-			return nil
-		}))
+	g, err := m.Int64ObservableGauge(MetricOwed, metric.WithUnit("{notification}"),
+		metric.WithDescription("Notifications that could not be delivered yet and are still owed, by receiver (as the alerting leader knows them; 0 on followers)."))
+	if err != nil {
+		return nil, err
+	}
+	out.reg, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		out.mu.Lock()
+		defer out.mu.Unlock()
+		for r, n := range out.owed {
+			o.ObserveInt64(g, n, metric.WithAttributes(attribute.String("receiver", r)))
+		}
+		return nil
+	}, g)
 	if err != nil {
 		return nil, err
 	}

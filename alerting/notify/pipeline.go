@@ -192,6 +192,10 @@ func (p *Pipeline) integrationStage(r *Receiver, in Integration, logKey string) 
 // Wait waits for the deliveries in flight.
 func (p *Pipeline) Wait() { p.wg.Wait() }
 
+// Close stops reporting the pipeline's gauge (a replaced pipeline must not
+// report next to its successor).
+func (p *Pipeline) Close() error { return p.metrics.reg.Unregister() }
+
 // Notify groups the cycle's active alerts (with the recently resolved and
 // the owed ones), and starts, for every group not already in flight, its
 // receiver's stages in the background. A follower only forgets its caches.
