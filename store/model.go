@@ -124,11 +124,11 @@ type NotificationEntry struct {
 
 	// A delivery that failed stays owed until it succeeds or its horizon
 	// passes (see alerting/notify). OwedSince is zero when nothing is owed.
-	OwedFiring  []string  `json:"owed_firing,omitempty"`  // alert IDs tried as firing, never delivered
-	OwedSince   time.Time `json:"owed_since,omitzero"`    // first failed delivery
-	Attempts    int       `json:"attempts,omitempty"`     // failed deliveries since OwedSince
-	AttemptedAt time.Time `json:"attempted_at,omitzero"`  // the last failed delivery
-	LastError   string    `json:"last_error,omitempty"`   // its error
+	OwedFiring  []string  `json:"owed_firing,omitempty"` // alert IDs tried as firing, never delivered
+	OwedSince   time.Time `json:"owed_since,omitzero"`   // first failed delivery
+	Attempts    int       `json:"attempts,omitempty"`    // failed deliveries since OwedSince
+	AttemptedAt time.Time `json:"attempted_at,omitzero"` // the last failed delivery
+	LastError   string    `json:"last_error,omitempty"`  // its error
 }
 
 // SecurityEvent uses OWASP Logging Vocabulary names in Type

@@ -2,13 +2,9 @@ package notify
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 )
-
-// errNotLeader ends a flush whose replica lost the leadership.
-var errNotLeader = errors.New("not the leader")
 
 // RetryStage delivers the notification with at most Attempts tries and
 // exponential backoff from Backoff to MaxBackoff, while the context lasts

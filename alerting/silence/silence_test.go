@@ -43,7 +43,9 @@ func newSilences(t testing.TB, now *time.Time) (*silence.Silences, store.Store, 
 	return s, st, ev
 }
 
-func eq(name, value string) store.Matcher { return store.Matcher{Name: name, Value: value, IsEqual: true} }
+func eq(name, value string) store.Matcher {
+	return store.Matcher{Name: name, Value: value, IsEqual: true}
+}
 
 func TestStatesAndListing(t *testing.T) {
 	now := t0
