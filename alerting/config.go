@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"text/template"
 	"time"
 
+	"github.com/vigilhq/vigil/alerting/notify"
 	"github.com/vigilhq/vigil/instrumentation"
 	"go.yaml.in/yaml/v3"
 )
@@ -39,7 +38,7 @@ const (
 )
 
 // DefaultPagerDutyURL is the PagerDuty Events v2 endpoint.
-const DefaultPagerDutyURL = "https://events.pagerduty.com/v2/enqueue"
+const DefaultPagerDutyURL = notify.DefaultPagerDutyURL
 
 // Config is the `alerting` section of Vigil's configuration file.
 type Config struct {
@@ -81,52 +80,20 @@ type Rule struct {
 	Annotations   map[string]string `yaml:"annotations,omitempty" json:"annotations,omitempty"`
 }
 
-// Receiver is a named set of integrations. A receiver without integrations
-// discards notifications.
-type Receiver struct {
-	Name      string           `yaml:"name" json:"name"`
-	Webhook   *WebhookConfig   `yaml:"webhook,omitempty" json:"webhook,omitempty"`
-	Slack     *SlackConfig     `yaml:"slack,omitempty" json:"slack,omitempty"`
-	Email     *EmailConfig     `yaml:"email,omitempty" json:"email,omitempty"`
-	PagerDuty *PagerDutyConfig `yaml:"pagerduty,omitempty" json:"pagerduty,omitempty"`
-}
+// Receiver is a named set of integrations (see notify.Receiver).
+type Receiver = notify.Receiver
 
-// WebhookConfig posts the Alertmanager v4 payload to URL.
-type WebhookConfig struct {
-	URL     string            `yaml:"url" json:"url"`
-	Headers map[string]string `yaml:"headers,omitempty" json:"-"`
-}
-
-// SlackConfig posts to a Slack incoming webhook.
-type SlackConfig struct {
-	URL     string `yaml:"url" json:"-"`
-	Channel string `yaml:"channel,omitempty" json:"channel,omitempty"`
-}
-
-// EmailConfig sends plain-text mail through an SMTP server.
-type EmailConfig struct {
-	SMTP        string   `yaml:"smtp" json:"smtp"` // host:port
-	From        string   `yaml:"from" json:"from"`
-	To          []string `yaml:"to" json:"to"`
-	Username    string   `yaml:"username,omitempty" json:"username,omitempty"`
-	PasswordEnv string   `yaml:"password_env,omitempty" json:"password_env,omitempty"` // name of the environment variable holding the password
-}
-
-// PagerDutyConfig sends PagerDuty Events v2.
-type PagerDutyConfig struct {
-	RoutingKey    string `yaml:"routing_key,omitempty" json:"-"`
-	RoutingKeyEnv string `yaml:"routing_key_env,omitempty" json:"routing_key_env,omitempty"`
-	URL           string `yaml:"url,omitempty" json:"url,omitempty"` // default DefaultPagerDutyURL
-}
-
-// Route sends every alert to one receiver, grouped by GroupBy.
-type Route struct {
-	Receiver       string   `yaml:"receiver,omitempty" json:"receiver,omitempty"`
-	GroupBy        []string `yaml:"group_by,omitempty" json:"group_by,omitempty"`
-	GroupWait      Duration `yaml:"group_wait" json:"group_wait"`           // default 30s
-	GroupInterval  Duration `yaml:"group_interval" json:"group_interval"`   // default 5m
-	RepeatInterval Duration `yaml:"repeat_interval" json:"repeat_interval"` // default 4h
-}
+// Integration configurations, defined with their integrations in notify.
+type (
+	WebhookConfig   = notify.WebhookConfig
+	SlackConfig     = notify.SlackConfig
+	EmailConfig     = notify.EmailConfig
+	PagerDutyConfig = notify.PagerDutyConfig
+	MSTeamsConfig   = notify.MSTeamsConfig
+	DiscordConfig   = notify.DiscordConfig
+	OpsgenieConfig  = notify.OpsgenieConfig
+	TelegramConfig  = notify.TelegramConfig
+)
 
 // DefaultConfig is the configuration used when none is given: DefaultRules,
 // a 5s evaluation interval and no receivers.
@@ -251,12 +218,6 @@ func (c *Config) applyDefaults() {
 	if c.EvaluationInterval == 0 {
 		c.EvaluationInterval = d.EvaluationInterval
 	}
-	if c.Route.GroupInterval == 0 {
-		c.Route.GroupInterval = d.Route.GroupInterval
-	}
-	if c.Route.RepeatInterval == 0 {
-		c.Route.RepeatInterval = d.Route.RepeatInterval
-	}
 	if c.Route.Receiver == "" && len(c.Receivers) > 0 {
 		c.Route.Receiver = c.Receivers[0].Name
 	}
@@ -274,6 +235,7 @@ func (c *Config) applyDefaults() {
 			p.URL = DefaultPagerDutyURL
 		}
 	}
+	c.Route.applyDefaults(d.Route)
 }
 
 // promName is the OTel Prometheus exporter's translation of a metric name
@@ -304,28 +266,14 @@ func (c *Config) Validate() error {
 	for i := range c.Rules {
 		validateRule(&c.Rules[i], fmt.Sprintf("rules[%d]", i), names, bad)
 	}
+	if err := notify.ValidateReceivers(c.Receivers); err != nil {
+		errs = append(errs, err)
+	}
 	recv := map[string]bool{}
-	for i, r := range c.Receivers {
-		validateReceiver(r, fmt.Sprintf("receivers[%d]", i), recv, bad)
+	for _, r := range c.Receivers {
+		recv[r.Name] = true
 	}
-	rt := c.Route
-	if rt.Receiver != "" && !recv[rt.Receiver] {
-		bad("route.receiver", "unknown receiver %q", rt.Receiver)
-	}
-	for i, l := range rt.GroupBy {
-		if !labelNameRE.MatchString(l) {
-			bad(fmt.Sprintf("route.group_by[%d]", i), "invalid label name %q", l)
-		}
-	}
-	if rt.GroupWait < 0 {
-		bad("route.group_wait", "must be >= 0")
-	}
-	if rt.GroupInterval <= 0 {
-		bad("route.group_interval", "must be > 0")
-	}
-	if rt.RepeatInterval <= 0 {
-		bad("route.repeat_interval", "must be > 0")
-	}
+	c.Route.validate(recv, bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
 	}
@@ -443,59 +391,4 @@ func (r *Rule) threshold() float64 {
 		return r.Factor
 	}
 	return r.Threshold
-}
-
-func validateReceiver(r Receiver, p string, seen map[string]bool, bad func(string, string, ...any)) {
-	switch {
-	case r.Name == "":
-		bad(p+".name", "required")
-	case seen[r.Name]:
-		bad(p+".name", "duplicate receiver %q", r.Name)
-	}
-	seen[r.Name] = true
-	checkURL := func(path, s string) {
-		u, err := url.Parse(s)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad(path, "must be an http or https URL")
-		}
-	}
-	if w := r.Webhook; w != nil {
-		checkURL(p+".webhook.url", w.URL)
-	}
-	if s := r.Slack; s != nil {
-		checkURL(p+".slack.url", s.URL)
-	}
-	if e := r.Email; e != nil {
-		if _, port, err := net.SplitHostPort(e.SMTP); err != nil || port == "" {
-			bad(p+".email.smtp", "must be host:port")
-		}
-		if e.From == "" {
-			bad(p+".email.from", "required")
-		}
-		if len(e.To) == 0 {
-			bad(p+".email.to", "at least one address required")
-		}
-		for i, a := range append([]string{e.From}, e.To...) {
-			if strings.ContainsAny(a, "\r\n") {
-				bad(fmt.Sprintf("%s.email.to[%d]", p, i-1), "must not contain line breaks")
-			}
-		}
-	}
-	if pd := r.PagerDuty; pd != nil {
-		if pd.RoutingKey == "" && pd.RoutingKeyEnv == "" {
-			bad(p+".pagerduty.routing_key", "routing_key or routing_key_env required")
-		}
-		if pd.URL != "" {
-			checkURL(p+".pagerduty.url", pd.URL)
-		}
-	}
-}
-
-// routingKey returns the PagerDuty routing key, from the environment if so
-// configured.
-func (p *PagerDutyConfig) routingKey() string {
-	if p.RoutingKey != "" {
-		return p.RoutingKey
-	}
-	return os.Getenv(p.RoutingKeyEnv)
 }

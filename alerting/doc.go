@@ -37,15 +37,22 @@
 //
 // # Notifications
 //
-// Alerts are grouped by the route's group_by labels. A new group waits
+// After each cycle the engine hands the active alerts to a [Silencer]
+// (package silence: silences mark alerts silenced) and a [Notifier]
+// (package notify: the notification pipeline). The routing tree ([Route],
+// its child routes with Alertmanager matchers, continue and inherited
+// receiver, group_by and timers) sends every alert to the deepest matching
+// routes; per route, alerts are grouped by group_by. A new group waits
 // group_wait before its first notification, changes are sent at most every
 // group_interval, and an unchanged firing group is re-sent every
 // repeat_interval unless every firing alert in it is acknowledged or
 // silenced. Resolved alerts are always notified. Receivers are webhooks
-// (Alertmanager v4 payload), Slack incoming webhooks, email over SMTP and
-// PagerDuty Events v2. A notification log in the store keyed by receiver and
-// group key makes sure a restart or a leader change neither repeats nor loses
-// a notification.
+// (Alertmanager v4 payload), Slack, email over SMTP, PagerDuty Events v2,
+// Microsoft Teams, Discord, Opsgenie and Telegram. A notification log in
+// the store keyed by receiver, route and group makes sure a restart or a
+// leader change neither repeats nor loses a notification; a delivery that
+// failed stays owed there until the receiver is back (within the
+// receiver's owed_horizon).
 //
 // # Usage
 //

@@ -19,6 +19,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/vigilhq/vigil/alerting/notify"
+	"github.com/vigilhq/vigil/alerting/silence"
 	"github.com/vigilhq/vigil/store"
 )
 
@@ -27,24 +29,16 @@ var (
 	ErrNotFound       = fmt.Errorf("alert %w", store.ErrNotFound)
 	ErrAlertResolved  = fmt.Errorf("alert already resolved: %w", store.ErrConflict)
 	ErrEvaluation     = errors.New("rule evaluation failed")
-	ErrInvalidSilence = errors.New("invalid silence")
 	ErrInvalidWebhook = errors.New("invalid webhook payload")
-	ErrNotify         = errors.New("notification failed")
 )
 
-// Store is the part of the store the engine uses.
+// Store is the part of the store the engine uses (with the silences and
+// the notification pipeline it builds).
 type Store interface {
+	notify.Store
+	silence.Store
 	UpsertAlert(ctx context.Context, a store.Alert) error
-	GetAlert(ctx context.Context, id string) (store.Alert, error)
-	ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error)
-	UpdateAlert(ctx context.Context, id string, fn func(*store.Alert) error) (store.Alert, error)
 	AppendAlertEvent(ctx context.Context, e store.AlertEvent) (store.AlertEvent, error)
-	CreateSilence(ctx context.Context, s store.Silence) error
-	GetSilence(ctx context.Context, id string) (store.Silence, error)
-	ListSilences(ctx context.Context) ([]store.Silence, error)
-	ExpireSilence(ctx context.Context, id string, at time.Time) error
-	GetNotification(ctx context.Context, receiver, groupKey string) (store.NotificationEntry, error)
-	PutNotification(ctx context.Context, e store.NotificationEntry) error
 }
 
 // Deps are the engine's collaborators. Store and Series are required.
@@ -84,7 +78,9 @@ type Engine struct {
 	now     func() time.Time
 	started time.Time
 	tmpl    map[string]map[string]*template.Template
-	notif   *dispatcher
+
+	silences *silence.Silences
+	notif    *notify.Pipeline
 
 	evalMu sync.Mutex // one evaluation at a time
 	// live holds the latest evaluation of each active alert, not yet
@@ -150,7 +146,12 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	e.metrics = m
-	e.notif = newDispatcher(e)
+	if e.silences, err = silence.New(silence.Config{Store: deps.Store, Recorder: recorder{e}, Now: e.now, Logger: e.log}); err != nil {
+		return nil, err
+	}
+	if e.notif, err = notify.New(e.notifyConfig()); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
 	return e, nil
 }
 
@@ -169,7 +170,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	interval := e.cfg.EvaluationInterval.D()
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	defer e.notif.wait()
+	defer e.notif.Wait()
 	var watch <-chan time.Time
 	if e.deps.IsLeader != nil {
 		w := time.NewTicker(max(interval/8, time.Millisecond))
@@ -218,8 +219,8 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time) error {
 		// Another replica evaluates meanwhile: what this one remembers
 		// goes stale, the store is the truth when it leads again.
 		clear(e.live)
-		e.notif.resolvedValid = false
-		return nil
+		return e.notif.Notify(ctx, nil, now) // as a follower: forgets its caches
+
 	}
 	stored, err := e.deps.Store.ListAlerts(ctx, store.AlertFilter{ActiveOnly: true, Limit: 100000})
 	if err != nil {
@@ -247,7 +248,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time) error {
 	if err := e.applySilences(ctx, active, now); err != nil {
 		errs = append(errs, err)
 	}
-	if err := e.notif.dispatch(ctx, active, now); err != nil {
+	if err := e.notif.Notify(ctx, active, now); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

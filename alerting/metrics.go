@@ -10,26 +10,19 @@ import (
 	"github.com/vigilhq/vigil/store"
 )
 
-// Instrument names of the notification pipeline (the active-alerts gauge is
-// instrumentation.MetricAlertsActive).
-const (
-	MetricNotifications   = "vigil.alerts.notifications"      // counter: integration, outcome (success|failure)
-	MetricSubscriberDrops = "vigil.alerts.subscriber.dropped" // counter
-)
+// MetricSubscriberDrops counts events dropped for slow subscribers (the
+// active-alerts gauge is instrumentation.MetricAlertsActive; the
+// notification instruments are notify's).
+const MetricSubscriberDrops = "vigil.alerts.subscriber.dropped" // counter
 
 type metrics struct {
-	notifications metric.Int64Counter
-	dropped       metric.Int64Counter
+	dropped metric.Int64Counter
 }
 
 func newMetrics(mp metric.MeterProvider, e *Engine) (*metrics, error) {
 	m := mp.Meter("github.com/vigilhq/vigil/alerting")
 	var out metrics
 	var err error
-	if out.notifications, err = m.Int64Counter(MetricNotifications, metric.WithUnit("{notification}"),
-		metric.WithDescription("Notifications sent by integration and outcome.")); err != nil {
-		return nil, err
-	}
 	if out.dropped, err = m.Int64Counter(MetricSubscriberDrops, metric.WithUnit("{event}"),
 		metric.WithDescription("Alert events dropped because a subscriber was slow.")); err != nil {
 		return nil, err
@@ -65,12 +58,4 @@ func (e *Engine) setCounts(active []store.Alert) {
 	e.mu.Lock()
 	e.counts = c
 	e.mu.Unlock()
-}
-
-func (m *metrics) notified(ctx context.Context, integration string, err error) {
-	outcome := "success"
-	if err != nil {
-		outcome = "failure"
-	}
-	m.notifications.Add(ctx, 1, metric.WithAttributes(attribute.String("integration", integration), attribute.String("outcome", outcome)))
 }

@@ -45,6 +45,17 @@ func normTimePtr(t *time.Time) *time.Time {
 // compares correctly as text and round-trips the zero time.
 const sqliteTimeLayout = "2006-01-02T15:04:05.000000Z"
 
+// zeroNil maps the zero time to nil (a NULL column).
+func zeroNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// maxOwedNotifications bounds ListOwedNotifications.
+const maxOwedNotifications = 10000
+
 func sqliteTime(t time.Time) string { return normTime(t).Format(sqliteTimeLayout) }
 
 func sqliteTimePtr(t *time.Time) any {

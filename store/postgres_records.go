@@ -87,42 +87,82 @@ func (p *Postgres) ExpireSilence(ctx context.Context, id string, at time.Time) e
 	})
 }
 
+func pgScanNotification(sc interface{ Scan(...any) error }) (NotificationEntry, error) {
+	var e NotificationEntry
+	var firing, resolved, owed []byte
+	var owedSince, attemptedAt *time.Time
+	if err := sc.Scan(&e.Receiver, &e.GroupKey, &firing, &resolved, &e.SentAt, &e.ExpiresAt,
+		&owed, &owedSince, &e.Attempts, &attemptedAt, &e.LastError); err != nil {
+		return NotificationEntry{}, err
+	}
+	for _, f := range []struct {
+		b   []byte
+		dst *[]string
+	}{{firing, &e.FiringAlerts}, {resolved, &e.ResolvedAlerts}, {owed, &e.OwedFiring}} {
+		if err := fromJSON(f.b, f.dst); err != nil {
+			return NotificationEntry{}, err
+		}
+	}
+	e.SentAt, e.ExpiresAt = e.SentAt.UTC(), e.ExpiresAt.UTC()
+	if owedSince != nil {
+		e.OwedSince = owedSince.UTC()
+	}
+	if attemptedAt != nil {
+		e.AttemptedAt = attemptedAt.UTC()
+	}
+	return e, nil
+}
+
 // GetNotification returns the log entry or ErrNotFound.
 func (p *Postgres) GetNotification(ctx context.Context, receiver, groupKey string) (NotificationEntry, error) {
-	var e NotificationEntry
-	var firing, resolved []byte
-	err := p.pool.QueryRow(ctx, `SELECT receiver, group_key, firing_alerts, resolved_alerts, sent_at, expires_at
-		FROM notification_log WHERE receiver = $1 AND group_key = $2`, receiver, groupKey).
-		Scan(&e.Receiver, &e.GroupKey, &firing, &resolved, &e.SentAt, &e.ExpiresAt)
+	e, err := pgScanNotification(p.pool.QueryRow(ctx, `SELECT `+notificationCols+`
+		FROM notification_log WHERE receiver = $1 AND group_key = $2`, receiver, groupKey))
 	if err != nil {
 		return NotificationEntry{}, pgNotFound(err, "get notification")
 	}
-	if err := fromJSON(firing, &e.FiringAlerts); err != nil {
-		return NotificationEntry{}, fmt.Errorf("get notification: %w", err)
-	}
-	if err := fromJSON(resolved, &e.ResolvedAlerts); err != nil {
-		return NotificationEntry{}, fmt.Errorf("get notification: %w", err)
-	}
-	e.SentAt, e.ExpiresAt = e.SentAt.UTC(), e.ExpiresAt.UTC()
 	return e, nil
+}
+
+// ListOwedNotifications returns the entries owing a delivery since since.
+func (p *Postgres) ListOwedNotifications(ctx context.Context, since time.Time) ([]NotificationEntry, error) {
+	rows, err := p.pool.Query(ctx, `SELECT `+notificationCols+` FROM notification_log
+		WHERE owed_since IS NOT NULL AND owed_since >= $1 ORDER BY receiver, group_key LIMIT $2`, normTime(since), maxOwedNotifications)
+	if err != nil {
+		return nil, fmt.Errorf("list owed notifications: %w", err)
+	}
+	defer rows.Close()
+	out := []NotificationEntry{}
+	for rows.Next() {
+		e, err := pgScanNotification(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list owed notifications: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list owed notifications: %w", err)
+	}
+	return out, nil
 }
 
 // PutNotification inserts or replaces the log entry.
 func (p *Postgres) PutNotification(ctx context.Context, e NotificationEntry) error {
-	firing, err := toJSON(e.FiringAlerts)
-	if err != nil {
-		return fmt.Errorf("put notification: %w", err)
+	var js [3]string
+	for i, v := range [][]string{e.FiringAlerts, e.ResolvedAlerts, e.OwedFiring} {
+		j, err := toJSON(v)
+		if err != nil {
+			return fmt.Errorf("put notification: %w", err)
+		}
+		js[i] = j
 	}
-	resolved, err := toJSON(e.ResolvedAlerts)
-	if err != nil {
-		return fmt.Errorf("put notification: %w", err)
-	}
-	_, err = p.pool.Exec(ctx, `INSERT INTO notification_log
-		(receiver, group_key, firing_alerts, resolved_alerts, sent_at, expires_at)
-		VALUES ($1, $2, $3::text::jsonb, $4::text::jsonb, $5, $6)
+	_, err := p.pool.Exec(ctx, `INSERT INTO notification_log (`+notificationCols+`)
+		VALUES ($1, $2, $3::text::jsonb, $4::text::jsonb, $5, $6, $7::text::jsonb, $8, $9, $10, $11)
 		ON CONFLICT (receiver, group_key) DO UPDATE SET firing_alerts = excluded.firing_alerts,
-		resolved_alerts = excluded.resolved_alerts, sent_at = excluded.sent_at, expires_at = excluded.expires_at`,
-		e.Receiver, e.GroupKey, firing, resolved, normTime(e.SentAt), normTime(e.ExpiresAt))
+		resolved_alerts = excluded.resolved_alerts, sent_at = excluded.sent_at, expires_at = excluded.expires_at,
+		owed_firing = excluded.owed_firing, owed_since = excluded.owed_since, attempts = excluded.attempts,
+		attempted_at = excluded.attempted_at, last_error = excluded.last_error`,
+		e.Receiver, e.GroupKey, js[0], js[1], normTime(e.SentAt), normTime(e.ExpiresAt),
+		js[2], normTimePtr(zeroNil(e.OwedSince)), e.Attempts, normTimePtr(zeroNil(e.AttemptedAt)), e.LastError)
 	if err != nil {
 		return fmt.Errorf("put notification: %w", err)
 	}

@@ -104,34 +104,67 @@ func expireWindow(starts, ends, at time.Time) (time.Time, time.Time) {
 	return starts, ends
 }
 
+const notificationCols = `receiver, group_key, firing_alerts, resolved_alerts, sent_at, expires_at,
+	owed_firing, owed_since, attempts, attempted_at, last_error`
+
+func liteScanNotification(sc scanner) (NotificationEntry, error) {
+	var e NotificationEntry
+	err := sc.Scan(&e.Receiver, &e.GroupKey, liteJSON{&e.FiringAlerts}, liteJSON{&e.ResolvedAlerts},
+		liteTime{&e.SentAt}, liteTime{&e.ExpiresAt}, liteJSON{&e.OwedFiring}, liteTime{&e.OwedSince},
+		&e.Attempts, liteTime{&e.AttemptedAt}, &e.LastError)
+	return e, err
+}
+
 // GetNotification returns the log entry or ErrNotFound.
 func (s *SQLite) GetNotification(ctx context.Context, receiver, groupKey string) (NotificationEntry, error) {
-	var e NotificationEntry
-	err := s.r.QueryRowContext(ctx, `SELECT receiver, group_key, firing_alerts, resolved_alerts, sent_at, expires_at
-		FROM notification_log WHERE receiver = ? AND group_key = ?`, receiver, groupKey).
-		Scan(&e.Receiver, &e.GroupKey, liteJSON{&e.FiringAlerts}, liteJSON{&e.ResolvedAlerts},
-			liteTime{&e.SentAt}, liteTime{&e.ExpiresAt})
+	e, err := liteScanNotification(s.r.QueryRowContext(ctx, `SELECT `+notificationCols+`
+		FROM notification_log WHERE receiver = ? AND group_key = ?`, receiver, groupKey))
 	if err != nil {
 		return NotificationEntry{}, notFound(err, "get notification")
 	}
 	return e, nil
 }
 
+// ListOwedNotifications returns the entries owing a delivery since since.
+func (s *SQLite) ListOwedNotifications(ctx context.Context, since time.Time) ([]NotificationEntry, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+notificationCols+` FROM notification_log
+		WHERE owed_since IS NOT NULL AND owed_since >= ? ORDER BY receiver, group_key LIMIT ?`, sqliteTime(since), maxOwedNotifications)
+	if err != nil {
+		return nil, fmt.Errorf("list owed notifications: %w", err)
+	}
+	defer rows.Close()
+	out := []NotificationEntry{}
+	for rows.Next() {
+		e, err := liteScanNotification(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list owed notifications: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list owed notifications: %w", err)
+	}
+	return out, nil
+}
+
 // PutNotification inserts or replaces the log entry.
 func (s *SQLite) PutNotification(ctx context.Context, e NotificationEntry) error {
-	firing, err := toJSON(e.FiringAlerts)
-	if err != nil {
-		return fmt.Errorf("put notification: %w", err)
+	var js [3]string
+	for i, v := range [][]string{e.FiringAlerts, e.ResolvedAlerts, e.OwedFiring} {
+		j, err := toJSON(v)
+		if err != nil {
+			return fmt.Errorf("put notification: %w", err)
+		}
+		js[i] = j
 	}
-	resolved, err := toJSON(e.ResolvedAlerts)
-	if err != nil {
-		return fmt.Errorf("put notification: %w", err)
-	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO notification_log
-		(receiver, group_key, firing_alerts, resolved_alerts, sent_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO notification_log (`+notificationCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (receiver, group_key) DO UPDATE SET firing_alerts = excluded.firing_alerts,
-		resolved_alerts = excluded.resolved_alerts, sent_at = excluded.sent_at, expires_at = excluded.expires_at`,
-		e.Receiver, e.GroupKey, firing, resolved, sqliteTime(e.SentAt), sqliteTime(e.ExpiresAt))
+		resolved_alerts = excluded.resolved_alerts, sent_at = excluded.sent_at, expires_at = excluded.expires_at,
+		owed_firing = excluded.owed_firing, owed_since = excluded.owed_since, attempts = excluded.attempts,
+		attempted_at = excluded.attempted_at, last_error = excluded.last_error`,
+		e.Receiver, e.GroupKey, js[0], js[1], sqliteTime(e.SentAt), sqliteTime(e.ExpiresAt),
+		js[2], sqliteTimePtr(zeroNil(e.OwedSince)), e.Attempts, sqliteTimePtr(zeroNil(e.AttemptedAt)), e.LastError)
 	if err != nil {
 		return fmt.Errorf("put notification: %w", err)
 	}

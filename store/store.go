@@ -40,6 +40,9 @@ type Store interface {
 	// Notification log, keyed by (receiver, group key).
 	GetNotification(ctx context.Context, receiver, groupKey string) (NotificationEntry, error)
 	PutNotification(ctx context.Context, e NotificationEntry) error
+	// ListOwedNotifications returns the entries owing a delivery since at
+	// or after since (OwedSince set), by receiver and group key.
+	ListOwedNotifications(ctx context.Context, since time.Time) ([]NotificationEntry, error)
 
 	// Security events: append-only.
 	AppendSecurityEvent(ctx context.Context, e SecurityEvent) (SecurityEvent, error)

@@ -211,7 +211,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 
 	viewer := auth.Require(security.RoleViewer)
 	admin := auth.Require(security.RoleAdmin)
-	alerts := &server.AlertsAPI{Service: engine, Reader: st, Actor: principalName}
+	alerts := &server.AlertsAPI{Service: engine, Reader: st, Silences: engine.Silences(), Actor: principalName}
 	alerts.Register(e, viewer, admin)
 	stream := &server.Stream{Interval: interval, System: systemSnapshot(ser), API: apiSnapshot(ser), Alerts: engine, Logger: logger}
 	e.GET("/ws/metrics", stream.Handle, viewer)

@@ -1,4 +1,4 @@
-package alerting
+package notify
 
 import (
 	"context"
@@ -7,13 +7,24 @@ import (
 	"strings"
 )
 
-type slackNotifier struct {
+// SlackConfig posts to a Slack incoming webhook.
+type SlackConfig struct {
+	URL     string `yaml:"url" json:"-"`
+	Channel string `yaml:"channel,omitempty" json:"channel,omitempty"`
+}
+
+func (c *SlackConfig) validate(p string, is *issues) { is.checkURL(p+".url", c.URL) }
+
+func (c *SlackConfig) build(_ string, d buildDeps) (Integration, error) {
+	return &slack{cfg: *c, client: d.client}, nil
+}
+
+type slack struct {
 	cfg    SlackConfig
 	client *http.Client
 }
 
-func (s *slackNotifier) kind() string    { return "slack" }
-func (s *slackNotifier) tracksAck() bool { return false }
+func (s *slack) Name() string { return "slack" }
 
 type slackText struct {
 	Type string `json:"type"`
@@ -31,37 +42,10 @@ type slackMessage struct {
 	Blocks  []slackBlock `json:"blocks"`
 }
 
-// title is the one-line summary used by Slack and email subjects.
-func title(n *notification) string {
-	name := n.GroupLabels[LabelAlertName]
-	if name == "" {
-		name = common(labelSets(n))[LabelAlertName]
-	}
-	var extra []string
-	for k, v := range n.GroupLabels {
-		if k != LabelAlertName {
-			extra = append(extra, k+"="+v)
-		}
-	}
-	s := fmt.Sprintf("[%s:%d] %s", strings.ToUpper(n.status()), len(n.Firing)+len(n.Resolved), name)
-	if len(extra) > 0 {
-		s += " (" + strings.Join(extra, ", ") + ")"
-	}
-	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
-}
-
-func labelSets(n *notification) []map[string]string {
-	var ls []map[string]string
-	for _, a := range n.alerts() {
-		ls = append(ls, a.Labels)
-	}
-	return ls
-}
-
-func buildSlack(n *notification, channel string) slackMessage {
+func buildSlack(n *Notification, channel string) slackMessage {
 	m := slackMessage{Channel: channel, Text: title(n)}
 	m.Blocks = append(m.Blocks, slackBlock{Type: "header", Text: &slackText{Type: "plain_text", Text: title(n)}})
-	for _, a := range n.alerts() {
+	for _, a := range n.Alerts() {
 		var b strings.Builder
 		fmt.Fprintf(&b, "*%s* %s (%s)", a.State, a.RuleName, a.Severity)
 		if s := a.Annotations["summary"]; s != "" {
@@ -81,6 +65,6 @@ func buildSlack(n *notification, channel string) slackMessage {
 	return m
 }
 
-func (s *slackNotifier) notify(ctx context.Context, n *notification) (bool, error) {
+func (s *slack) Notify(ctx context.Context, n *Notification) (bool, error) {
 	return postJSON(ctx, s.client, s.cfg.URL, nil, buildSlack(n, s.cfg.Channel))
 }

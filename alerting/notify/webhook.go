@@ -1,17 +1,24 @@
-package alerting
+package notify
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"maps"
 	"net/http"
 	"time"
 
 	"github.com/vigilhq/vigil/store"
 )
+
+// WebhookConfig posts the Alertmanager v4 payload to URL.
+type WebhookConfig struct {
+	URL     string            `yaml:"url" json:"url"`
+	Headers map[string]string `yaml:"headers,omitempty" json:"-"`
+}
+
+func (c *WebhookConfig) validate(p string, is *issues) { is.checkURL(p+".url", c.URL) }
+
+func (c *WebhookConfig) build(_ string, d buildDeps) (Integration, error) {
+	return &webhook{cfg: *c, client: d.client}, nil
+}
 
 // WebhookPayload is the Alertmanager webhook body, version 4. Vigil sends it
 // and ingests it.
@@ -62,31 +69,15 @@ func webhookAlert(a store.Alert) WebhookAlert {
 	return w
 }
 
-// common returns the key/value pairs shared by every map.
-func common(ms []map[string]string) map[string]string {
-	out := map[string]string{}
-	if len(ms) == 0 {
-		return out
-	}
-	maps.Copy(out, ms[0])
-	for _, m := range ms[1:] {
-		for k, v := range out {
-			if m[k] != v {
-				delete(out, k)
-			}
-		}
-	}
-	return out
-}
-
-func buildPayload(n *notification) WebhookPayload {
-	p := WebhookPayload{Version: "4", GroupKey: n.GroupKey, Status: n.status(), Receiver: n.Receiver,
+// BuildWebhookPayload is the Alertmanager v4 body of a notification.
+func BuildWebhookPayload(n *Notification) WebhookPayload {
+	p := WebhookPayload{Version: "4", GroupKey: n.GroupKey, Status: n.Status(), Receiver: n.Receiver,
 		GroupLabels: n.GroupLabels, ExternalURL: n.ExternalURL, Alerts: []WebhookAlert{}}
 	if p.GroupLabels == nil {
 		p.GroupLabels = map[string]string{}
 	}
 	var ls, as []map[string]string
-	for _, a := range n.alerts() {
+	for _, a := range n.Alerts() {
 		w := webhookAlert(a)
 		p.Alerts = append(p.Alerts, w)
 		ls, as = append(ls, w.Labels), append(as, w.Annotations)
@@ -95,44 +86,13 @@ func buildPayload(n *notification) WebhookPayload {
 	return p
 }
 
-type webhookNotifier struct {
+type webhook struct {
 	cfg    WebhookConfig
 	client *http.Client
 }
 
-func (w *webhookNotifier) kind() string    { return "webhook" }
-func (w *webhookNotifier) tracksAck() bool { return false }
+func (w *webhook) Name() string { return "webhook" }
 
-func (w *webhookNotifier) notify(ctx context.Context, n *notification) (bool, error) {
-	return postJSON(ctx, w.client, w.cfg.URL, w.cfg.Headers, buildPayload(n))
-}
-
-// postJSON posts v and classifies the outcome: 2xx is success; 429, 5xx and
-// transport errors may be retried; other statuses are final.
-func postJSON(ctx context.Context, c *http.Client, url string, headers map[string]string, v any) (bool, error) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return false, fmt.Errorf("%w: encode: %w", ErrNotify, err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return false, fmt.Errorf("%w: %w", ErrNotify, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "vigil-alerting")
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return ctx.Err() == nil, fmt.Errorf("%w: %w", ErrNotify, err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	if resp.StatusCode/100 == 2 {
-		return false, nil
-	}
-	retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
-	// The URL may carry a secret (Slack, tokens): report only the status.
-	return retry, fmt.Errorf("%w: unexpected status %d", ErrNotify, resp.StatusCode)
+func (w *webhook) Notify(ctx context.Context, n *Notification) (bool, error) {
+	return postJSON(ctx, w.client, w.cfg.URL, w.cfg.Headers, BuildWebhookPayload(n))
 }

@@ -1,4 +1,4 @@
-package alerting
+package notify
 
 import (
 	"context"
@@ -6,23 +6,62 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net"
 	"net/smtp"
-	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
 
-type emailNotifier struct {
-	cfg EmailConfig
-	now func() time.Time
+// EmailConfig sends plain-text mail through an SMTP server.
+type EmailConfig struct {
+	SMTP        string   `yaml:"smtp" json:"smtp"` // host:port
+	From        string   `yaml:"from" json:"from"`
+	To          []string `yaml:"to" json:"to"`
+	Username    string   `yaml:"username,omitempty" json:"username,omitempty"`
+	PasswordEnv string   `yaml:"password_env,omitempty" json:"password_env,omitempty"` // name of the environment variable holding the password
 }
 
-func (m *emailNotifier) kind() string    { return "email" }
-func (m *emailNotifier) tracksAck() bool { return false }
+func (c *EmailConfig) validate(p string, is *issues) {
+	if _, port, err := net.SplitHostPort(c.SMTP); err != nil || port == "" {
+		is.add(p+".smtp", "must be host:port")
+	}
+	is.required(p+".from", c.From)
+	if len(c.To) == 0 {
+		is.add(p+".to", "at least one address required")
+	}
+	if strings.ContainsAny(c.From, "\r\n") {
+		is.add(p+".from", "must not contain line breaks")
+	}
+	for i, a := range c.To {
+		if strings.ContainsAny(a, "\r\n") {
+			is.add(fmt.Sprintf("%s.to[%d]", p, i), "must not contain line breaks")
+		}
+	}
+}
 
-func buildEmail(n *notification, from string, to []string, now time.Time) []byte {
+func (c *EmailConfig) build(p string, d buildDeps) (Integration, error) {
+	m := &email{cfg: *c, now: d.now}
+	if c.PasswordEnv != "" {
+		pw, err := secretEnv(p+".password_env", c.PasswordEnv, d.lookup)
+		if err != nil {
+			return nil, err
+		}
+		m.password = pw
+	}
+	return m, nil
+}
+
+type email struct {
+	cfg      EmailConfig
+	password string
+	now      func() time.Time
+}
+
+func (m *email) Name() string { return "email" }
+
+func buildEmail(n *Notification, from string, to []string, now time.Time) []byte {
 	var b strings.Builder
 	var id [8]byte
 	_, _ = rand.Read(id[:])
@@ -30,21 +69,15 @@ func buildEmail(n *notification, from string, to []string, now time.Time) []byte
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@%s>\r\n",
 		from, strings.Join(to, ", "), title(n), now.Format(time.RFC1123Z), hex.EncodeToString(id[:]), host)
 	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
-	for _, a := range n.alerts() {
+	for _, a := range n.Alerts() {
 		fmt.Fprintf(&b, "[%s] %s (%s)\r\n", strings.ToUpper(a.State), a.RuleName, a.Severity)
-		keys := make([]string, 0, len(a.Annotations))
-		for k := range a.Annotations {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(a.Annotations)) {
 			fmt.Fprintf(&b, "  %s: %s\r\n", k, strings.ReplaceAll(a.Annotations[k], "\n", "\r\n    "))
 		}
 		lk := make([]string, 0, len(a.Labels))
-		for k, v := range a.Labels {
-			lk = append(lk, k+"="+v)
+		for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
+			lk = append(lk, k+"="+a.Labels[k])
 		}
-		sort.Strings(lk)
 		fmt.Fprintf(&b, "  labels: %s\r\n", strings.Join(lk, ", "))
 		if a.AcknowledgedAt != nil {
 			fmt.Fprintf(&b, "  acknowledged by %s\r\n", a.AcknowledgedBy)
@@ -58,7 +91,7 @@ func buildEmail(n *notification, from string, to []string, now time.Time) []byte
 	return []byte(b.String())
 }
 
-func (m *emailNotifier) notify(ctx context.Context, n *notification) (bool, error) {
+func (m *email) Notify(ctx context.Context, n *Notification) (bool, error) {
 	host, _, err := net.SplitHostPort(m.cfg.SMTP)
 	if err != nil {
 		return false, fmt.Errorf("%w: smtp address: %w", ErrNotify, err)
@@ -90,8 +123,7 @@ func (m *emailNotifier) notify(ctx context.Context, n *notification) (bool, erro
 		}
 	}
 	if m.cfg.Username != "" {
-		auth := smtp.PlainAuth("", m.cfg.Username, os.Getenv(m.cfg.PasswordEnv), host)
-		if err := c.Auth(auth); err != nil {
+		if err := c.Auth(smtp.PlainAuth("", m.cfg.Username, m.password, host)); err != nil {
 			return step("auth", err)
 		}
 	}
