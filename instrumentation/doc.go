@@ -1,5 +1,24 @@
 // Package instrumentation sets up OpenTelemetry for an echo v4 service and
-// instruments its requests.
+// instruments its requests: it is the echo v4 adapter of Vigil's
+// instrumentation.
+//
+// # Layout
+//
+// The behaviour lives in packages no web framework is compiled into:
+// [github.com/vigilhq/vigil/instrumentation/telemetry] (Setup, its options,
+// samplers, runtime and host metrics),
+// [github.com/vigilhq/vigil/instrumentation/httpserver] (the
+// framework-neutral HTTP server instrumentation: metrics, spans, request
+// and trace ID headers, late spans) and
+// [github.com/vigilhq/vigil/instrumentation/names] (metric and attribute
+// names). This package translates echo v4's request, route and error model
+// for httpserver, and forwards Setup, its options and the names so that
+// existing code keeps compiling unchanged. The echo v5 and net/http
+// adapters are instrumentation/echov5 and instrumentation/nethttp; they are
+// packages of this module rather than modules of their own because Go
+// compiles only the packages a program imports: a program importing
+// instrumentation/nethttp compiles neither echo version (go mod why in
+// examples/nethttp shows it).
 //
 // # Setup
 //

@@ -1,4 +1,4 @@
-package instrumentation
+package telemetry
 
 import (
 	"log/slog"
@@ -131,7 +131,7 @@ func WithCardinalityLimit(n int) Option {
 // Default: the SDK's choice from OTEL_TRACES_SAMPLER and
 // OTEL_TRACES_SAMPLER_ARG, or [DefaultSampler] when OTEL_TRACES_SAMPLER is
 // unset. Giving this option makes those variables ignored; wrap s in
-// [ForceSampling] to keep failing and slow requests sampled.
+// [httpserver.ForceSampling] to keep failing and slow requests sampled.
 func WithSampler(s sdktrace.Sampler) Option {
 	return optionFunc(func(c config) config {
 		c.sampler = s

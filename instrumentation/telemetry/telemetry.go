@@ -1,4 +1,4 @@
-package instrumentation
+package telemetry
 
 import (
 	"context"
@@ -25,6 +25,10 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/vigilhq/vigil/instrumentation/httpserver"
+	"github.com/vigilhq/vigil/instrumentation/internal/httpmetrics"
+	"github.com/vigilhq/vigil/instrumentation/names"
 )
 
 // Sentinel errors of this package.
@@ -40,12 +44,12 @@ var (
 // SecondsBoundaries are the explicit bucket boundaries, in seconds, of every
 // histogram with unit "s" (OTel semantic-convention advice for
 // http.server.request.duration). The SDK default is in milliseconds.
-var SecondsBoundaries = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
+var SecondsBoundaries = httpmetrics.SecondsBoundaries
 
 // BytesBoundaries are the explicit bucket boundaries, in bytes, of every
 // histogram with unit "By" (request and response body sizes): powers of
 // four from 128 B to 8 MiB.
-var BytesBoundaries = []float64{0, 128, 512, 2048, 8192, 32768, 131072, 524288, 2097152, 8388608}
+var BytesBoundaries = httpmetrics.BytesBoundaries
 
 // Telemetry holds the providers built by [Setup]. Call Shutdown before the
 // process exits so buffered spans and metrics are flushed.
@@ -57,7 +61,7 @@ type Telemetry struct {
 	prom       *otelprom.Exporter
 	propagator propagation.TextMapPropagator
 	handler    http.Handler
-	http       *httpHistograms // nil when the middleware uses SDK instruments
+	http       *httpmetrics.Histograms // nil when the middleware uses SDK instruments
 }
 
 // Setup builds the Resource, a MeterProvider exporting to its own Prometheus
@@ -89,7 +93,7 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		// The middleware's histograms reach the only reader as a producer;
 		// a reader of the user's could not be given one, so with any the
 		// middleware keeps the SDK instruments.
-		t.http = newHTTPHistograms(cfg.cardinalityLimit)
+		t.http = httpmetrics.New(cfg.cardinalityLimit)
 		promOpts = append(promOpts, otelprom.WithProducer(t.http))
 	}
 	promExporter, err := otelprom.New(promOpts...)
@@ -108,10 +112,10 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	}
 	t.mp = sdkmetric.NewMeterProvider(mopts...)
 	if t.http != nil {
-		fastHTTPMetrics.Store(metric.MeterProvider(t.mp), t.http)
+		httpmetrics.Register(t.mp, t.http)
 	}
 
-	dropped, err := t.mp.Meter(ScopeName).Int64Counter(MetricExporterDropped,
+	dropped, err := t.mp.Meter(ScopeName).Int64Counter(names.MetricExporterDropped,
 		metric.WithUnit("{item}"),
 		metric.WithDescription("Telemetry items an exporter failed to deliver, by signal."))
 	if err != nil {
@@ -164,7 +168,7 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 
 // ScopeName is the instrumentation scope of the instruments this package
 // creates (otel_scope_name in Prometheus output).
-const ScopeName = "github.com/vigilhq/vigil/instrumentation"
+const ScopeName = names.ScopeName
 
 func newResource(ctx context.Context, cfg config) (*resource.Resource, error) {
 	attrs := []attribute.KeyValue{semconv.ServiceName(cfg.serviceName)}
@@ -187,7 +191,7 @@ func histogramViews() []sdkmetric.View {
 		// reads as a histogram's count). Expose it as go.goroutines.
 		sdkmetric.NewView(
 			sdkmetric.Instrument{Name: "go.goroutine.count"},
-			sdkmetric.Stream{Name: MetricGoGoroutines},
+			sdkmetric.Stream{Name: names.MetricGoGoroutines},
 		),
 		sdkmetric.NewView(
 			sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram, Unit: "s"},
@@ -283,10 +287,15 @@ func (t *Telemetry) Registry() *prometheus.Registry { return t.registry }
 // the scraper asks for it, OpenMetrics (which carries exemplars).
 func (t *Telemetry) MetricsHandler() http.Handler { return t.handler }
 
-// MiddlewareConfig returns a [MiddlewareConfig] using this Telemetry's
+// ServerOptions returns the options that make a server instrumentation
+// (httpserver.New, and through it every adapter) use this Telemetry's
 // providers and propagator.
-func (t *Telemetry) MiddlewareConfig() MiddlewareConfig {
-	return MiddlewareConfig{MeterProvider: t.mp, TracerProvider: t.tp, Propagator: t.propagator}
+func (t *Telemetry) ServerOptions() []httpserver.Option {
+	return []httpserver.Option{
+		httpserver.WithMeterProvider(t.mp),
+		httpserver.WithTracerProvider(t.tp),
+		httpserver.WithPropagator(t.propagator),
+	}
 }
 
 // Tracer returns a tracer of this package's scope, a convenience for spans
@@ -295,7 +304,7 @@ func (t *Telemetry) Tracer() trace.Tracer { return t.tp.Tracer(ScopeName) }
 
 // Shutdown flushes and shuts down both providers. It honours ctx.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
-	fastHTTPMetrics.Delete(metric.MeterProvider(t.mp))
+	httpmetrics.Unregister(t.mp)
 	return errors.Join(
 		t.tp.ForceFlush(ctx),
 		t.tp.Shutdown(ctx),
