@@ -126,3 +126,14 @@ func ForceSampling(s sdktrace.Sampler) sdktrace.Sampler { return httpserver.Forc
 // TraceIDFrom is [httpserver.TraceIDFrom]: the hex trace ID of the span in
 // ctx, or "" when ctx holds no valid span context.
 func TraceIDFrom(ctx context.Context) string { return httpserver.TraceIDFrom(ctx) }
+
+// ErrInvalidEnv is [telemetry.ErrInvalidEnv]: Setup rejected an OTEL_*
+// value.
+var ErrInvalidEnv = telemetry.ErrInvalidEnv
+
+// Logger is [telemetry.Logger]: the logger of the Telemetry set up with
+// global providers (stderr with trace_id and span_id, and OTLP when a logs
+// exporter is selected), bound to the request's span. In a handler:
+//
+//	instrumentation.Logger(c.Request().Context()).Info("order placed", "order", id)
+func Logger(ctx context.Context) *slog.Logger { return telemetry.Logger(ctx) }

@@ -30,7 +30,7 @@ func newLogExporter(ctx context.Context, name, protocol string) (sdklog.Exporter
 // (OTEL_BLRP_* apply) per exporter the environment selects, each exporting
 // through a bounded queue that counts what it drops; nil when none is
 // selected.
-func newLoggerProvider(ctx context.Context, res *resource.Resource, env exporterEnv, d *drops) (*sdklog.LoggerProvider, error) {
+func newLoggerProvider(ctx context.Context, res *resource.Resource, env exporterEnv, d *drops, track func(func(context.Context) error)) (*sdklog.LoggerProvider, error) {
 	if len(env.logs) == 0 {
 		return nil, nil
 	}
@@ -52,7 +52,9 @@ func newLoggerProvider(ctx context.Context, res *resource.Resource, env exporter
 			return nil, fmt.Errorf("logs exporter %s: %w", name, err)
 		}
 		built = append(built, exp)
-		opts = append(opts, sdklog.WithProcessor(sdklog.NewBatchProcessor(newQueuedLogExporter(exp, d))))
+		q := newQueuedLogExporter(exp, d)
+		track(q.Shutdown)
+		opts = append(opts, sdklog.WithProcessor(sdklog.NewBatchProcessor(q)))
 	}
 	return sdklog.NewLoggerProvider(opts...), nil
 }

@@ -32,7 +32,7 @@ func newMetricExporter(ctx context.Context, name, protocol string) (sdkmetric.Ex
 // the server instrumentation aggregates its histograms itself (http is
 // not nil), every reader gets them as a producer, in the temporality its
 // exporter asks for.
-func metricReaders(ctx context.Context, env exporterEnv, http sdkmetric.Producer, d *drops) ([]sdkmetric.Reader, error) {
+func metricReaders(ctx context.Context, env exporterEnv, http sdkmetric.Producer, d *drops, track func(func(context.Context) error)) ([]sdkmetric.Reader, error) {
 	var out []sdkmetric.Reader
 	for _, name := range env.metrics {
 		if name == ExporterPrometheus {
@@ -52,6 +52,7 @@ func metricReaders(ctx context.Context, env exporterEnv, http sdkmetric.Producer
 			}
 			return nil, fmt.Errorf("metrics exporter %s: %w", name, err)
 		}
+		track(exp.Shutdown)
 		var opts []sdkmetric.PeriodicReaderOption
 		if http != nil {
 			opts = append(opts, sdkmetric.WithProducer(newTemporalProducer(http, exp.Temporality(sdkmetric.InstrumentKindHistogram))))

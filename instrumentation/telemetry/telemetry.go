@@ -70,6 +70,9 @@ type Telemetry struct {
 	http       *httpmetrics.Histograms // nil when the middleware uses SDK instruments
 	exporters  exporterEnv
 	globals    bool
+	// queues are the Shutdown of every queued exporter: run once more after
+	// the providers' own, which skip them when their context ran out.
+	queues []func(context.Context) error
 }
 
 // Setup builds the Resource; a LoggerProvider, a MeterProvider and a
@@ -119,7 +122,9 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		return nil, errors.Join(errs...)
 	}
 
-	if t.lp, err = newLoggerProvider(ctx, res, env, drops[logsSignal.name]); err != nil {
+	track := func(f func(context.Context) error) { t.queues = append(t.queues, f) }
+	undo = append(undo, t.shutdownQueues)
+	if t.lp, err = newLoggerProvider(ctx, res, env, drops[logsSignal.name], track); err != nil {
 		return fail("logs", err)
 	}
 	if t.lp != nil {
@@ -149,7 +154,7 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	if t.http != nil {
 		producer = t.http
 	}
-	readers, err := metricReaders(ctx, env, producer, drops[metricsSignal.name])
+	readers, err := metricReaders(ctx, env, producer, drops[metricsSignal.name], track)
 	if err != nil {
 		return fail("metrics", err)
 	}
@@ -176,7 +181,7 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		}
 	}
 
-	processors, err := spanProcessors(ctx, env, drops[tracesSignal.name])
+	processors, err := spanProcessors(ctx, env, drops[tracesSignal.name], track)
 	if err != nil {
 		return fail("traces", err)
 	}
@@ -344,14 +349,23 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	if t.globals && installed.CompareAndSwap(t, nil) {
 		diag.logger.CompareAndSwap(t.logger, nil)
 	}
-	errs := []error{
-		t.tp.ForceFlush(ctx),
-		t.tp.Shutdown(ctx),
-		t.mp.ForceFlush(ctx),
-		t.mp.Shutdown(ctx),
-	}
+	// Each Shutdown flushes first; logs last, so that what the others log
+	// while they stop is still exported.
+	errs := []error{t.tp.Shutdown(ctx), t.mp.Shutdown(ctx)}
 	if t.lp != nil {
-		errs = append(errs, t.lp.ForceFlush(ctx), t.lp.Shutdown(ctx))
+		errs = append(errs, t.lp.Shutdown(ctx))
 	}
+	_ = t.shutdownQueues(ctx)
 	return errors.Join(errs...)
+}
+
+// shutdownQueues stops every export queue and its exporter, whether or not
+// a provider did already (a provider whose context ran out does not reach
+// its processors): no goroutine or connection outlives Shutdown. Errors are
+// the providers' to report.
+func (t *Telemetry) shutdownQueues(ctx context.Context) error {
+	for _, f := range t.queues {
+		_ = f(ctx)
+	}
+	return nil
 }

@@ -29,7 +29,7 @@ func newSpanExporter(ctx context.Context, name, protocol string) (sdktrace.SpanE
 // spanProcessors returns one batch span processor (OTEL_BSP_* apply) per
 // exporter the environment selects, each exporting through a bounded
 // queue that counts what it drops.
-func spanProcessors(ctx context.Context, env exporterEnv, d *drops) ([]sdktrace.SpanProcessor, error) {
+func spanProcessors(ctx context.Context, env exporterEnv, d *drops, track func(func(context.Context) error)) ([]sdktrace.SpanProcessor, error) {
 	var out []sdktrace.SpanProcessor
 	for _, name := range env.traces {
 		var exp sdktrace.SpanExporter
@@ -46,7 +46,9 @@ func spanProcessors(ctx context.Context, env exporterEnv, d *drops) ([]sdktrace.
 			}
 			return nil, fmt.Errorf("traces exporter %s: %w", name, err)
 		}
-		out = append(out, sdktrace.NewBatchSpanProcessor(newQueuedSpanExporter(exp, d)))
+		q := newQueuedSpanExporter(exp, d)
+		track(q.Shutdown)
+		out = append(out, sdktrace.NewBatchSpanProcessor(q))
 	}
 	return out, nil
 }
