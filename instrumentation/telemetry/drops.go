@@ -28,6 +28,7 @@ type drops struct {
 	logger  func() *slog.Logger
 	every   rate.Sometimes
 	since   atomic.Int64 // dropped since the last log line
+	total   atomic.Int64 // dropped ever
 }
 
 // newDrops returns the drops of signal; they are logged from the start and
@@ -63,6 +64,7 @@ func (d *drops) add(n int, why string, err error) {
 		(*c).Add(context.Background(), int64(n), d.attrs)
 	}
 	d.since.Add(int64(n))
+	d.total.Add(int64(n))
 	d.every.Do(func() {
 		attrs := []slog.Attr{
 			slog.String("signal", d.signal),
