@@ -105,8 +105,9 @@ func freePort(t *testing.T) int {
 func addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
 
 // start runs a process until the test ends; its output goes to a log file
-// printed when the test fails.
-func start(t *testing.T, bin string, args []string, env []string) {
+// printed when the test fails. kill ends it early with SIGKILL (a crash)
+// and waits for it.
+func start(t *testing.T, bin string, args []string, env []string) (kill func()) {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), filepath.Base(bin)+".log")
 	logFile, err := os.Create(logPath)
@@ -123,15 +124,21 @@ func start(t *testing.T, bin string, args []string, env []string) {
 		cancel()
 		t.Fatalf("start %s: %v", bin, err)
 	}
+	var waitOnce sync.Once
+	wait := func() { waitOnce.Do(func() { _ = cmd.Wait() }) }
 	t.Cleanup(func() {
 		cancel()
-		_ = cmd.Wait()
+		wait()
 		_ = logFile.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
 			t.Logf("--- %s output (last 4 KiB) ---\n%s", filepath.Base(bin), tail(b, 4096))
 		}
 	})
+	return func() {
+		_ = cmd.Process.Kill()
+		wait()
+	}
 }
 
 func tail(b []byte, n int) []byte {

@@ -263,8 +263,12 @@ func newResource(ctx context.Context, cfg config) (*resource.Resource, error) {
 	}
 	attrs = append(attrs, cfg.attributes...)
 	// Later options override earlier ones: the environment wins.
+	// WithService gives each process a service.instance.id (a UUID): a
+	// collector fed by several replicas keeps their series apart by it
+	// (its Prometheus exporter's instance label).
 	return resource.New(ctx,
 		resource.WithTelemetrySDK(),
+		resource.WithService(),
 		resource.WithAttributes(attrs...),
 		resource.WithFromEnv(),
 	)
