@@ -10,7 +10,9 @@ import (
 )
 
 // fakeProducer returns the cumulative point it is given.
-type fakeProducer struct{ dp metricdata.HistogramDataPoint[float64] }
+type fakeProducer struct {
+	dp metricdata.HistogramDataPoint[float64]
+}
 
 func (f *fakeProducer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 	return []metricdata.ScopeMetrics{{Metrics: []metricdata.Metrics{{Name: "h",
