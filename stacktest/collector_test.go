@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/vigilhq/vigil/instrumentation/names"
 	"github.com/vigilhq/vigil/internal/otlptest"
@@ -28,12 +30,11 @@ import (
 // The collector is the Jaeger v2 binary of tools/jaeger (an OpenTelemetry
 // Collector distribution) run with tools/jaeger/collector.yaml: traces into
 // Jaeger's storage, metrics to its prometheus exporter (scraped here) and,
-// like logs, to the test's own OTLP/HTTP receiver through its otlphttp
-// exporter. Every signal has a pipeline in that one binary; no other
-// collector is built.
+// like logs, to the test's own OTLP/HTTP receiver through an otlphttp
+// exporter the test adds. Every signal has a pipeline in that one binary;
+// no other collector is built.
 
-// collectorPorts are the listeners of tools/jaeger/collector.yaml; 4319 is
-// the otlphttp exporter's target, the test's receiver.
+// collectorPorts are the listeners of tools/jaeger/collector.yaml.
 var collectorPorts = []string{"4317", "4318", "16686", "16685", "13133", "8889"}
 
 type collector struct {
@@ -62,12 +63,12 @@ func startCollector(t *testing.T) *collector {
 		}
 		cfg = strings.ReplaceAll(cfg, "127.0.0.1:"+p, addr(ports[p]))
 	}
-	if !strings.Contains(cfg, "http://127.0.0.1:4319") {
-		t.Fatal("tools/jaeger/collector.yaml does not export to http://127.0.0.1:4319")
+	out, err := withReceiverExporter([]byte(cfg), c.rcv.URL)
+	if err != nil {
+		t.Fatalf("tools/jaeger/collector.yaml: %v", err)
 	}
-	cfg = strings.ReplaceAll(cfg, "http://127.0.0.1:4319", c.rcv.URL)
 	path := filepath.Join(t.TempDir(), "collector.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	c.stop = start(t, bin, []string{"--config", "file:" + path}, nil)
@@ -77,6 +78,37 @@ func startCollector(t *testing.T) *collector {
 	c.query = "http://" + addr(ports["16686"])
 	waitReady(t, "http://"+addr(ports["13133"])+"/status", 60*time.Second)
 	return c
+}
+
+// withReceiverExporter adds an otlphttp exporter towards url to the
+// metrics and logs pipelines of a collector configuration.
+func withReceiverExporter(cfg []byte, url string) ([]byte, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(cfg, &doc); err != nil {
+		return nil, err
+	}
+	exporters, _ := doc["exporters"].(map[string]any)
+	service, _ := doc["service"].(map[string]any)
+	pipelines, _ := service["pipelines"].(map[string]any)
+	if exporters == nil || pipelines == nil {
+		return nil, errors.New("no exporters or service.pipelines")
+	}
+	exporters["otlphttp/stacktest"] = map[string]any{
+		"endpoint":    url,
+		"compression": "none",
+		// The receiver is there for the whole test: nothing to retry.
+		"retry_on_failure": map[string]any{"enabled": false},
+		"sending_queue":    map[string]any{"enabled": false},
+	}
+	for _, signal := range []string{"metrics", "logs"} {
+		p, _ := pipelines[signal].(map[string]any)
+		if p == nil {
+			return nil, fmt.Errorf("no %s pipeline", signal)
+		}
+		exps, _ := p["exporters"].([]any)
+		p["exporters"] = append(exps, "otlphttp/stacktest")
+	}
+	return yaml.Marshal(doc)
 }
 
 // TestCollectorReceivesEverySignal sends Vigil's traces, metrics and logs
