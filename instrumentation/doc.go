@@ -24,11 +24,12 @@
 //
 // [Setup] builds the Resource (service.name "vigil" unless
 // [WithServiceName] or OTEL_SERVICE_NAME says otherwise), a MeterProvider
-// exporting to its own Prometheus registry, and a TracerProvider. Traces go
-// over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT or
-// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set (protocol from
-// OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf, the default, or grpc); with
-// neither, nothing touches the network. Go runtime, host and process metrics are started unless disabled.
+// exporting to its own Prometheus registry, a TracerProvider and a
+// LoggerProvider; OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER,
+// OTEL_LOGS_EXPORTER and the OTEL_EXPORTER_OTLP_* variables choose where
+// each signal goes (see Exporters in package telemetry); with no OTLP
+// endpoint, nothing touches the network. [Logger] gives a handler the
+// trace-correlated logger. Go runtime, host and process metrics are started unless disabled.
 //
 //	tel, err := instrumentation.Setup(ctx, instrumentation.WithServiceVersion(version))
 //	if err != nil { ... }
@@ -114,8 +115,7 @@
 //
 // # Dropped telemetry
 //
-// Spans that fail to export over OTLP are counted in vigil.exporter.dropped
-// {signal="traces"}. The SDK's batch span processor drops spans silently
-// when its queue (2048 by default, OTEL_BSP_MAX_QUEUE_SIZE) is full; those
-// are not counted.
+// Spans, metrics and log records that could not be exported are counted
+// in vigil.exporter.dropped{signal=...} (see Dropped telemetry in package
+// telemetry).
 package instrumentation

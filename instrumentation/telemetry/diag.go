@@ -125,15 +125,21 @@ func configError(sig signal, msg string, err error) error {
 	case sdkReports[msg] != "":
 		suffix := sdkReports[msg]
 		detail := msg
-		if err != nil && suffix != "HEADERS" {
+		switch {
+		case suffix == "HEADERS":
+			detail = headersWant
+		case err != nil:
 			detail += ": " + redact.String(err.Error())
 		}
 		return fmt.Errorf("%w: %s: %s", ErrInvalidEnv, setVars(sig, suffix), detail)
 	case namedRe.MatchString(text):
 		name := namedRe.FindStringSubmatch(text)[1]
 		detail := "rejected by the OpenTelemetry SDK"
-		if _, cause, ok := strings.Cut(text, ": "); ok && !strings.HasSuffix(name, "HEADERS") {
+		if _, cause, ok := strings.Cut(text, ": "); ok {
 			detail = redact.String(cause)
+		}
+		if strings.HasSuffix(name, "HEADERS") {
+			detail = headersWant
 		}
 		return fmt.Errorf("%w: %s: %s", ErrInvalidEnv, name, detail)
 	case warnRe.MatchString(text):
@@ -148,6 +154,10 @@ func configError(sig signal, msg string, err error) error {
 	}
 	return nil
 }
+
+// headersWant is the whole message about a rejected headers variable: its
+// value is a credential, and so is any part the SDK would quote.
+const headersWant = "want comma-separated key=value pairs, values URL-encoded"
 
 // setVars names the variables of a generic report: the set ones among
 // OTEL_EXPORTER_OTLP_<suffix> and the signal's own variant.

@@ -107,18 +107,22 @@ func parseExporterList(raw string, known []string) ([]string, error) {
 }
 
 // protocol returns the OTLP protocol of s: its own variable, else
-// OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf.
-func (s signal) protocol(getenv func(string) string) (string, error) {
-	for _, name := range []string{s.otlpVar("PROTOCOL"), "OTEL_EXPORTER_OTLP_PROTOCOL"} {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			p, err := parseProtocol(v)
-			if err != nil {
-				return "", fmt.Errorf("%w: %s: %w", ErrInvalidEnv, name, err)
-			}
-			return p, nil
-		}
+// fallback (OTEL_EXPORTER_OTLP_PROTOCOL's, else http/protobuf).
+func (s signal) protocol(getenv func(string) string, fallback string) (string, error) {
+	return protocolVar(getenv, s.otlpVar("PROTOCOL"), fallback)
+}
+
+// protocolVar reads one protocol variable; def when it is unset.
+func protocolVar(getenv func(string) string, name, def string) (string, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return def, nil
 	}
-	return ProtocolHTTPProtobuf, nil
+	p, err := parseProtocol(v)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %w", ErrInvalidEnv, name, err)
+	}
+	return p, nil
 }
 
 func parseProtocol(v string) (string, error) {
@@ -143,7 +147,8 @@ type exporterEnv struct {
 // uses them: a wrong value is an error wherever it is.
 func readExporterEnv(getenv func(string) string) (exporterEnv, error) {
 	env := exporterEnv{protocols: map[string]string{}}
-	var errs []error
+	generic, err := protocolVar(getenv, "OTEL_EXPORTER_OTLP_PROTOCOL", ProtocolHTTPProtobuf)
+	errs := []error{err}
 	for _, s := range signals {
 		names, err := s.selected(getenv)
 		errs = append(errs, err)
@@ -155,7 +160,7 @@ func readExporterEnv(getenv func(string) string) (exporterEnv, error) {
 		case logsSignal.name:
 			env.logs = names
 		}
-		p, err := s.protocol(getenv)
+		p, err := s.protocol(getenv, generic)
 		errs = append(errs, err)
 		env.protocols[s.name] = p
 	}
