@@ -49,20 +49,8 @@ func startCollector(t *testing.T) *collector {
 	t.Helper()
 	need(t, "go")
 	bin := build(t, "jaeger", "tools/jaeger", "github.com/jaegertracing/jaeger/cmd/jaeger")
-	b, err := os.ReadFile(filepath.Join(repoRoot, "tools", "jaeger", "collector.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := string(b)
+	cfg, ports := rebind(t, "tools/jaeger/collector.yaml", "127.0.0.1", collectorPorts)
 	c := &collector{rcv: otlptest.NewReceiver(t)}
-	ports := map[string]int{}
-	for _, p := range collectorPorts {
-		ports[p] = freePort(t)
-		if !strings.Contains(cfg, "127.0.0.1:"+p) {
-			t.Fatalf("tools/jaeger/collector.yaml does not bind 127.0.0.1:%s", p)
-		}
-		cfg = strings.ReplaceAll(cfg, "127.0.0.1:"+p, addr(ports[p]))
-	}
 	out, err := withReceiverExporter([]byte(cfg), c.rcv.URL)
 	if err != nil {
 		t.Fatalf("tools/jaeger/collector.yaml: %v", err)

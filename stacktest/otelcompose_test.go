@@ -97,19 +97,7 @@ func TestComposeOtelProfile(t *testing.T) {
 	t.Run("the collector's config runs and passes every signal on", func(t *testing.T) {
 		jaeger := startCollector(t) // the jaeger service: OTLP gRPC in, query API out
 		prom := otlptest.NewReceiver(t)
-		b, err := os.ReadFile(filepath.Join(repoRoot, "otel-collector", "config.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		conf := string(b)
-		ports := map[string]int{}
-		for _, p := range []string{"4317", "4318", "13133"} {
-			ports[p] = freePort(t)
-			if !strings.Contains(conf, "0.0.0.0:"+p) {
-				t.Fatalf("otel-collector/config.yaml does not listen on 0.0.0.0:%s", p)
-			}
-			conf = strings.ReplaceAll(conf, "0.0.0.0:"+p, addr(ports[p]))
-		}
+		conf, ports := rebind(t, "otel-collector/config.yaml", "0.0.0.0", []string{"4317", "4318", "13133"})
 		jaegerGRPC, err := url.Parse(jaeger.otlpGRPC)
 		if err != nil {
 			t.Fatal(err)

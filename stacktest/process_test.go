@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -103,6 +104,27 @@ func freePort(t *testing.T) int {
 }
 
 func addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+
+// rebind reads a committed configuration (path relative to the repository
+// root) and moves each host:port listener it must have to a free port on
+// 127.0.0.1; it returns the text and the new port of each old one.
+func rebind(t *testing.T, path, host string, ports []string) (string, map[string]int) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(b)
+	moved := map[string]int{}
+	for _, p := range ports {
+		moved[p] = freePort(t)
+		if !strings.Contains(cfg, host+":"+p) {
+			t.Fatalf("%s does not listen on %s:%s", path, host, p)
+		}
+		cfg = strings.ReplaceAll(cfg, host+":"+p, addr(moved[p]))
+	}
+	return cfg, moved
+}
 
 // start runs a process until the test ends; its output goes to a log file
 // printed when the test fails. kill ends it early with SIGKILL (a crash)

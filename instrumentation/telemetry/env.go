@@ -3,7 +3,6 @@ package telemetry
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 )
@@ -174,6 +173,3 @@ func clipValue(v string) string {
 	}
 	return v
 }
-
-// osGetenv is os.Getenv; tests of unexported code pass their own.
-var osGetenv = os.Getenv

@@ -17,7 +17,6 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
-	logglobal "go.opentelemetry.io/otel/log/global"
 	lognoop "go.opentelemetry.io/otel/log/noop"
 	"go.opentelemetry.io/otel/propagation"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
@@ -215,7 +214,7 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		otel.SetMeterProvider(t.mp)
 		otel.SetTracerProvider(t.tp)
 		if t.lp != nil {
-			logglobal.SetLoggerProvider(t.lp)
+			otel.SetLoggerProvider(t.lp)
 		}
 		installDiag()
 		diag.logger.Store(t.logger)

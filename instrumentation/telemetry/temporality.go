@@ -60,27 +60,16 @@ func (p *deltaProducer) Produce(ctx context.Context) ([]metricdata.ScopeMetrics,
 	for _, sm := range sms {
 		ms := make([]metricdata.Metrics, 0, len(sm.Metrics))
 		for _, m := range sm.Metrics {
+			keep := true
 			switch h := m.Data.(type) {
 			case metricdata.Histogram[float64]:
-				if h.Temporality == metricdata.CumulativeTemporality {
-					h.DataPoints, now = deltaPoints(p, m.Name, h.DataPoints, now)
-					h.Temporality = metricdata.DeltaTemporality
-					m.Data = h
-				}
-				if len(h.DataPoints) == 0 {
-					continue
-				}
+				m.Data, now, keep = deltaHistogram(p, m.Name, h, now)
 			case metricdata.Histogram[int64]:
-				if h.Temporality == metricdata.CumulativeTemporality {
-					h.DataPoints, now = deltaPoints(p, m.Name, h.DataPoints, now)
-					h.Temporality = metricdata.DeltaTemporality
-					m.Data = h
-				}
-				if len(h.DataPoints) == 0 {
-					continue
-				}
+				m.Data, now, keep = deltaHistogram(p, m.Name, h, now)
 			}
-			ms = append(ms, m)
+			if keep {
+				ms = append(ms, m)
+			}
 		}
 		if len(ms) > 0 {
 			sm.Metrics = ms
@@ -91,6 +80,16 @@ func (p *deltaProducer) Produce(ctx context.Context) ([]metricdata.ScopeMetrics,
 		p.last = now
 	}
 	return out, nil
+}
+
+// deltaHistogram converts a cumulative histogram; keep is false when no
+// point changed.
+func deltaHistogram[N int64 | float64](p *deltaProducer, name string, h metricdata.Histogram[N], now time.Time) (metricdata.Aggregation, time.Time, bool) {
+	if h.Temporality == metricdata.CumulativeTemporality {
+		h.DataPoints, now = deltaPoints(p, name, h.DataPoints, now)
+		h.Temporality = metricdata.DeltaTemporality
+	}
+	return h, now, len(h.DataPoints) > 0
 }
 
 // deltaPoints converts one histogram's cumulative points in place and

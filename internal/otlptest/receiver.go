@@ -2,6 +2,7 @@ package otlptest
 
 import (
 	"compress/gzip"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -38,7 +39,7 @@ type Receiver struct {
 // NewReceiver starts a receiver that stops when the test ends.
 func NewReceiver(t testing.TB) *Receiver {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
