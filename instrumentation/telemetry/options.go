@@ -192,9 +192,12 @@ func WithoutHostMetrics() Option {
 	})
 }
 
-// WithoutGlobalProviders keeps Setup from installing its MeterProvider and
-// TracerProvider as the otel global providers. The global propagator
-// (W3C TraceContext and Baggage) is installed either way.
+// WithoutGlobalProviders keeps Setup from installing its MeterProvider,
+// TracerProvider and LoggerProvider as the otel global providers, and its
+// logger as the one [Logger] returns. The global propagator (W3C
+// TraceContext and Baggage) is installed either way, and so, once per
+// process, is the forwarder of the SDK's internal logger and error handler
+// through which Setup learns of OTEL_* values the SDK rejects.
 //
 // Default: the providers are installed globally. No environment variable.
 func WithoutGlobalProviders() Option {
