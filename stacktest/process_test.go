@@ -126,10 +126,32 @@ func rebind(t *testing.T, path, host string, ports []string) (string, map[string
 	return cfg, moved
 }
 
+// process is a process started by [start].
+type process struct {
+	cmd  *exec.Cmd
+	wait func()
+}
+
+// kill ends it with SIGKILL (a crash) and waits for it.
+func (p *process) kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGCONT) // in case it was paused
+	_ = p.cmd.Process.Kill()
+	p.wait()
+}
+
+// pause stops it with SIGSTOP until the test ends: its sockets stay open
+// and accept connections, but nothing answers (a hung peer).
+func (p *process) pause(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.cmd.Process.Signal(syscall.SIGCONT) })
+}
+
 // start runs a process until the test ends; its output goes to a log file
-// printed when the test fails. kill ends it early with SIGKILL (a crash)
-// and waits for it.
-func start(t *testing.T, bin string, args []string, env []string) (kill func()) {
+// printed when the test fails.
+func start(t *testing.T, bin string, args []string, env []string) *process {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), filepath.Base(bin)+".log")
 	logFile, err := os.Create(logPath)
@@ -149,6 +171,7 @@ func start(t *testing.T, bin string, args []string, env []string) (kill func()) 
 	var waitOnce sync.Once
 	wait := func() { waitOnce.Do(func() { _ = cmd.Wait() }) }
 	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGCONT) // a paused process cannot act on SIGTERM
 		cancel()
 		wait()
 		_ = logFile.Close()
@@ -157,10 +180,7 @@ func start(t *testing.T, bin string, args []string, env []string) (kill func()) 
 			t.Logf("--- %s output (last 4 KiB) ---\n%s", filepath.Base(bin), tail(b, 4096))
 		}
 	})
-	return func() {
-		_ = cmd.Process.Kill()
-		wait()
-	}
+	return &process{cmd: cmd, wait: wait}
 }
 
 func tail(b []byte, n int) []byte {
