@@ -206,7 +206,9 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	if err != nil {
 		return fail("traces", err)
 	}
-	t.logger.InfoContext(ctx, "telemetry exporters",
+	// To WithLogger's logger only: a line about the exporters is not
+	// telemetry of the service.
+	cfg.logger.InfoContext(ctx, "telemetry exporters",
 		"traces", exporterList(env.traces), "metrics", exporterList(env.metrics), "logs", exporterList(env.logs))
 
 	otel.SetTextMapPropagator(t.propagator)
