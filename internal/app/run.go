@@ -22,7 +22,6 @@ import (
 	"github.com/vigilhq/vigil/series"
 	"github.com/vigilhq/vigil/server"
 	"github.com/vigilhq/vigil/store"
-	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -49,6 +48,7 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 		return err
 	}
 	defer v.close(context.WithoutCancel(ctx))
+	logger = v.logger // the telemetry's: stderr and, with a logs exporter, OTLP
 
 	loops, stopLoops := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -99,31 +99,36 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	if err := ensureDataDir(opts.DataDir); err != nil {
 		return nil, err
 	}
+	// Telemetry first: from here on every component logs through its
+	// logger, to stderr and, with a logs exporter, over OTLP.
+	tel, err := instrumentation.Setup(ctx,
+		instrumentation.WithServiceVersion(Version),
+		instrumentation.WithDiskPath(opts.DataDir),
+		instrumentation.WithLogger(logger),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("set up telemetry: %w", err)
+	}
+	v.closers = append(v.closers, tel.Shutdown)
+	logger = tel.Logger()
+	v.logger = logger
+	mp := tel.MeterProvider()
+
 	st, err := openStore(ctx, opts, logger)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	v.closers = append(v.closers, func(context.Context) error { return st.Close() })
 
-	// The engine's exporters are built before the providers; their drop
-	// counters use the global provider, which forwards once Setup sets it.
 	ser, err := series.New(seriesConfig(interval))
 	if err != nil {
 		return nil, err
 	}
-	spansExp := exporter.NewSpans(ser, exporter.WithMeterProvider(otel.GetMeterProvider()), exporter.WithLogger(logger))
-	tel, err := instrumentation.Setup(ctx,
-		instrumentation.WithServiceVersion(Version),
-		instrumentation.WithDiskPath(opts.DataDir),
-		instrumentation.WithLogger(logger),
-		instrumentation.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(spansExp,
-			sdktrace.WithBatchTimeout(time.Second), sdktrace.WithMaxQueueSize(8192))),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("set up telemetry: %w", err)
-	}
-	v.closers = append(v.closers, tel.Shutdown)
-	mp := tel.MeterProvider()
+	// The engine's span exporter joins the TracerProvider (shut down with
+	// it, by tel.Shutdown).
+	spansExp := exporter.NewSpans(ser, exporter.WithMeterProvider(mp), exporter.WithLogger(logger))
+	tel.TracerProvider().RegisterSpanProcessor(sdktrace.NewBatchSpanProcessor(spansExp,
+		sdktrace.WithBatchTimeout(time.Second), sdktrace.WithMaxQueueSize(8192)))
 	// The engine reads the Prometheus exporter's aggregation every interval
 	// (one aggregation per measurement, not one per reader); closed before tel.
 	poller := exporter.NewPoller(tel.CollectMetrics, ser, interval, exporter.WithMeterProvider(mp), exporter.WithLogger(logger))

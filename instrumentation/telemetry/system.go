@@ -1,4 +1,4 @@
-package instrumentation
+package telemetry
 
 import (
 	"context"
@@ -13,15 +13,8 @@ import (
 	"github.com/shirou/gopsutil/v4/process"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-)
 
-// Process and filesystem instruments the contrib host package does not
-// record, observed with gopsutil at collection time.
-const (
-	MetricProcessMemoryUsage          = "process.memory.usage"          // up-down counter, By (RSS)
-	MetricProcessCPUUtilization       = "process.cpu.utilization"       // gauge, 1
-	MetricSystemFilesystemUsage       = "system.filesystem.usage"       // up-down counter, By: system.filesystem.state, system.filesystem.mountpoint
-	MetricSystemFilesystemUtilization = "system.filesystem.utilization" // gauge, 1: system.filesystem.mountpoint
+	"github.com/vigilhq/vigil/instrumentation/names"
 )
 
 // systemMetrics observes process RSS and CPU utilization and the usage of
@@ -65,22 +58,22 @@ func startSystemMetrics(meter metric.Meter, path string) error {
 		s.lastWall = s.now()
 	}
 
-	rss, err := meter.Int64ObservableUpDownCounter(MetricProcessMemoryUsage,
+	rss, err := meter.Int64ObservableUpDownCounter(names.MetricProcessMemoryUsage,
 		metric.WithUnit("By"), metric.WithDescription("The amount of physical memory in use (RSS)."))
 	if err != nil {
 		return err
 	}
-	cpuUtil, err := meter.Float64ObservableGauge(MetricProcessCPUUtilization,
+	cpuUtil, err := meter.Float64ObservableGauge(names.MetricProcessCPUUtilization,
 		metric.WithUnit("1"), metric.WithDescription("CPU time of the process since the last collection divided by elapsed time and the number of CPUs."))
 	if err != nil {
 		return err
 	}
-	fsUsage, err := meter.Int64ObservableUpDownCounter(MetricSystemFilesystemUsage,
+	fsUsage, err := meter.Int64ObservableUpDownCounter(names.MetricSystemFilesystemUsage,
 		metric.WithUnit("By"), metric.WithDescription("Filesystem space used and free, for the configured path."))
 	if err != nil {
 		return err
 	}
-	fsUtil, err := meter.Float64ObservableGauge(MetricSystemFilesystemUtilization,
+	fsUtil, err := meter.Float64ObservableGauge(names.MetricSystemFilesystemUtilization,
 		metric.WithUnit("1"), metric.WithDescription("Fraction of the filesystem of the configured path in use."))
 	if err != nil {
 		return err

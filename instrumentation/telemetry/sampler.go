@@ -1,7 +1,6 @@
-package instrumentation
+package telemetry
 
 import (
-	"context"
 	"math"
 	"strconv"
 	"time"
@@ -9,6 +8,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
+
+	"github.com/vigilhq/vigil/instrumentation/httpserver"
+	"github.com/vigilhq/vigil/instrumentation/internal/clock"
 )
 
 // DefaultSampleRatio is the share of root requests whose trace Vigil
@@ -23,22 +25,18 @@ const DefaultSampleRatio = 0.1
 const DefaultMaxTracesPerSecond = 10
 
 // DefaultSampler returns Vigil's default sampler:
-// ForceSampling(ParentBased(RateLimited(TraceIDRatioBased(DefaultSampleRatio),
+// httpserver.ForceSampling(ParentBased(RateLimited(TraceIDRatioBased(DefaultSampleRatio),
 // DefaultMaxTracesPerSecond))).
 // A request continuing a sampled trace is sampled, one continuing an
 // unsampled trace is not, and a tenth of new traces are, at most 10 per
 // second. On top of that the middleware gives every request that ends in a
-// 5xx, panics or takes at least its SlowThreshold a sampled server span with
+// 5xx, panics or takes at least its slow threshold a sampled server span with
 // the request's trace ID (the one in X-Trace-Id), so that alerts can always
 // link to an error trace; the cap does not apply to those.
 func DefaultSampler() sdktrace.Sampler {
-	return ForceSampling(sdktrace.ParentBased(
+	return httpserver.ForceSampling(sdktrace.ParentBased(
 		RateLimited(sdktrace.TraceIDRatioBased(DefaultSampleRatio), DefaultMaxTracesPerSecond)))
 }
-
-// samplerClock is read by RateLimited samplers when they are built; tests
-// replace it.
-var samplerClock = time.Now
 
 // RateLimited wraps s so that at most perSecond of the spans s samples are
 // sampled each second (a token bucket holding one second's worth), the rest
@@ -54,7 +52,7 @@ func RateLimited(s sdktrace.Sampler, perSecond float64) sdktrace.Sampler {
 		base:      s,
 		perSecond: perSecond,
 		limiter:   rate.NewLimiter(rate.Limit(perSecond), burst),
-		now:       samplerClock,
+		now:       clock.Sampler,
 	}
 }
 
@@ -78,47 +76,4 @@ func (r *rateLimited) ShouldSample(p sdktrace.SamplingParameters) sdktrace.Sampl
 
 func (r *rateLimited) Description() string {
 	return "RateLimited{" + strconv.FormatFloat(r.perSecond, 'g', -1, 64) + "/s," + r.base.Description() + "}"
-}
-
-// ForceSampling wraps s so that the late server span the middleware starts
-// for an unsampled failing or slow request is always sampled. Every other
-// decision is s's. Use it to keep that guarantee with a sampler of your own
-// given through [WithSampler].
-func ForceSampling(s sdktrace.Sampler) sdktrace.Sampler {
-	return forceSampler{base: s}
-}
-
-// forcedContext is the context a late span is started with: its type is
-// the mark, so the sampler recognises it without walking the context chain
-// (a Value lookup missing on every unsampled request's context would walk
-// all of net/http's layers).
-type forcedContext struct{ context.Context }
-
-// withForcedSampling marks ctx, which must already hold the late span's
-// parent, for ForceSampling.
-func withForcedSampling(ctx context.Context) context.Context {
-	return forcedContext{ctx}
-}
-
-type forceSampler struct {
-	base sdktrace.Sampler
-}
-
-func (f forceSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
-	r := f.base.ShouldSample(p)
-	if r.Decision == sdktrace.RecordAndSample {
-		return r
-	}
-	if _, forced := p.ParentContext.(forcedContext); !forced {
-		return r
-	}
-	return sdktrace.SamplingResult{
-		Decision:   sdktrace.RecordAndSample,
-		Attributes: r.Attributes,
-		Tracestate: trace.SpanContextFromContext(p.ParentContext).TraceState(),
-	}
-}
-
-func (f forceSampler) Description() string {
-	return "ForceSampling{" + f.base.Description() + "}"
 }

@@ -1,4 +1,4 @@
-package instrumentation
+package telemetry
 
 import (
 	"log/slog"
@@ -30,6 +30,7 @@ type config struct {
 	hostMetrics      bool
 	globals          bool
 	logger           *slog.Logger
+	loggerSet        bool
 }
 
 func newConfig(opts []Option) config {
@@ -102,7 +103,8 @@ func WithResourceAttributes(attrs ...attribute.KeyValue) Option {
 // instruments instead of its own (see Cost in the package documentation);
 // to consume the same data, prefer [Telemetry.CollectMetrics].
 //
-// Default: only the Prometheus exporter. No environment variable.
+// Default: none; the readers OTEL_METRICS_EXPORTER selects (see Exporters
+// in the package documentation) are there either way.
 func WithMetricReader(r sdkmetric.Reader) Option {
 	return optionFunc(func(c config) config {
 		if r != nil {
@@ -130,8 +132,9 @@ func WithCardinalityLimit(n int) Option {
 //
 // Default: the SDK's choice from OTEL_TRACES_SAMPLER and
 // OTEL_TRACES_SAMPLER_ARG, or [DefaultSampler] when OTEL_TRACES_SAMPLER is
-// unset. Giving this option makes those variables ignored; wrap s in
-// [ForceSampling] to keep failing and slow requests sampled.
+// unset. Giving this option makes those variables ignored (an invalid
+// value still fails Setup); wrap s in
+// [httpserver.ForceSampling] to keep failing and slow requests sampled.
 func WithSampler(s sdktrace.Sampler) Option {
 	return optionFunc(func(c config) config {
 		c.sampler = s
@@ -143,8 +146,8 @@ func WithSampler(s sdktrace.Sampler) Option {
 // BatchSpanProcessor wrapping Vigil's span exporter or a
 // tracetest.SpanRecorder in tests. It may be given several times.
 //
-// Default: none, plus an OTLP exporter when OTEL_EXPORTER_OTLP_ENDPOINT or
-// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set.
+// Default: none; the exporters OTEL_TRACES_EXPORTER selects (see Exporters
+// in the package documentation) are there either way.
 func WithSpanProcessor(p sdktrace.SpanProcessor) Option {
 	return optionFunc(func(c config) config {
 		if p != nil {
@@ -189,9 +192,12 @@ func WithoutHostMetrics() Option {
 	})
 }
 
-// WithoutGlobalProviders keeps Setup from installing its MeterProvider and
-// TracerProvider as the otel global providers. The global propagator
-// (W3C TraceContext and Baggage) is installed either way.
+// WithoutGlobalProviders keeps Setup from installing its MeterProvider,
+// TracerProvider and LoggerProvider as the otel global providers, and its
+// logger as the one [Logger] returns. The global propagator (W3C
+// TraceContext and Baggage) is installed either way, and so, once per
+// process, is the forwarder of the SDK's internal logger and error handler
+// through which Setup learns of OTEL_* values the SDK rejects.
 //
 // Default: the providers are installed globally. No environment variable.
 func WithoutGlobalProviders() Option {
@@ -201,13 +207,19 @@ func WithoutGlobalProviders() Option {
 	})
 }
 
-// WithLogger sets the logger for setup decisions and export failures.
+// WithLogger sets the logger whose handler [Telemetry.Logger] writes to
+// besides OTLP (its levels apply to both), and through which Setup reports
+// its decisions, telemetry it drops and, while its providers are the
+// global ones, the OpenTelemetry SDK's own errors.
 //
-// Default: a logger that discards everything. No environment variable.
+// Default: a logger that discards everything, so Telemetry.Logger writes
+// only to the OTEL_LOGS_EXPORTER exporters, at every level. No environment
+// variable.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c config) config {
 		if l != nil {
 			c.logger = l
+			c.loggerSet = true
 		}
 		return c
 	})

@@ -1,4 +1,4 @@
-package instrumentation
+package httpmetrics
 
 import (
 	"context"
@@ -18,9 +18,21 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/vigilhq/vigil/instrumentation/names"
 )
 
-// httpHistograms aggregates the three HTTP server histograms of the
+// SecondsBoundaries are the explicit bucket boundaries, in seconds, of every
+// histogram with unit "s" (OTel semantic-convention advice for
+// http.server.request.duration). The SDK default is in milliseconds.
+var SecondsBoundaries = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
+
+// BytesBoundaries are the explicit bucket boundaries, in bytes, of every
+// histogram with unit "By" (request and response body sizes): powers of
+// four from 128 B to 8 MiB.
+var BytesBoundaries = []float64{0, 128, 512, 2048, 8192, 32768, 131072, 524288, 2097152, 8388608}
+
+// Histograms aggregates the three HTTP server histograms of the
 // middleware itself and hands them to the Prometheus exporter's reader as a
 // [sdkmetric.Producer].
 //
@@ -33,7 +45,7 @@ import (
 // a binary search and a few atomic adds.
 //
 // The output is what the SDK would produce for the same instruments under
-// [Setup]'s views: cumulative explicit-bucket histograms with sum, min and
+// telemetry.Setup's views: cumulative explicit-bucket histograms with sum, min and
 // max, the instrument's cardinality limit (the last point is the
 // otel.metric.overflow=true set), and one exemplar per bucket, the last
 // measurement the exemplar filter let through (OTEL_METRICS_EXEMPLAR_FILTER,
@@ -41,22 +53,22 @@ import (
 // while requests go on, so a point's sum may miss a measurement its
 // buckets counted; the next collection has it. Count is the sum of the
 // buckets read, so it always equals the +Inf bucket.
-type httpHistograms struct {
+type Histograms struct {
 	start    time.Time
 	limit    int
 	exemplar func(trace.SpanContext) bool
 
 	mu     sync.Mutex
-	byAttr map[attribute.Distinct]*httpPoint
-	all    atomic.Pointer[[]*httpPoint]
+	byAttr map[attribute.Distinct]*Point
+	all    atomic.Pointer[[]*Point]
 	// overflow is the otel.metric.overflow=true point, created with the
 	// limit-th attribute set.
-	overflow *httpPoint
+	overflow *Point
 }
 
-// httpPoint is one attribute set's data point of each of the three
+// Point is one attribute set's data point of each of the three
 // histograms.
-type httpPoint struct {
+type Point struct {
 	attrs    attribute.Set
 	duration histPoint[float64]
 	reqSize  histPoint[int64]
@@ -81,29 +93,40 @@ type exemplar[N int64 | float64] struct {
 	spanID  trace.SpanID
 }
 
-// fastHTTPMetrics maps a MeterProvider built by [Setup] to the histograms
+// fast maps a MeterProvider built by telemetry.Setup to the histograms
 // that bypass its synchronous instruments. Only providers whose every
 // reader carries the producer are here.
-var fastHTTPMetrics sync.Map // metric.MeterProvider → *httpHistograms
+var fast sync.Map // metric.MeterProvider → *Histograms
 
-func lookupHTTPHistograms(mp metric.MeterProvider) *httpHistograms {
+// Register makes h the histograms of the middlewares built on mp. Every
+// reader of mp must carry h as a producer.
+func Register(mp metric.MeterProvider, h *Histograms) { fast.Store(mp, h) }
+
+// Unregister forgets the histograms of mp (at its shutdown).
+func Unregister(mp metric.MeterProvider) { fast.Delete(mp) }
+
+// Lookup returns the histograms registered for mp, or nil: the middleware
+// then records through mp's instruments.
+func Lookup(mp metric.MeterProvider) *Histograms {
 	// A provider of the user's may be an incomparable value, which a map
 	// lookup would panic on; it is not one of Setup's anyway.
 	if mp == nil || !reflect.TypeOf(mp).Comparable() {
 		return nil
 	}
-	if h, ok := fastHTTPMetrics.Load(mp); ok {
-		return h.(*httpHistograms)
+	if h, ok := fast.Load(mp); ok {
+		return h.(*Histograms)
 	}
 	return nil
 }
 
-func newHTTPHistograms(limit int) *httpHistograms {
-	h := &httpHistograms{
+// New returns empty histograms that keep at most limit attribute sets per
+// instrument (the SDK's cardinality limit; ≤ 0: no limit).
+func New(limit int) *Histograms {
+	h := &Histograms{
 		start:    time.Now(),
 		limit:    limit,
 		exemplar: exemplarFilterFromEnv(),
-		byAttr:   make(map[attribute.Distinct]*httpPoint),
+		byAttr:   make(map[attribute.Distinct]*Point),
 	}
 	return h
 }
@@ -121,10 +144,10 @@ func exemplarFilterFromEnv() func(trace.SpanContext) bool {
 	}
 }
 
-// point returns the data point of attrs, or the overflow point once the
+// Point returns the data point of attrs, or the overflow point once the
 // cardinality limit is reached. It is called once per attribute set by each
 // middleware (which caches the result), never per request.
-func (h *httpHistograms) point(attrs attribute.Set) *httpPoint {
+func (h *Histograms) Point(attrs attribute.Set) *Point {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if p, ok := h.byAttr[attrs.Equivalent()]; ok {
@@ -142,12 +165,12 @@ func (h *httpHistograms) point(attrs attribute.Set) *httpPoint {
 	return p
 }
 
-func (h *httpHistograms) newPoint(attrs attribute.Set) *httpPoint {
-	p := &httpPoint{attrs: attrs}
+func (h *Histograms) newPoint(attrs attribute.Set) *Point {
+	p := &Point{attrs: attrs}
 	p.duration.init(SecondsBoundaries, h.exemplar != nil)
 	p.reqSize.init(BytesBoundaries, h.exemplar != nil)
 	p.respSize.init(BytesBoundaries, h.exemplar != nil)
-	next := []*httpPoint{p}
+	next := []*Point{p}
 	if old := h.all.Load(); old != nil {
 		next = append(slices.Clip(*old), p)
 	}
@@ -155,10 +178,10 @@ func (h *httpHistograms) newPoint(attrs attribute.Set) *httpPoint {
 	return p
 }
 
-// record adds one request: its duration, its request body size when it had
+// Record adds one request: its duration, its request body size when it had
 // a body, and its response body size. sc is the server span's context and
 // end the time the request ended (exemplar time).
-func (h *httpHistograms) record(p *httpPoint, sc trace.SpanContext, end time.Time, elapsed time.Duration, reqSize, respSize int64) {
+func (h *Histograms) Record(p *Point, sc trace.SpanContext, end time.Time, elapsed time.Duration, reqSize, respSize int64) {
 	var ex bool
 	if h.exemplar != nil {
 		ex = h.exemplar(sc)
@@ -253,7 +276,7 @@ func (p *histPoint[N]) dataPoint(attrs attribute.Set, start, now time.Time) (met
 // Produce implements [sdkmetric.Producer]: the three histograms under this
 // package's scope, as the SDK would report the instruments the middleware
 // creates on other MeterProviders.
-func (h *httpHistograms) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
+func (h *Histograms) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 	all := h.all.Load()
 	if all == nil {
 		return nil, nil
@@ -273,44 +296,46 @@ func (h *httpHistograms) Produce(context.Context) ([]metricdata.ScopeMetrics, er
 		}
 	}
 	var ms []metricdata.Metrics
-	for _, d := range httpHistogramDescs {
+	for _, d := range Descs {
 		var data metricdata.Aggregation
-		switch d.name {
-		case MetricRequestDuration:
+		switch d.Name {
+		case names.MetricRequestDuration:
 			if len(dur) == 0 {
 				continue
 			}
 			data = metricdata.Histogram[float64]{DataPoints: dur, Temporality: metricdata.CumulativeTemporality}
-		case MetricRequestBodySize:
+		case names.MetricRequestBodySize:
 			if len(reqSize) == 0 {
 				continue
 			}
 			data = metricdata.Histogram[int64]{DataPoints: reqSize, Temporality: metricdata.CumulativeTemporality}
-		case MetricResponseBodySize:
+		case names.MetricResponseBodySize:
 			if len(respSize) == 0 {
 				continue
 			}
 			data = metricdata.Histogram[int64]{DataPoints: respSize, Temporality: metricdata.CumulativeTemporality}
 		}
-		ms = append(ms, metricdata.Metrics{Name: d.name, Description: d.description, Unit: d.unit, Data: data})
+		ms = append(ms, metricdata.Metrics{Name: d.Name, Description: d.Description, Unit: d.Unit, Data: data})
 	}
 	if len(ms) == 0 {
 		return nil, nil
 	}
-	return []metricdata.ScopeMetrics{{Scope: sdkinstrumentation.Scope{Name: ScopeName}, Metrics: ms}}, nil
+	return []metricdata.ScopeMetrics{{Scope: sdkinstrumentation.Scope{Name: names.ScopeName}, Metrics: ms}}, nil
 }
 
-var _ sdkmetric.Producer = (*httpHistograms)(nil)
+var _ sdkmetric.Producer = (*Histograms)(nil)
 
-// httpHistogramDesc names a histogram of the middleware; the SDK
+// Desc names a histogram of the middleware; the SDK
 // instruments and the producer share these.
-type httpHistogramDesc struct {
-	name, unit, description string
-	bounds                  []float64
+type Desc struct {
+	Name, Unit, Description string
+	Bounds                  []float64
 }
 
-var httpHistogramDescs = []httpHistogramDesc{
-	{MetricRequestDuration, "s", "Duration of HTTP server requests.", SecondsBoundaries},
-	{MetricRequestBodySize, "By", "Size of HTTP server request bodies.", BytesBoundaries},
-	{MetricResponseBodySize, "By", "Size of HTTP server response bodies.", BytesBoundaries},
+// Descs describes the request duration, request body size and response
+// body size histograms, in this order.
+var Descs = []Desc{
+	{names.MetricRequestDuration, "s", "Duration of HTTP server requests.", SecondsBoundaries},
+	{names.MetricRequestBodySize, "By", "Size of HTTP server request bodies.", BytesBoundaries},
+	{names.MetricResponseBodySize, "By", "Size of HTTP server response bodies.", BytesBoundaries},
 }

@@ -1,11 +1,13 @@
-package instrumentation
+package telemetry
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,24 +16,29 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/runtime"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
-	"go.opentelemetry.io/otel/metric"
+	lognoop "go.opentelemetry.io/otel/log/noop"
 	"go.opentelemetry.io/otel/propagation"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/vigilhq/vigil/instrumentation/httpserver"
+	"github.com/vigilhq/vigil/instrumentation/internal/httpmetrics"
+	"github.com/vigilhq/vigil/instrumentation/names"
 )
+
+var noopLoggerProvider = lognoop.NewLoggerProvider()
 
 // Sentinel errors of this package.
 var (
-	// ErrUnsupportedProtocol is returned by Setup when
-	// OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL names a protocol other than
-	// http/protobuf or grpc.
+	// ErrUnsupportedProtocol is returned (with [ErrInvalidEnv]) by Setup
+	// when OTEL_EXPORTER_OTLP_PROTOCOL or a per-signal variant names a
+	// protocol other than http/protobuf or grpc.
 	ErrUnsupportedProtocol = errors.New("unsupported otlp protocol")
 	// ErrSetup wraps every failure of Setup.
 	ErrSetup = errors.New("instrumentation setup")
@@ -40,31 +47,41 @@ var (
 // SecondsBoundaries are the explicit bucket boundaries, in seconds, of every
 // histogram with unit "s" (OTel semantic-convention advice for
 // http.server.request.duration). The SDK default is in milliseconds.
-var SecondsBoundaries = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
+var SecondsBoundaries = httpmetrics.SecondsBoundaries
 
 // BytesBoundaries are the explicit bucket boundaries, in bytes, of every
 // histogram with unit "By" (request and response body sizes): powers of
 // four from 128 B to 8 MiB.
-var BytesBoundaries = []float64{0, 128, 512, 2048, 8192, 32768, 131072, 524288, 2097152, 8388608}
+var BytesBoundaries = httpmetrics.BytesBoundaries
 
 // Telemetry holds the providers built by [Setup]. Call Shutdown before the
-// process exits so buffered spans and metrics are flushed.
+// process exits so buffered spans, metrics and logs are flushed.
 type Telemetry struct {
 	resource   *resource.Resource
 	mp         *sdkmetric.MeterProvider
 	tp         *sdktrace.TracerProvider
+	lp         *sdklog.LoggerProvider // nil without a logs exporter
+	logger     *slog.Logger
 	registry   *prometheus.Registry
 	prom       *otelprom.Exporter
 	propagator propagation.TextMapPropagator
 	handler    http.Handler
-	http       *httpHistograms // nil when the middleware uses SDK instruments
+	http       *httpmetrics.Histograms // nil when the middleware uses SDK instruments
+	exporters  exporterEnv
+	globals    bool
+	// queues are the Shutdown of every queued exporter: run once more after
+	// the providers' own, which skip them when their context ran out.
+	queues []func(context.Context) error
 }
 
-// Setup builds the Resource, a MeterProvider exporting to its own Prometheus
-// registry (plus any [WithMetricReader] readers), a TracerProvider (OTLP
-// export only when an OTLP endpoint is configured in the environment, plus
-// any [WithSpanProcessor] processors), installs the W3C TraceContext and
-// Baggage propagator globally, and starts runtime and host metrics.
+// Setup builds the Resource; a LoggerProvider, a MeterProvider and a
+// TracerProvider exporting to what OTEL_LOGS_EXPORTER,
+// OTEL_METRICS_EXPORTER and OTEL_TRACES_EXPORTER select (see Exporters in
+// the package documentation); the Prometheus exporter's registry (plus any
+// [WithMetricReader] readers and [WithSpanProcessor] processors); installs
+// the W3C TraceContext and Baggage propagator globally, and starts runtime
+// and host metrics. An OTEL_* value it or the SDK cannot use fails it
+// with [ErrInvalidEnv].
 func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	cfg := newConfig(opts)
 
@@ -76,48 +93,97 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	case err != nil:
 		return nil, fmt.Errorf("%w: resource: %w", ErrSetup, err)
 	}
+	env, err := readExporterEnv(os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
 
 	t := &Telemetry{
 		resource:   res,
 		registry:   prometheus.NewRegistry(),
 		propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+		exporters:  env,
+		globals:    cfg.globals,
 	}
-	t.handler = promhttp.HandlerFor(t.registry, promhttp.HandlerOpts{EnableOpenMetrics: true})
+	t.logger = slog.New(newLogHandler(cfg.logger.Handler(), !cfg.loggerSet, nil))
+	logf := func() *slog.Logger { return t.logger }
+	drops := map[string]*drops{}
+	for _, s := range signals {
+		drops[s.name] = newDrops(s.name, logf)
+	}
+	// Undo what was built when a later step fails.
+	var undo []func(context.Context) error
+	fail := func(step string, err error) (*Telemetry, error) {
+		errs := []error{fmt.Errorf("%w: %s: %w", ErrSetup, step, err)}
+		for i := len(undo) - 1; i >= 0; i-- {
+			errs = append(errs, undo[i](ctx))
+		}
+		return nil, errors.Join(errs...)
+	}
 
+	track := func(f func(context.Context) error) { t.queues = append(t.queues, f) }
+	undo = append(undo, t.shutdownQueues)
+	if t.lp, err = newLoggerProvider(ctx, res, env, drops[logsSignal.name], track); err != nil {
+		return fail("logs", err)
+	}
+	if t.lp != nil {
+		undo = append(undo, t.lp.Shutdown)
+		t.logger = slog.New(newLogHandler(cfg.logger.Handler(), !cfg.loggerSet, t.lp))
+	}
+
+	if slices.Contains(env.metrics, ExporterPrometheus) {
+		t.handler = promhttp.HandlerFor(t.registry, promhttp.HandlerOpts{EnableOpenMetrics: true})
+	} else {
+		t.handler = http.HandlerFunc(prometheusOff)
+	}
 	promOpts := []otelprom.Option{otelprom.WithRegisterer(t.registry)}
 	if len(cfg.readers) == 0 {
-		// The middleware's histograms reach the only reader as a producer;
-		// a reader of the user's could not be given one, so with any the
-		// middleware keeps the SDK instruments.
-		t.http = newHTTPHistograms(cfg.cardinalityLimit)
+		// The middleware's histograms reach every reader Setup creates as
+		// a producer; a reader of the user's could not be given one, so
+		// with any the middleware keeps the SDK instruments.
+		t.http = httpmetrics.New(cfg.cardinalityLimit)
 		promOpts = append(promOpts, otelprom.WithProducer(t.http))
 	}
 	promExporter, err := otelprom.New(promOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: prometheus exporter: %w", ErrSetup, err)
+		return fail("prometheus exporter", err)
 	}
 	t.prom = promExporter
+	var producer sdkmetric.Producer
+	if t.http != nil {
+		producer = t.http
+	}
+	readers, err := metricReaders(ctx, env, producer, drops[metricsSignal.name], track)
+	if err != nil {
+		return fail("metrics", err)
+	}
 	mopts := []sdkmetric.Option{
 		sdkmetric.WithResource(res),
+		// Always there: the engine reads its aggregation (CollectMetrics)
+		// whether or not /metrics serves it.
 		sdkmetric.WithReader(promExporter),
 		sdkmetric.WithCardinalityLimit(cfg.cardinalityLimit),
 		sdkmetric.WithView(histogramViews()...),
 	}
-	for _, r := range cfg.readers {
+	for _, r := range append(readers, cfg.readers...) {
 		mopts = append(mopts, sdkmetric.WithReader(r))
 	}
 	t.mp = sdkmetric.NewMeterProvider(mopts...)
+	undo = append(undo, t.mp.Shutdown)
 	if t.http != nil {
-		fastHTTPMetrics.Store(metric.MeterProvider(t.mp), t.http)
+		httpmetrics.Register(t.mp, t.http)
+		undo = append(undo, func(context.Context) error { httpmetrics.Unregister(t.mp); return nil })
+	}
+	for _, d := range drops {
+		if err := d.bind(t.mp); err != nil {
+			return fail("dropped counter", err)
+		}
 	}
 
-	dropped, err := t.mp.Meter(ScopeName).Int64Counter(MetricExporterDropped,
-		metric.WithUnit("{item}"),
-		metric.WithDescription("Telemetry items an exporter failed to deliver, by signal."))
+	processors, err := spanProcessors(ctx, env, drops[tracesSignal.name], track)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("%w: dropped counter: %w", ErrSetup, err), t.mp.Shutdown(ctx))
+		return fail("traces", err)
 	}
-
 	topts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
 	switch {
 	case cfg.sampler != nil:
@@ -127,23 +193,34 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		// reads it when no WithSampler is given).
 		topts = append(topts, sdktrace.WithSampler(DefaultSampler()))
 	}
-	otlp, err := newOTLPExporter(ctx)
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("%w: %w", ErrSetup, err), t.mp.Shutdown(ctx))
-	}
-	if otlp != nil {
-		cfg.logger.InfoContext(ctx, "exporting traces over otlp")
-		topts = append(topts, sdktrace.WithBatcher(&countingExporter{SpanExporter: otlp, dropped: dropped, logger: cfg.logger}))
-	}
-	for _, p := range cfg.processors {
+	for _, p := range append(processors, cfg.processors...) {
 		topts = append(topts, sdktrace.WithSpanProcessor(p))
 	}
-	t.tp = sdktrace.NewTracerProvider(topts...)
+	// The SDK reads OTEL_TRACES_SAMPLER[_ARG] here, and reports a value it
+	// cannot use rather than fail.
+	err = captureConfigErrors(signal{}, func() error {
+		t.tp = sdktrace.NewTracerProvider(topts...)
+		return nil
+	})
+	undo = append(undo, t.tp.Shutdown)
+	if err != nil {
+		return fail("traces", err)
+	}
+	// To WithLogger's logger only: a line about the exporters is not
+	// telemetry of the service.
+	cfg.logger.InfoContext(ctx, "telemetry exporters",
+		"traces", exporterList(env.traces), "metrics", exporterList(env.metrics), "logs", exporterList(env.logs))
 
 	otel.SetTextMapPropagator(t.propagator)
 	if cfg.globals {
 		otel.SetMeterProvider(t.mp)
 		otel.SetTracerProvider(t.tp)
+		if t.lp != nil {
+			otel.SetLoggerProvider(t.lp)
+		}
+		installDiag()
+		diag.logger.Store(t.logger)
+		installed.Store(t)
 	}
 
 	if cfg.runtimeMetrics {
@@ -162,9 +239,23 @@ func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	return t, nil
 }
 
+// exporterList is a selection for the log: "none" when empty.
+func exporterList(names []string) string {
+	if len(names) == 0 {
+		return ExporterNone
+	}
+	return strings.Join(names, ",")
+}
+
+// prometheusOff answers /metrics when OTEL_METRICS_EXPORTER leaves the
+// prometheus exporter out.
+func prometheusOff(w http.ResponseWriter, _ *http.Request) {
+	http.Error(w, "the prometheus metrics exporter is off: OTEL_METRICS_EXPORTER does not name prometheus", http.StatusNotFound)
+}
+
 // ScopeName is the instrumentation scope of the instruments this package
 // creates (otel_scope_name in Prometheus output).
-const ScopeName = "github.com/vigilhq/vigil/instrumentation"
+const ScopeName = names.ScopeName
 
 func newResource(ctx context.Context, cfg config) (*resource.Resource, error) {
 	attrs := []attribute.KeyValue{semconv.ServiceName(cfg.serviceName)}
@@ -173,8 +264,12 @@ func newResource(ctx context.Context, cfg config) (*resource.Resource, error) {
 	}
 	attrs = append(attrs, cfg.attributes...)
 	// Later options override earlier ones: the environment wins.
+	// WithService gives each process a service.instance.id (a UUID): a
+	// collector fed by several replicas keeps their series apart by it
+	// (its Prometheus exporter's instance label).
 	return resource.New(ctx,
 		resource.WithTelemetrySDK(),
+		resource.WithService(),
 		resource.WithAttributes(attrs...),
 		resource.WithFromEnv(),
 	)
@@ -187,7 +282,7 @@ func histogramViews() []sdkmetric.View {
 		// reads as a histogram's count). Expose it as go.goroutines.
 		sdkmetric.NewView(
 			sdkmetric.Instrument{Name: "go.goroutine.count"},
-			sdkmetric.Stream{Name: MetricGoGoroutines},
+			sdkmetric.Stream{Name: names.MetricGoGoroutines},
 		),
 		sdkmetric.NewView(
 			sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram, Unit: "s"},
@@ -198,59 +293,6 @@ func histogramViews() []sdkmetric.View {
 			sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: BytesBoundaries}},
 		),
 	}
-}
-
-// newOTLPExporter returns an OTLP span exporter when the environment names
-// an endpoint, and nil otherwise: with no endpoint nothing touches the
-// network. The exporters read the remaining OTEL_EXPORTER_OTLP_* variables
-// (headers, timeout, TLS) themselves.
-func newOTLPExporter(ctx context.Context) (sdktrace.SpanExporter, error) {
-	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
-		return nil, nil
-	}
-	proto := os.Getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-	if proto == "" {
-		proto = os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
-	}
-	switch strings.TrimSpace(proto) {
-	case "", "http/protobuf":
-		exp, err := otlptracehttp.New(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("otlp http exporter: %w", err)
-		}
-		return exp, nil
-	case "grpc":
-		exp, err := otlptracegrpc.New(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("otlp grpc exporter: %w", err)
-		}
-		return exp, nil
-	default:
-		return nil, fmt.Errorf("%w: %q (want http/protobuf or grpc)", ErrUnsupportedProtocol, proto)
-	}
-}
-
-// countingExporter counts the spans of failed exports as
-// vigil.exporter.dropped{signal="traces"}. Spans the batch processor drops
-// because its queue is full are not visible to it (the SDK only logs them at
-// debug level).
-type countingExporter struct {
-	sdktrace.SpanExporter
-	dropped metric.Int64Counter
-	logger  interface {
-		WarnContext(ctx context.Context, msg string, args ...any)
-	}
-}
-
-var droppedTraces = metric.WithAttributeSet(attribute.NewSet(attribute.String("signal", "traces")))
-
-func (e *countingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
-	err := e.SpanExporter.ExportSpans(ctx, spans)
-	if err != nil {
-		e.dropped.Add(ctx, int64(len(spans)), droppedTraces)
-		e.logger.WarnContext(ctx, "span export failed", "spans", len(spans), "err", err)
-	}
-	return err
 }
 
 // CollectMetrics reads the current cumulative data of the Prometheus
@@ -283,23 +325,52 @@ func (t *Telemetry) Registry() *prometheus.Registry { return t.registry }
 // the scraper asks for it, OpenMetrics (which carries exemplars).
 func (t *Telemetry) MetricsHandler() http.Handler { return t.handler }
 
-// MiddlewareConfig returns a [MiddlewareConfig] using this Telemetry's
+// ServerOptions returns the options that make a server instrumentation
+// (httpserver.New, and through it every adapter) use this Telemetry's
 // providers and propagator.
-func (t *Telemetry) MiddlewareConfig() MiddlewareConfig {
-	return MiddlewareConfig{MeterProvider: t.mp, TracerProvider: t.tp, Propagator: t.propagator}
+func (t *Telemetry) ServerOptions() []httpserver.Option {
+	return []httpserver.Option{
+		httpserver.WithMeterProvider(t.mp),
+		httpserver.WithTracerProvider(t.tp),
+		httpserver.WithPropagator(t.propagator),
+	}
 }
 
 // Tracer returns a tracer of this package's scope, a convenience for spans
 // around work that is not an HTTP request.
 func (t *Telemetry) Tracer() trace.Tracer { return t.tp.Tracer(ScopeName) }
 
-// Shutdown flushes and shuts down both providers. It honours ctx.
+// MetricsEnabled reports whether OTEL_METRICS_EXPORTER selects the
+// prometheus exporter, which [Telemetry.MetricsHandler] serves (default:
+// it does).
+func (t *Telemetry) MetricsEnabled() bool {
+	return slices.Contains(t.exporters.metrics, ExporterPrometheus)
+}
+
+// Shutdown flushes and shuts down the providers, and stops being the one
+// [Logger] and the SDK's error reports use. It honours ctx.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
-	fastHTTPMetrics.Delete(metric.MeterProvider(t.mp))
-	return errors.Join(
-		t.tp.ForceFlush(ctx),
-		t.tp.Shutdown(ctx),
-		t.mp.ForceFlush(ctx),
-		t.mp.Shutdown(ctx),
-	)
+	httpmetrics.Unregister(t.mp)
+	if t.globals && installed.CompareAndSwap(t, nil) {
+		diag.logger.CompareAndSwap(t.logger, nil)
+	}
+	// Each Shutdown flushes first; logs last, so that what the others log
+	// while they stop is still exported.
+	errs := []error{t.tp.Shutdown(ctx), t.mp.Shutdown(ctx)}
+	if t.lp != nil {
+		errs = append(errs, t.lp.Shutdown(ctx))
+	}
+	_ = t.shutdownQueues(ctx)
+	return errors.Join(errs...)
+}
+
+// shutdownQueues stops every export queue and its exporter, whether or not
+// a provider did already (a provider whose context ran out does not reach
+// its processors): no goroutine or connection outlives Shutdown. Errors are
+// the providers' to report.
+func (t *Telemetry) shutdownQueues(ctx context.Context) error {
+	for _, f := range t.queues {
+		_ = f(ctx)
+	}
+	return nil
 }
