@@ -27,11 +27,16 @@ func clampLimit(n, def, max int) int {
 	return n
 }
 
-// Times are kept with microsecond precision (PostgreSQL's timestamptz
-// precision) in UTC by both backends, so they behave the same.
-func normTime(t time.Time) time.Time {
-	return t.UTC().Truncate(time.Microsecond)
-}
+// Precision is the resolution of every stored time: PostgreSQL's
+// timestamptz precision, kept by both backends so they behave the same.
+const Precision = time.Microsecond
+
+// Truncate returns t in UTC at the store's precision: what any stored time
+// reads back as. Code that sends a time it also stores (a notification's
+// startsAt) truncates it first, so every copy carries the same instant.
+func Truncate(t time.Time) time.Time { return t.UTC().Truncate(Precision) }
+
+func normTime(t time.Time) time.Time { return Truncate(t) }
 
 func normTimePtr(t *time.Time) *time.Time {
 	if t == nil {
@@ -124,3 +129,22 @@ func normalizeRun(r ReadinessRun) ReadinessRun {
 }
 
 func usageHour(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
+
+// alertEvents prepares the history events of a for writing: they belong to
+// a, their times default to now and are kept at Precision, and their text
+// is checked.
+func alertEvents(a Alert, evs []AlertEvent, now time.Time) ([]AlertEvent, error) {
+	out := make([]AlertEvent, len(evs))
+	for i, e := range evs {
+		e.AlertID, e.Fingerprint = a.ID, a.Fingerprint
+		if e.Time.IsZero() {
+			e.Time = now
+		}
+		e.Time = normTime(e.Time)
+		if err := CheckAlertEvent(e); err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
