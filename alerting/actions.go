@@ -14,62 +14,37 @@ import (
 	"github.com/vigilhq/vigil/store"
 )
 
-// Acknowledge marks a firing or pending alert as acknowledged: its group
-// stops repeating notifications, the resolved notification is still sent.
-// Unknown IDs return an error wrapping ErrNotFound, resolved alerts one
-// wrapping ErrAlertResolved (and store.ErrConflict).
-func (e *Engine) Acknowledge(ctx context.Context, id, by, comment string) (store.Alert, error) {
-	now := e.now()
-	a, err := e.deps.Store.UpdateAlert(ctx, id, func(a *store.Alert) error {
-		if a.State == store.StateResolved {
-			return ErrAlertResolved
-		}
-		a.AcknowledgedAt, a.AcknowledgedBy, a.AckComment = &now, by, comment
-		a.UpdatedAt = now
-		return nil
-	})
-	if err != nil {
-		return store.Alert{}, e.alertErr(id, err)
-	}
-	e.record(ctx, a, store.AlertEvent{Kind: "acknowledged", By: by, Comment: comment}, now)
-	return a, nil
+// SilencesStore is the part of the store silences use.
+type SilencesStore interface {
+	CreateSilence(ctx context.Context, s store.Silence) error
+	GetSilence(ctx context.Context, id string) (store.Silence, error)
+	ListSilences(ctx context.Context) ([]store.Silence, error)
+	ExpireSilence(ctx context.Context, id string, at time.Time) error
+	UpdateAlertEvents(ctx context.Context, id string, fn func(*store.Alert) ([]store.AlertEvent, error)) (store.Alert, []store.AlertEvent, error)
 }
 
-// Resolve resolves an alert by hand; the resolved notification is sent on
-// the next evaluation. If the rule's condition still holds, a new incident
-// starts.
-func (e *Engine) Resolve(ctx context.Context, id, by, comment string) (store.Alert, error) {
-	now := e.now()
-	var from string
-	a, err := e.deps.Store.UpdateAlert(ctx, id, func(a *store.Alert) error {
-		if a.State == store.StateResolved {
-			return ErrAlertResolved
-		}
-		from = a.State
-		a.State, a.ResolvedAt, a.ResolvedBy, a.UpdatedAt = store.StateResolved, &now, by, now
-		return nil
-	})
-	if err != nil {
-		return store.Alert{}, e.alertErr(id, err)
-	}
-	e.record(ctx, a, store.AlertEvent{Kind: store.StateResolved, From: from, To: store.StateResolved, By: by, Comment: comment,
-		Details: map[string]string{"reason": "manual"}}, now)
-	return a, nil
+// Silences keeps silences and, as the Evaluator's Silencer, marks the
+// alerts they match.
+type Silences struct {
+	store SilencesStore
+	pub   EventPublisher
+	now   func() time.Time
 }
 
-func (e *Engine) alertErr(id string, err error) error {
-	switch {
-	case errors.Is(err, ErrAlertResolved):
-		return fmt.Errorf("alert %s: %w", id, ErrAlertResolved)
-	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("alert %s: %w", id, ErrNotFound)
+var _ Silencer = (*Silences)(nil)
+
+// NewSilences returns the silences kept in st, publishing the silenced and
+// unsilenced events to pub (nil: none); now defaults to time.Now.
+func NewSilences(st SilencesStore, pub EventPublisher, now func() time.Time) *Silences {
+	if now == nil {
+		now = time.Now
 	}
-	return fmt.Errorf("alert %s: %w", id, err)
+	return &Silences{store: st, pub: pub, now: now}
 }
 
 // CreateSilence validates and stores a silence. ID, CreatedAt and a zero
 // StartsAt (meaning now) are filled in.
-func (e *Engine) CreateSilence(ctx context.Context, s store.Silence) (store.Silence, error) {
+func (e *Silences) CreateSilence(ctx context.Context, s store.Silence) (store.Silence, error) {
 	now := e.now()
 	if s.StartsAt.IsZero() {
 		s.StartsAt = now
@@ -83,7 +58,7 @@ func (e *Engine) CreateSilence(ctx context.Context, s store.Silence) (store.Sile
 		s.ID = hex.EncodeToString(b[:])
 	}
 	s.CreatedAt = now
-	if err := e.deps.Store.CreateSilence(ctx, s); err != nil {
+	if err := e.store.CreateSilence(ctx, s); err != nil {
 		return store.Silence{}, fmt.Errorf("create silence: %w", err)
 	}
 	return s, nil
@@ -125,22 +100,22 @@ func ValidateSilence(s store.Silence) error {
 }
 
 // ExpireSilence ends a silence now.
-func (e *Engine) ExpireSilence(ctx context.Context, id string) error {
-	if _, err := e.deps.Store.GetSilence(ctx, id); err != nil {
+func (e *Silences) ExpireSilence(ctx context.Context, id string) error {
+	if _, err := e.store.GetSilence(ctx, id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("silence %s: %w", id, store.ErrNotFound)
 		}
 		return fmt.Errorf("silence %s: %w", id, err)
 	}
-	if err := e.deps.Store.ExpireSilence(ctx, id, e.now()); err != nil {
+	if err := e.store.ExpireSilence(ctx, id, e.now()); err != nil {
 		return fmt.Errorf("expire silence %s: %w", id, err)
 	}
 	return nil
 }
 
 // ListSilences returns every silence, active or not.
-func (e *Engine) ListSilences(ctx context.Context) ([]store.Silence, error) {
-	s, err := e.deps.Store.ListSilences(ctx)
+func (e *Silences) ListSilences(ctx context.Context) ([]store.Silence, error) {
+	s, err := e.store.ListSilences(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list silences: %w", err)
 	}
@@ -197,11 +172,11 @@ func silenced(ss []store.Silence, labels map[string]string, now time.Time) bool 
 	})
 }
 
-// applySilences marks the cycle's active alerts silenced or unsilenced and
-// refreshes the active-alerts gauge. active is updated in place.
-func (e *Engine) applySilences(ctx context.Context, active []store.Alert, now time.Time) error {
-	defer e.setCounts(active)
-	ss, err := e.deps.Store.ListSilences(ctx)
+// Apply marks the cycle's active alerts silenced or unsilenced, each
+// change with its history event in one transaction. active is updated in
+// place.
+func (e *Silences) Apply(ctx context.Context, active []store.Alert, now time.Time) error {
+	ss, err := e.store.ListSilences(ctx)
 	if err != nil {
 		return fmt.Errorf("list silences: %w", err)
 	}
@@ -212,12 +187,16 @@ func (e *Engine) applySilences(ctx context.Context, active []store.Alert, now ti
 		if want == a.Silenced {
 			continue
 		}
-		up, err := e.deps.Store.UpdateAlert(ctx, a.ID, func(x *store.Alert) error {
+		kind := "silenced"
+		if !want {
+			kind = "unsilenced"
+		}
+		up, evs, err := e.store.UpdateAlertEvents(ctx, a.ID, func(x *store.Alert) ([]store.AlertEvent, error) {
 			if x.State == store.StateResolved {
-				return errSkip
+				return nil, errSkip
 			}
 			x.Silenced, x.UpdatedAt = want, now
-			return nil
+			return stamp(a, now, store.AlertEvent{Kind: kind}), nil
 		})
 		if errors.Is(err, errSkip) {
 			continue
@@ -227,11 +206,7 @@ func (e *Engine) applySilences(ctx context.Context, active []store.Alert, now ti
 			continue
 		}
 		a.Silenced, a.UpdatedAt = up.Silenced, up.UpdatedAt
-		kind := "silenced"
-		if !want {
-			kind = "unsilenced"
-		}
-		e.record(ctx, *a, store.AlertEvent{Kind: kind}, now)
+		publishAll(e.pub, *a, evs)
 	}
 	return errors.Join(errs...)
 }

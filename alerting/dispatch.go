@@ -45,7 +45,7 @@ type integration interface {
 }
 
 type dispatcher struct {
-	e         *Engine
+	e         *dispatchEnv
 	receivers map[string][]integration
 	attempts  int
 	backoff   time.Duration
@@ -64,7 +64,7 @@ type dispatcher struct {
 	lastActive    map[string]bool
 }
 
-func newDispatcher(e *Engine) *dispatcher {
+func newDispatcher(e *dispatchEnv) *dispatcher {
 	d := &dispatcher{e: e, receivers: map[string][]integration{}, inflight: map[string]bool{},
 		attempts: 5, backoff: 500 * time.Millisecond, maxWait: 10 * time.Second}
 	hc := e.deps.HTTPClient

@@ -1,0 +1,21 @@
+package alerting
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vigilhq/vigil/store"
+)
+
+// Errors of the package.
+var (
+	ErrNotFound       = fmt.Errorf("alert %w", store.ErrNotFound)
+	ErrAlertResolved  = fmt.Errorf("alert already resolved: %w", store.ErrConflict)
+	ErrEvaluation     = errors.New("rule evaluation failed")
+	ErrInvalidSilence = errors.New("invalid silence")
+	ErrInvalidWebhook = errors.New("invalid webhook payload")
+	ErrNotify         = errors.New("notification failed")
+)
+
+// errSkip aborts an update without writing.
+var errSkip = errors.New("skip")
