@@ -1,0 +1,144 @@
+package alerting_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vigilhq/vigil/alerting"
+	"github.com/vigilhq/vigil/store"
+)
+
+// pgStore opens a PostgreSQL store on a fresh schema, dropped when the test
+// ends. Without a server it skips, or fails when CI is set.
+func pgStore(t *testing.T) store.Store {
+	t.Helper()
+	base := os.Getenv("VIGIL_TEST_POSTGRES")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("postgres unreachable (set VIGIL_TEST_POSTGRES): %v", err)
+		}
+		t.Skipf("postgres unreachable, skipping (CI unset): %v", err)
+	}
+	defer conn.Close(context.Background())
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "vigil_alerting_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop schema: %v", err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	st, err := store.Open(ctx, base+sep+"search_path="+schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// TestEveryNotificationCarriesTheSameInstants is issue 21's "one alert, two
+// startsAt": the first firing notification carried nanoseconds, the later
+// ones (repeats, resolved, a new leader's) the store's microseconds. On
+// PostgreSQL, through a real webhook receiver, every notification of the
+// incident now carries the instant the store keeps.
+func TestEveryNotificationCarriesTheSameInstants(t *testing.T) {
+	st := pgStore(t)
+	hook := newHook(t)
+	cfg := webhookConfig(hook.URL, errorRule(0, 0))
+	cfg.Route.GroupInterval = alerting.Duration(time.Second)
+	cfg.Route.RepeatInterval = alerting.Duration(3 * time.Second)
+	ratio := 0.5
+	c := &clock{t: t0.Add(123456789 * time.Nanosecond)} // a clock with nanoseconds
+	var aLeads atomic.Bool
+	aLeads.Store(true)
+	newEngine := func(leader func() bool) *alerting.Engine {
+		eng, err := alerting.New(cfg, alerting.Deps{Store: st, Series: ratioSeries(&ratio), Logger: quietLogger(), Now: c.Now, IsLeader: leader})
+		if err != nil {
+			t.Fatal(err)
+		}
+		alerting.SetBackoff(eng, time.Millisecond)
+		return eng
+	}
+	a := newEngine(aLeads.Load)
+	b := newEngine(func() bool { return !aLeads.Load() })
+	step := func(d time.Duration) {
+		t.Helper()
+		now := c.Add(d)
+		for _, eng := range []*alerting.Engine{a, b} {
+			if err := eng.Evaluate(context.Background(), now); err != nil {
+				t.Fatal(err)
+			}
+			alerting.WaitIdle(eng)
+		}
+	}
+	step(0)               // fires; A notifies
+	step(3 * time.Second) // A repeats
+	aLeads.Store(false)   // B takes over
+	step(3 * time.Second) // B repeats
+	ratio = 0
+	step(1500 * time.Millisecond) // resolves; B notifies
+
+	got := hook.got()
+	var statuses []string
+	for _, p := range got {
+		statuses = append(statuses, p.Status)
+	}
+	if strings.Join(statuses, ",") != "firing,firing,firing,resolved" {
+		t.Fatalf("notifications %v, want three firing and one resolved", statuses)
+	}
+	stored, err := st.ListAlerts(context.Background(), store.AlertFilter{})
+	if err != nil || len(stored) != 1 {
+		t.Fatalf("stored %+v (%v)", stored, err)
+	}
+	al := stored[0]
+	for i, p := range got {
+		w := p.Alerts[0]
+		if !w.StartsAt.Equal(*al.FiredAt) || w.StartsAt.Nanosecond()%1000 != 0 {
+			t.Errorf("notification %d (%s): startsAt %s, want the stored %s", i, p.Status, w.StartsAt.Format(time.RFC3339Nano), al.FiredAt.Format(time.RFC3339Nano))
+		}
+		if p.Status == "resolved" && !w.EndsAt.Equal(*al.ResolvedAt) {
+			t.Errorf("resolved: endsAt %s, want the stored %s", w.EndsAt.Format(time.RFC3339Nano), al.ResolvedAt.Format(time.RFC3339Nano))
+		}
+	}
+	if !al.FiredAt.Equal(store.Truncate(t0.Add(123456789 * time.Nanosecond))) {
+		t.Errorf("fired at %s", al.FiredAt.Format(time.RFC3339Nano))
+	}
+	evs, err := st.ListAlertEvents(context.Background(), al.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		if ev.Time.Nanosecond()%1000 != 0 {
+			t.Errorf("event %s at %s", ev.Kind, ev.Time.Format(time.RFC3339Nano))
+		}
+	}
+}
