@@ -17,6 +17,7 @@ import (
 	"github.com/vigilhq/vigil/apidocs"
 	"github.com/vigilhq/vigil/exporter"
 	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/lease"
 	"github.com/vigilhq/vigil/ratelimit"
 	"github.com/vigilhq/vigil/security"
 	"github.com/vigilhq/vigil/series"
@@ -147,7 +148,10 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	}
 	v.closers = append(v.closers, closeLimiter)
 
-	lead := newLeader(st, interval, logger)
+	lead, err := lease.New(lease.Config{Store: st, Interval: interval, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
 	v.loops["leader"] = lead.Run
 	engine, err := alerting.New(cfg.Alerting, alerting.Deps{
 		IsLeader:      lead.IsLeader,
