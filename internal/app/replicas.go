@@ -16,4 +16,3 @@ func openStore(ctx context.Context, opts Options, logger *slog.Logger) (store.St
 	}
 	return store.OpenSQLite(ctx, filepath.Join(opts.DataDir, "vigil.db"), store.WithLogger(logger))
 }
-
