@@ -14,14 +14,26 @@ import (
 	"github.com/vigilhq/vigil/store"
 )
 
-// AlertService is what the alert API needs of the alerting engine.
-type AlertService interface {
+// AlertActions acknowledge and resolve alerts (alerting.Actions).
+type AlertActions interface {
 	Acknowledge(ctx context.Context, id, by, comment string) (store.Alert, error)
 	Resolve(ctx context.Context, id, by, comment string) (store.Alert, error)
+}
+
+// SilenceService keeps silences (alerting.Silences).
+type SilenceService interface {
 	CreateSilence(ctx context.Context, s store.Silence) (store.Silence, error)
 	ExpireSilence(ctx context.Context, id string) error
 	ListSilences(ctx context.Context) ([]store.Silence, error)
+}
+
+// RuleLister lists the rules and their last evaluation (alerting.Evaluator).
+type RuleLister interface {
 	Rules() []alerting.RuleStatus
+}
+
+// WebhookIngester records Alertmanager payloads (alerting.Ingester).
+type WebhookIngester interface {
 	IngestWebhook(ctx context.Context, p alerting.WebhookPayload) ([]store.Alert, error)
 }
 
@@ -81,10 +93,14 @@ type WebhookResult struct {
 	Alerts []store.Alert `json:"alerts"`
 }
 
-// AlertsAPI serves the alert management routes.
+// AlertsAPI serves the alert management routes, composed of the alerting
+// parts each route needs.
 type AlertsAPI struct {
-	Service AlertService
-	Reader  AlertReader
+	Actions  AlertActions
+	Rules    RuleLister
+	Webhook  WebhookIngester
+	Silences SilenceService
+	Reader   AlertReader
 	// Actor names who performs an action when the body has no "by". Optional.
 	Actor func(c echo.Context) string
 }
@@ -189,11 +205,11 @@ func (a *AlertsAPI) action(c echo.Context, do func(ctx context.Context, id, by, 
 	return c.JSON(http.StatusOK, al)
 }
 
-func (a *AlertsAPI) acknowledge(c echo.Context) error { return a.action(c, a.Service.Acknowledge) }
-func (a *AlertsAPI) resolve(c echo.Context) error     { return a.action(c, a.Service.Resolve) }
+func (a *AlertsAPI) acknowledge(c echo.Context) error { return a.action(c, a.Actions.Acknowledge) }
+func (a *AlertsAPI) resolve(c echo.Context) error     { return a.action(c, a.Actions.Resolve) }
 
 func (a *AlertsAPI) rules(c echo.Context) error {
-	return c.JSON(http.StatusOK, RuleList{Rules: a.Service.Rules()})
+	return c.JSON(http.StatusOK, RuleList{Rules: a.Rules.Rules()})
 }
 
 func (a *AlertsAPI) webhook(c echo.Context) error {
@@ -208,7 +224,7 @@ func (a *AlertsAPI) webhook(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	alerts, err := a.Service.IngestWebhook(c.Request().Context(), p)
+	alerts, err := a.Webhook.IngestWebhook(c.Request().Context(), p)
 	if err != nil {
 		if errors.Is(err, alerting.ErrInvalidWebhook) {
 			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
@@ -222,7 +238,7 @@ func (a *AlertsAPI) webhook(c echo.Context) error {
 }
 
 func (a *AlertsAPI) silences(c echo.Context) error {
-	ss, err := a.Service.ListSilences(c.Request().Context())
+	ss, err := a.Silences.ListSilences(c.Request().Context())
 	if err != nil {
 		return fmt.Errorf("list silences: %w", err)
 	}
@@ -259,7 +275,7 @@ func (a *AlertsAPI) createSilence(c echo.Context) error {
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, `request body: field "endsAt" or "duration" is required`)
 	}
-	created, err := a.Service.CreateSilence(c.Request().Context(), s)
+	created, err := a.Silences.CreateSilence(c.Request().Context(), s)
 	if err != nil {
 		if errors.Is(err, alerting.ErrInvalidSilence) {
 			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
@@ -271,7 +287,7 @@ func (a *AlertsAPI) createSilence(c echo.Context) error {
 }
 
 func (a *AlertsAPI) expireSilence(c echo.Context) error {
-	if err := a.Service.ExpireSilence(c.Request().Context(), c.Param("id")); err != nil {
+	if err := a.Silences.ExpireSilence(c.Request().Context(), c.Param("id")); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("silence %q not found", c.Param("id")))
 		}

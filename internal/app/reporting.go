@@ -25,7 +25,6 @@ type reportingDeps struct {
 	Store    store.Store
 	Series   *series.Store
 	Spans    *exporter.Spans
-	Engine   *alerting.Engine
 	Meter    metric.MeterProvider
 	Logger   *slog.Logger
 	Viewer   echo.MiddlewareFunc // guard of read routes

@@ -164,7 +164,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("invalid configuration: alerting: %w", err)
 	}
-	v.loops["alerting"] = engine.Run
+	v.loops["alerting"] = engine.Evaluator.Run
 
 	secHandlers := security.NewHandlers(security.HandlersConfig{Store: st, Auth: auth, SecureHeaders: true, CORS: cfg.Auth.CORS})
 	e, err := server.New(server.Config{
@@ -215,9 +215,10 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 
 	viewer := auth.Require(security.RoleViewer)
 	admin := auth.Require(security.RoleAdmin)
-	alerts := &server.AlertsAPI{Service: engine, Reader: st, Actor: principalName}
+	alerts := &server.AlertsAPI{Actions: engine.Actions, Rules: engine.Evaluator, Webhook: engine.Ingester,
+		Silences: engine.Silences, Reader: st, Actor: principalName}
 	alerts.Register(e, viewer, admin)
-	stream := &server.Stream{Interval: interval, System: systemSnapshot(ser), API: apiSnapshot(ser), Alerts: engine, Logger: logger}
+	stream := &server.Stream{Interval: interval, System: systemSnapshot(ser), API: apiSnapshot(ser), Alerts: engine.Publisher, Logger: logger}
 	e.GET("/ws/metrics", stream.Handle, viewer)
 	e.GET("/admin/security/events", secHandlers.Events, admin)
 	e.GET("/health/security", secHandlers.Posture)
@@ -226,7 +227,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 		return nil, err
 	}
 	if err := mountReporting(ctx, reportingDeps{
-		Echo: e, Store: st, Series: ser, Spans: spansExp, Engine: engine, Meter: mp, Logger: logger,
+		Echo: e, Store: st, Series: ser, Spans: spansExp, Meter: mp, Logger: logger,
 		Viewer: viewer, FileCfg: &cfg,
 		AddLoop:  func(name string, run func(context.Context) error) { v.loops[name] = run },
 		AddClose: func(f func(context.Context) error) { v.closers = append(v.closers, f) },
