@@ -103,11 +103,34 @@ func DefaultConfig() Config {
 	}
 }
 
+// ParseOption changes how ParseConfig reads a section.
+type ParseOption interface{ apply(*parseOptions) }
+
+type parseOptions struct {
+	slos    []SLO
+	slosSet bool
+}
+
+type optionFunc func(*parseOptions)
+
+func (f optionFunc) apply(o *parseOptions) { f(o) }
+
+// WithSLOs gives the SLOs of the configuration's `slos` section, which
+// burn-rate rules with `slo` evaluate. Default DefaultSLOs; an empty list
+// means none.
+func WithSLOs(slos []SLO) ParseOption {
+	return optionFunc(func(o *parseOptions) { o.slos, o.slosSet = slos, true })
+}
+
 // ParseConfig parses the alerting section (the value of the `alerting` key,
 // or a whole document that has an `alerting` key), fills defaults and
 // validates. Unknown keys are errors. Without a `rules` key DefaultRules
 // applies; an empty list (`rules: []`) means no rules.
-func ParseConfig(b []byte) (Config, error) {
+func ParseConfig(b []byte, opts ...ParseOption) (Config, error) {
+	var po parseOptions
+	for _, o := range opts {
+		o.apply(&po)
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
 		return Config{}, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -137,6 +160,12 @@ func ParseConfig(b []byte) (Config, error) {
 	}
 	if cfg.Rules == nil && !hasKey(node, "rules") {
 		cfg.Rules = DefaultRules()
+	}
+	if po.slosSet {
+		cfg.SLOs = po.slos
+		if cfg.SLOs == nil {
+			cfg.SLOs = []SLO{}
+		}
 	}
 	cfg.applyDefaults()
 	if err := cfg.Validate(); err != nil {
