@@ -90,6 +90,12 @@ type Route struct {
 // DefaultConfig is the configuration used when none is given: DefaultRules,
 // a 5s evaluation interval and no receivers.
 func DefaultConfig() Config {
+	c := defaultConfig()
+	c.applyDefaults()
+	return c
+}
+
+func defaultConfig() Config {
 	return Config{
 		EvaluationInterval: Duration(5 * time.Second),
 		Rules:              DefaultRules(),
@@ -151,7 +157,7 @@ func ParseConfig(b []byte, opts ...ParseOption) (Config, error) {
 			return Config{}, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
 	}
-	cfg := DefaultConfig()
+	cfg := defaultConfig()
 	cfg.Rules = nil
 	dec := yaml.NewDecoder(&buf)
 	dec.KnownFields(true)
@@ -190,7 +196,7 @@ func hasKey(n *yaml.Node, key string) bool {
 }
 
 func (c *Config) applyDefaults() {
-	d := DefaultConfig()
+	d := defaultConfig()
 	if c.EvaluationInterval == 0 {
 		c.EvaluationInterval = d.EvaluationInterval
 	}

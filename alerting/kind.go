@@ -53,8 +53,8 @@ type Kind interface {
 	// Evaluate's samples would be, labelled with SplitBy's label, with the
 	// same values. A series with a NaN value is no data.
 	Value(r *Rule, p PromQL) string
-	// Unit is the unit of the value, in UCUM: "1" for a ratio, "s",
-	// "{request}/s", "{request}".
+	// Unit is the unit of the value, in UCUM: "1" for a ratio of two
+	// counts, "s", "{request}/s", "{request}", "" for a plain number.
 	Unit(r *Rule) string
 }
 

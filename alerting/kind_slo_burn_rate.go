@@ -75,7 +75,7 @@ func (sloBurnRate) Window(r *Rule) time.Duration { return r.ShortWindow.D() }
 func (sloBurnRate) HoldsNoData() bool         { return true }
 func (sloBurnRate) Threshold(r *Rule) float64 { return r.Factor }
 func (sloBurnRate) Direction() Direction      { return Above }
-func (sloBurnRate) Unit(*Rule) string         { return "1" }
+func (sloBurnRate) Unit(*Rule) string         { return "" } // a factor of the sustainable rate
 
 // burnTarget is one objective a rule burns: its requests and budget.
 type burnTarget struct {
