@@ -17,10 +17,10 @@ import (
 	"github.com/vigilhq/vigil/store"
 )
 
-// EvaluatorStore is the part of the store the Evaluator uses: the active
-// alerts once per cycle, and new alerts and changes written with their
-// history in one transaction.
-type EvaluatorStore interface {
+// AlertStore is the part of the store the Evaluator and the Ingester use:
+// alerts read, and new alerts and changes written with their history in one
+// transaction.
+type AlertStore interface {
 	ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error)
 	InsertAlert(ctx context.Context, a store.Alert, events ...store.AlertEvent) (store.Alert, []store.AlertEvent, error)
 	UpdateAlertEvents(ctx context.Context, id string, fn func(*store.Alert) ([]store.AlertEvent, error)) (store.Alert, []store.AlertEvent, error)
@@ -52,7 +52,7 @@ type EvaluatorConfig struct {
 	// Required; validated.
 	Config Config
 	// Store keeps the alerts and their history. Required.
-	Store EvaluatorStore
+	Store AlertStore
 	// Source produces the rules' values. Required: a SeriesSource in
 	// process, a Prometheus-compatible API in fleet mode.
 	Source Source

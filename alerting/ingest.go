@@ -104,24 +104,17 @@ func ParseWebhook(b []byte) (WebhookPayload, error) {
 	return p, nil
 }
 
-// IngesterStore is the part of the store webhook ingest uses.
-type IngesterStore interface {
-	ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error)
-	InsertAlert(ctx context.Context, a store.Alert, events ...store.AlertEvent) (store.Alert, []store.AlertEvent, error)
-	UpdateAlertEvents(ctx context.Context, id string, fn func(*store.Alert) ([]store.AlertEvent, error)) (store.Alert, []store.AlertEvent, error)
-}
-
 // Ingester records alerts of other systems posted as Alertmanager webhook
 // payloads, with the same lifecycle and history as rule alerts.
 type Ingester struct {
-	store IngesterStore
+	store AlertStore
 	pub   EventPublisher
 	now   func() time.Time
 }
 
 // NewIngester returns an ingester writing to st and publishing to pub (nil:
 // none); now defaults to time.Now.
-func NewIngester(st IngesterStore, pub EventPublisher, now func() time.Time) *Ingester {
+func NewIngester(st AlertStore, pub EventPublisher, now func() time.Time) *Ingester {
 	if now == nil {
 		now = time.Now
 	}

@@ -2,68 +2,15 @@ package alerting_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/store"
+	"github.com/vigilhq/vigil/store/storetest"
 )
-
-// pgStore opens a PostgreSQL store on a fresh schema, dropped when the test
-// ends. Without a server it skips, or fails when CI is set.
-func pgStore(t *testing.T) store.Store {
-	t.Helper()
-	base := os.Getenv("VIGIL_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("postgres unreachable (set VIGIL_TEST_POSTGRES): %v", err)
-		}
-		t.Skipf("postgres unreachable, skipping (CI unset): %v", err)
-	}
-	defer conn.Close(context.Background())
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "vigil_alerting_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema: %v", err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	st, err := store.Open(ctx, base+sep+"search_path="+schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
 
 // TestEveryNotificationCarriesTheSameInstants is issue 21's "one alert, two
 // startsAt": the first firing notification carried nanoseconds, the later
@@ -71,7 +18,7 @@ func pgStore(t *testing.T) store.Store {
 // PostgreSQL, through a real webhook receiver, every notification of the
 // incident now carries the instant the store keeps.
 func TestEveryNotificationCarriesTheSameInstants(t *testing.T) {
-	st := pgStore(t)
+	st := storetest.OpenPostgres(t)
 	hook := newHook(t)
 	cfg := webhookConfig(hook.URL, errorRule(0, 0))
 	cfg.Route.GroupInterval = alerting.Duration(time.Second)

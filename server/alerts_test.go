@@ -1,17 +1,11 @@
 package server_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,53 +14,13 @@ import (
 	"github.com/vigilhq/vigil/series"
 	"github.com/vigilhq/vigil/server"
 	"github.com/vigilhq/vigil/store"
+	"github.com/vigilhq/vigil/store/storetest"
 )
 
-// backends opens each store backend for a test: SQLite, and PostgreSQL on
-// a fresh schema (skipped without a server, unless CI is set).
-func backends(t *testing.T) map[string]func(t *testing.T) store.Store {
-	return map[string]func(t *testing.T) store.Store{
-		"sqlite": func(t *testing.T) store.Store {
-			st, err := store.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "vigil.db"))
-			require.NoError(t, err)
-			t.Cleanup(func() { st.Close() })
-			return st
-		},
-		"postgres": func(t *testing.T) store.Store {
-			base := os.Getenv("VIGIL_TEST_POSTGRES")
-			if base == "" {
-				base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-			}
-			conn, err := pgx.Connect(t.Context(), base)
-			if err != nil {
-				if os.Getenv("CI") != "" {
-					t.Fatalf("postgres unreachable (set VIGIL_TEST_POSTGRES): %v", err)
-				}
-				t.Skipf("postgres unreachable, skipping (CI unset): %v", err)
-			}
-			defer conn.Close(context.Background())
-			b := make([]byte, 6)
-			_, _ = rand.Read(b)
-			schema := "vigil_server_" + hex.EncodeToString(b)
-			_, err = conn.Exec(t.Context(), "CREATE SCHEMA "+schema)
-			require.NoError(t, err)
-			t.Cleanup(func() {
-				c, err := pgx.Connect(context.Background(), base)
-				if err == nil {
-					_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-					_ = c.Close(context.Background())
-				}
-			})
-			sep := "?"
-			if strings.Contains(base, "?") {
-				sep = "&"
-			}
-			st, err := store.Open(t.Context(), base+sep+"search_path="+schema)
-			require.NoError(t, err)
-			t.Cleanup(func() { st.Close() })
-			return st
-		},
-	}
+// backends open each store backend for a test.
+var backends = map[string]func(t testing.TB) store.Store{
+	"sqlite":   storetest.OpenSQLite,
+	"postgres": storetest.OpenPostgres,
 }
 
 func newAlertsServer(t *testing.T, st store.Store) *echo.Echo {
@@ -92,7 +46,7 @@ const webhookBody = `{"version":"4","groupKey":"g","truncatedAlerts":0,"status":
 // to be a 500 there (and stored on SQLite); it is a 400 naming the field on
 // both, and nothing is written.
 func TestInvalidTextIsA400OnEveryBackend(t *testing.T) {
-	for name, open := range backends(t) {
+	for name, open := range backends {
 		t.Run(name, func(t *testing.T) {
 			st := open(t)
 			e := newAlertsServer(t, st)

@@ -148,3 +148,25 @@ func alertEvents(a Alert, evs []AlertEvent, now time.Time) ([]AlertEvent, error)
 	}
 	return out, nil
 }
+
+// changeAlert is the backend-independent middle of UpdateAlertEvents: fn
+// applied to the alert read in the caller's transaction, then the result
+// and its events prepared and checked for writing. fnErr is fn's error, to
+// be returned as is.
+func changeAlert(a Alert, id string, now time.Time, fn func(*Alert) ([]AlertEvent, error)) (out Alert, evs []AlertEvent, fnErr, err error) {
+	events, err := fn(&a)
+	if err != nil {
+		return Alert{}, nil, err, err
+	}
+	a.ID = id
+	a = normalizeAlert(a)
+	// The events first: their fields (by, comment) are what a caller typed,
+	// the alert's (acknowledged_by) are copies of them.
+	if evs, err = alertEvents(a, events, now); err != nil {
+		return Alert{}, nil, nil, fmt.Errorf("update alert: %w", err)
+	}
+	if err := CheckAlert(a); err != nil {
+		return Alert{}, nil, nil, fmt.Errorf("update alert: %w", err)
+	}
+	return a, evs, nil, nil
+}

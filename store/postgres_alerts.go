@@ -187,20 +187,9 @@ func (p *Postgres) UpdateAlertEvents(ctx context.Context, id string, fn func(*Al
 		if err != nil {
 			return pgNotFound(err, "update alert")
 		}
-		events, err := fn(&a)
+		a, evs, fnErr, err = changeAlert(a, id, p.cfg.now(), fn)
 		if err != nil {
-			fnErr = err
 			return err
-		}
-		a.ID = id
-		a = normalizeAlert(a)
-		// The events first: their fields (by, comment) are what a caller
-		// typed, the alert's (acknowledged_by) are copies of them.
-		if evs, err = alertEvents(a, events, p.cfg.now()); err != nil {
-			return fmt.Errorf("update alert: %w", err)
-		}
-		if err := CheckAlert(a); err != nil {
-			return fmt.Errorf("update alert: %w", err)
 		}
 		args, err := pgAlertArgs(a)
 		if err != nil {

@@ -197,20 +197,9 @@ func (s *SQLite) UpdateAlertEvents(ctx context.Context, id string, fn func(*Aler
 		if err != nil {
 			return notFound(err, "update alert")
 		}
-		events, err := fn(&a)
+		a, evs, fnErr, err = changeAlert(a, id, s.cfg.now(), fn)
 		if err != nil {
-			fnErr = err
 			return err
-		}
-		a.ID = id
-		a = normalizeAlert(a)
-		// The events first: their fields (by, comment) are what a caller
-		// typed, the alert's (acknowledged_by) are copies of them.
-		if evs, err = alertEvents(a, events, s.cfg.now()); err != nil {
-			return fmt.Errorf("update alert: %w", err)
-		}
-		if err := CheckAlert(a); err != nil {
-			return fmt.Errorf("update alert: %w", err)
 		}
 		args, err := liteAlertArgs(a)
 		if err != nil {

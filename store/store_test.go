@@ -3,9 +3,7 @@ package store_test
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -48,7 +46,7 @@ func TestSQLiteContract(t *testing.T) {
 }
 
 func TestPostgresContract(t *testing.T) {
-	pgBase(t)
+	pgSchemaDSN(t) // skip (or fail) once without a server
 	storetest.Run(t, func(t *testing.T) store.Store {
 		s, err := store.OpenPostgres(t.Context(), pgSchemaDSN(t))
 		require.NoError(t, err)
@@ -57,59 +55,10 @@ func TestPostgresContract(t *testing.T) {
 	})
 }
 
-// pgBase returns the test server's DSN, skipping (or failing when CI is
-// set) if it does not answer.
-func pgBase(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("VIGIL_TEST_POSTGRES")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("postgres unreachable (set VIGIL_TEST_POSTGRES): %v", err)
-		}
-		t.Skipf("postgres unreachable, skipping (CI unset): %v", err)
-	}
-	require.NoError(t, conn.Close(ctx))
-	return dsn
-}
-
 // pgSchemaDSN creates a fresh schema, dropped when the test ends, and
-// returns a DSN whose search_path selects it.
-func pgSchemaDSN(t *testing.T) string {
-	t.Helper()
-	base := pgBase(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "vigil_test_" + hex.EncodeToString(b)
-	conn, err := pgx.Connect(t.Context(), base)
-	require.NoError(t, err)
-	defer conn.Close(context.Background())
-	_, err = conn.Exec(t.Context(), "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema: %v", err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
+// returns a DSN whose search_path selects it (skipping, or failing when CI
+// is set, without a server).
+func pgSchemaDSN(t *testing.T) string { return storetest.PostgresDSN(t) }
 
 func TestOpenChoosesBackend(t *testing.T) {
 	t.Chdir(t.TempDir())
