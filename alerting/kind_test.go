@@ -164,10 +164,7 @@ func TestRequestRateDropFiresWhenTrafficFallsOffACliff(t *testing.T) {
 			ser := dropSeries(t, c, tt.perSecond)
 			e := newEnv(t, noReceivers(rule), ser, nil, c)
 			e.step(t, 0)
-			var got []store.Alert
-			for _, a := range e.active(t) {
-				got = append(got, a)
-			}
+			got := e.active(t)
 			if tt.want == "" {
 				if len(got) != 0 {
 					t.Fatalf("alerts %+v, want none", got)

@@ -32,13 +32,21 @@ func (e *TextError) Unwrap() error { return ErrInvalidText }
 // naming field. Code that adds a store write calls it (or CheckTextMap,
 // CheckTextList) for every string it stores.
 func CheckText(field, s string) error {
-	if strings.IndexByte(s, 0) >= 0 {
-		return &TextError{Field: field, Reason: "must not contain a NUL character"}
-	}
-	if !utf8.ValidString(s) {
-		return &TextError{Field: field, Reason: "must be valid UTF-8"}
+	if reason := textProblem(s); reason != "" {
+		return &TextError{Field: field, Reason: reason}
 	}
 	return nil
+}
+
+// textProblem says what is wrong with s as stored text, "" if nothing.
+func textProblem(s string) string {
+	switch {
+	case strings.IndexByte(s, 0) >= 0:
+		return "must not contain a NUL character"
+	case !utf8.ValidString(s):
+		return "must be valid UTF-8"
+	}
+	return ""
 }
 
 // CheckTextMap checks every key and value of m; a value's field is
@@ -46,8 +54,8 @@ func CheckText(field, s string) error {
 // stable).
 func CheckTextMap(field string, m map[string]string) error {
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		if err := CheckText(field, k); err != nil {
-			return &TextError{Field: field, Reason: "key " + err.(*TextError).Reason}
+		if reason := textProblem(k); reason != "" {
+			return &TextError{Field: field, Reason: "key " + reason}
 		}
 		if err := CheckText(field+"."+k, m[k]); err != nil {
 			return err

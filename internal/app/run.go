@@ -164,7 +164,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("invalid configuration: alerting: %w", err)
 	}
-	v.loops["alerting"] = engine.Evaluator.Run
+	v.loops["alerting"] = engine.Run
 
 	secHandlers := security.NewHandlers(security.HandlersConfig{Store: st, Auth: auth, SecureHeaders: true, CORS: cfg.Auth.CORS})
 	e, err := server.New(server.Config{
