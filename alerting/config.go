@@ -241,7 +241,8 @@ func (c *Config) Validate() error {
 	}
 	names := map[string]bool{}
 	for i := range c.Rules {
-		validateRule(&c.Rules[i], fmt.Sprintf("rules[%d]", i), names, slos, bad)
+		c.Rules[i].resolveSLOs(slos)
+		validateRule(&c.Rules[i], fmt.Sprintf("rules[%d]", i), names, bad)
 	}
 	recv := map[string]bool{}
 	for i, r := range c.Receivers {

@@ -42,6 +42,9 @@ func (sloBurnRate) Validate(r *Rule, bad func(string, string, ...any)) {
 		if _, ok := r.Labels[LabelSLO]; ok {
 			bad("labels", "slo is set from the SLO")
 		}
+		if r.SLO != AllSLOs && !slices.ContainsFunc(r.slos, func(s SLO) bool { return s.Name == r.SLO }) {
+			bad("slo", "unknown SLO %q (see the slos section)", r.SLO)
+		}
 	} else if r.Objective <= 0 || r.Objective >= 1 {
 		bad("objective", "must be > 0 and < 1")
 	}

@@ -155,6 +155,11 @@ func (r *Rule) applyDefaults(slos []SLO) {
 	if d, ok := k.(defaulter); ok {
 		d.defaults(r)
 	}
+	r.resolveSLOs(slos)
+}
+
+// resolveSLOs gives a rule with SLO set the configuration's SLOs.
+func (r *Rule) resolveSLOs(slos []SLO) {
 	if r.SLO != "" {
 		r.slos = slos
 	} else {
@@ -162,7 +167,7 @@ func (r *Rule) applyDefaults(slos []SLO) {
 	}
 }
 
-func validateRule(r *Rule, p string, names map[string]bool, slos []SLO, bad func(string, string, ...any)) {
+func validateRule(r *Rule, p string, names map[string]bool, bad func(string, string, ...any)) {
 	switch {
 	case r.Name == "":
 		bad(p+".name", "required")
@@ -197,15 +202,6 @@ func validateRule(r *Rule, p string, names map[string]bool, slos []SLO, bad func
 			bad(p+".resolve_threshold", "must be > threshold (%s fires below it)", r.Kind)
 		}
 	}
-	if r.SLO != "" && r.SLO != AllSLOs && !hasSLO(slos, r.SLO) {
-		bad(p+".slo", "unknown SLO %q (see the slos section)", r.SLO)
-	}
-	if r.SLO != "" && r.Kind != KindSLOBurnRate {
-		bad(p+".slo", "only used by slo_burn_rate")
-	}
-	if r.MinRate != 0 && r.Kind != KindRequestRateDrop {
-		bad(p+".min_rate", "only used by request_rate_drop")
-	}
 	if r.For < 0 {
 		bad(p+".for", "must be >= 0")
 	}
@@ -233,15 +229,6 @@ func validateRule(r *Rule, p string, names map[string]bool, slos []SLO, bad func
 			bad(p+".annotations."+k, "%v", err)
 		}
 	}
-}
-
-func hasSLO(slos []SLO, name string) bool {
-	for _, s := range slos {
-		if s.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // labels are the labels of the alert a sample of r raises: the rule's
