@@ -16,9 +16,14 @@ import (
 // startsAt": the first firing notification carried nanoseconds, the later
 // ones (repeats, resolved, a new leader's) the store's microseconds. On
 // PostgreSQL, through a real webhook receiver, every notification of the
-// incident now carries the instant the store keeps.
+// incident now carries the instant the store keeps, on both backends.
 func TestEveryNotificationCarriesTheSameInstants(t *testing.T) {
-	st := storetest.OpenPostgres(t)
+	for name, open := range map[string]func(testing.TB) store.Store{"postgres": storetest.OpenPostgres, "sqlite": storetest.OpenSQLite} {
+		t.Run(name, func(t *testing.T) { testSameInstants(t, open(t)) })
+	}
+}
+
+func testSameInstants(t *testing.T, st store.Store) {
 	hook := newHook(t)
 	cfg := webhookConfig(hook.URL, errorRule(0, 0))
 	cfg.Route.GroupInterval = alerting.Duration(time.Second)
