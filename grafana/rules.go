@@ -2,6 +2,7 @@ package grafana
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
@@ -13,7 +14,10 @@ import (
 // expression (the one Vigil's engine compares and prometheus/rules/alerts.yml
 // exports) over the dashboard's rate interval, with the rule's threshold as
 // a line. The third output of the one rule definition; no kind is special
-// here, the kinds answer.
+// here, the kinds answer. A value that compares with an earlier window (an
+// offset, as a traffic drop's) is not drawn: over the rate interval it has
+// no baseline for a whole window, and the request-rate panels show the
+// traffic it compares.
 func (p *panels) rulePanels() []*timeseries.PanelBuilder {
 	var out []*timeseries.PanelBuilder
 	cfg := alerting.DefaultConfig()
@@ -21,6 +25,9 @@ func (p *panels) rulePanels() []*timeseries.PanelBuilder {
 		r := &cfg.Rules[i]
 		k, _ := r.KindOf()
 		expr := r.ValueExpr(alerting.PromQL{Matchers: []string{sel}, Range: "$__rate_interval"})
+		if strings.Contains(expr, " offset ") {
+			continue
+		}
 		legend := "value"
 		if by := r.SplitBy(); by != "" {
 			legend = "{{" + by + "}}"
