@@ -13,11 +13,19 @@ import (
 	"github.com/vigilhq/vigil/store"
 )
 
-// AlertService is what the alert API needs of the alerting engine.
-type AlertService interface {
+// AlertActions acknowledge and resolve alerts (alerting.Actions).
+type AlertActions interface {
 	Acknowledge(ctx context.Context, id, by, comment string) (store.Alert, error)
 	Resolve(ctx context.Context, id, by, comment string) (store.Alert, error)
+}
+
+// RuleLister lists the rules and their last evaluation (alerting.Evaluator).
+type RuleLister interface {
 	Rules() []alerting.RuleStatus
+}
+
+// WebhookIngester records Alertmanager payloads (alerting.Ingester).
+type WebhookIngester interface {
 	IngestWebhook(ctx context.Context, p alerting.WebhookPayload) ([]store.Alert, error)
 }
 
@@ -62,9 +70,12 @@ type WebhookResult struct {
 	Alerts []store.Alert `json:"alerts"`
 }
 
-// AlertsAPI serves the alert management routes.
+// AlertsAPI serves the alert management routes, composed of the alerting
+// parts each route needs.
 type AlertsAPI struct {
-	Service AlertService
+	Actions AlertActions
+	Rules   RuleLister
+	Webhook WebhookIngester
 	Reader  AlertReader
 	// Silences serves /api/silences. Optional: without it the routes are
 	// not mounted.
@@ -173,11 +184,11 @@ func (a *AlertsAPI) action(c echo.Context, do func(ctx context.Context, id, by, 
 	return c.JSON(http.StatusOK, al)
 }
 
-func (a *AlertsAPI) acknowledge(c echo.Context) error { return a.action(c, a.Service.Acknowledge) }
-func (a *AlertsAPI) resolve(c echo.Context) error     { return a.action(c, a.Service.Resolve) }
+func (a *AlertsAPI) acknowledge(c echo.Context) error { return a.action(c, a.Actions.Acknowledge) }
+func (a *AlertsAPI) resolve(c echo.Context) error     { return a.action(c, a.Actions.Resolve) }
 
 func (a *AlertsAPI) rules(c echo.Context) error {
-	return c.JSON(http.StatusOK, RuleList{Rules: a.Service.Rules()})
+	return c.JSON(http.StatusOK, RuleList{Rules: a.Rules.Rules()})
 }
 
 func (a *AlertsAPI) webhook(c echo.Context) error {
@@ -192,7 +203,7 @@ func (a *AlertsAPI) webhook(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	alerts, err := a.Service.IngestWebhook(c.Request().Context(), p)
+	alerts, err := a.Webhook.IngestWebhook(c.Request().Context(), p)
 	if err != nil {
 		if errors.Is(err, alerting.ErrInvalidWebhook) {
 			return echo.NewHTTPError(http.StatusBadRequest, err.Error())

@@ -23,7 +23,7 @@ func silencesServer(t *testing.T) *echo.Echo {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	sil, err := silence.New(silence.Config{Store: st, Recorder: noHistory{}})
+	sil, err := silence.New(silence.Config{Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,9 +36,6 @@ func silencesServer(t *testing.T) *echo.Echo {
 	return e
 }
 
-type noHistory struct{}
-
-func (noHistory) Record(context.Context, store.Alert, store.AlertEvent) {}
 
 func call(t *testing.T, e *echo.Echo, method, path, body string) (int, string) {
 	t.Helper()
@@ -127,7 +124,7 @@ func FuzzSilenceBodies(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer st.Close()
-	sil, err := silence.New(silence.Config{Store: st, Recorder: noHistory{}})
+	sil, err := silence.New(silence.Config{Store: st})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -11,6 +11,9 @@ import (
 
 // CreateSilence stores a new silence; an existing ID is ErrConflict.
 func (p *Postgres) CreateSilence(ctx context.Context, sl Silence) error {
+	if err := CheckSilence(sl); err != nil {
+		return fmt.Errorf("create silence: %w", err)
+	}
 	if sl.CreatedAt.IsZero() {
 		sl.CreatedAt = p.cfg.now()
 	}
@@ -45,6 +48,9 @@ func pgScanSilence(sc scanner) (Silence, error) {
 
 // GetSilence returns the silence or ErrNotFound.
 func (p *Postgres) GetSilence(ctx context.Context, id string) (Silence, error) {
+	if CheckText("id", id) != nil {
+		return Silence{}, fmt.Errorf("get silence: %w", ErrNotFound)
+	}
 	sl, err := pgScanSilence(p.pool.QueryRow(ctx, `SELECT `+silenceCols+` FROM silences WHERE id = $1`, id))
 	if err != nil {
 		return Silence{}, pgNotFound(err, "get silence")
@@ -71,6 +77,9 @@ func (p *Postgres) ListSilences(ctx context.Context) ([]Silence, error) {
 // ExpireSilence ends the silence at at (never later than its EndsAt; a
 // silence that had not started yet starts and ends at at).
 func (p *Postgres) ExpireSilence(ctx context.Context, id string, at time.Time) error {
+	if CheckText("id", id) != nil {
+		return fmt.Errorf("expire silence: %w", ErrNotFound)
+	}
 	at = normTime(at)
 	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		var starts, ends time.Time
@@ -115,6 +124,9 @@ func pgScanNotification(sc interface{ Scan(...any) error }) (NotificationEntry, 
 
 // GetNotification returns the log entry or ErrNotFound.
 func (p *Postgres) GetNotification(ctx context.Context, receiver, groupKey string) (NotificationEntry, error) {
+	if CheckText("receiver", receiver) != nil || CheckText("group_key", groupKey) != nil {
+		return NotificationEntry{}, fmt.Errorf("get notification: %w", ErrNotFound)
+	}
 	e, err := pgScanNotification(p.pool.QueryRow(ctx, `SELECT `+notificationCols+`
 		FROM notification_log WHERE receiver = $1 AND group_key = $2`, receiver, groupKey))
 	if err != nil {
@@ -147,6 +159,9 @@ func (p *Postgres) ListOwedNotifications(ctx context.Context, since time.Time) (
 
 // PutNotification inserts or replaces the log entry.
 func (p *Postgres) PutNotification(ctx context.Context, e NotificationEntry) error {
+	if err := CheckNotification(e); err != nil {
+		return fmt.Errorf("put notification: %w", err)
+	}
 	var js [3]string
 	for i, v := range [][]string{e.FiringAlerts, e.ResolvedAlerts, e.OwedFiring} {
 		j, err := toJSON(v)
@@ -172,6 +187,9 @@ func (p *Postgres) PutNotification(ctx context.Context, e NotificationEntry) err
 // AppendSecurityEvent appends e and returns it with its ID (and Time, if it
 // had none).
 func (p *Postgres) AppendSecurityEvent(ctx context.Context, e SecurityEvent) (SecurityEvent, error) {
+	if err := CheckSecurityEvent(e); err != nil {
+		return SecurityEvent{}, fmt.Errorf("append security event: %w", err)
+	}
 	if e.Time.IsZero() {
 		e.Time = p.cfg.now()
 	}
@@ -234,6 +252,9 @@ func (p *Postgres) CountSecurityEvents(ctx context.Context, typ string, since ti
 // AddUsage adds every row's counts to its (hour, client, route, method) row,
 // all in one transaction. Hours are truncated to the hour in UTC.
 func (p *Postgres) AddUsage(ctx context.Context, rows []UsageRollup) error {
+	if err := CheckUsage(rows); err != nil {
+		return fmt.Errorf("add usage: %w", err)
+	}
 	if len(rows) == 0 {
 		return nil
 	}
@@ -302,6 +323,9 @@ func (p *Postgres) DeleteUsageBefore(ctx context.Context, t time.Time) (int64, e
 
 // CreateRun stores a new run; an existing ID is ErrConflict.
 func (p *Postgres) CreateRun(ctx context.Context, r ReadinessRun) error {
+	if err := CheckRun(r); err != nil {
+		return fmt.Errorf("create run: %w", err)
+	}
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = p.cfg.now()
 	}
@@ -322,6 +346,9 @@ func (p *Postgres) CreateRun(ctx context.Context, r ReadinessRun) error {
 // UpdateRun writes the run's mutable fields (status, progress, total, score,
 // grade, error, report, finished_at); a missing ID is ErrNotFound.
 func (p *Postgres) UpdateRun(ctx context.Context, r ReadinessRun) error {
+	if err := CheckRun(r); err != nil {
+		return fmt.Errorf("update run: %w", err)
+	}
 	r = normalizeRun(r)
 	tag, err := p.pool.Exec(ctx, `UPDATE readiness_runs SET status = $1, progress = $2, total = $3, score = $4,
 		grade = $5, error = $6, report = $7::text::json, finished_at = $8 WHERE id = $9`,
@@ -350,6 +377,9 @@ func pgScanRun(sc scanner) (ReadinessRun, error) {
 
 // GetRun returns the run or ErrNotFound.
 func (p *Postgres) GetRun(ctx context.Context, id string) (ReadinessRun, error) {
+	if CheckText("id", id) != nil {
+		return ReadinessRun{}, fmt.Errorf("get run: %w", ErrNotFound)
+	}
 	r, err := pgScanRun(p.pool.QueryRow(ctx, `SELECT `+runCols+` FROM readiness_runs WHERE id = $1`, id))
 	if err != nil {
 		return ReadinessRun{}, pgNotFound(err, "get run")
@@ -378,6 +408,9 @@ func (p *Postgres) ListRuns(ctx context.Context, limit int) ([]ReadinessRun, err
 // until now()+ttl by the database's clock, in one atomic upsert, and reports
 // whether holder owns it.
 func (p *Postgres) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	if err := checkLease(name, holder); err != nil {
+		return false, fmt.Errorf("acquire lease: %w", err)
+	}
 	if ttl <= 0 {
 		return false, fmt.Errorf("acquire lease: ttl %s must be positive", ttl)
 	}
@@ -399,6 +432,9 @@ func (p *Postgres) AcquireLease(ctx context.Context, name, holder string, ttl ti
 // ReleaseLease gives the lease up if holder owns it; otherwise it does
 // nothing.
 func (p *Postgres) ReleaseLease(ctx context.Context, name, holder string) error {
+	if err := checkLease(name, holder); err != nil {
+		return fmt.Errorf("release lease: %w", err)
+	}
 	if _, err := p.pool.Exec(ctx, `DELETE FROM leases WHERE name = $1 AND holder = $2`, name, holder); err != nil {
 		return fmt.Errorf("release lease: %w", err)
 	}

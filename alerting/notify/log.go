@@ -82,7 +82,7 @@ func Next(prev *store.NotificationEntry, logKey, groupKey string, d Decision, re
 			}
 		}
 		e.Attempts++
-		e.AttemptedAt, e.LastError = now, err.Error()
+		e.AttemptedAt, e.LastError = now, store.ValidText(err.Error())
 		e.ExpiresAt = maxTime(e.ExpiresAt, e.OwedSince.Add(horizon))
 	}
 	if e.FiringAlerts == nil {

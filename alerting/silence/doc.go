@@ -17,7 +17,7 @@
 // the silences and a map lookup per alert however the silences are
 // written; only a change of the active set re-matches the alerts.
 //
-//	sil, err := silence.New(silence.Config{Store: st, Recorder: history})
+//	sil, err := silence.New(silence.Config{Store: st, Publisher: publisher})
 //	created, err := sil.Create(ctx, store.Silence{Matchers: ..., EndsAt: ...})
 //	err = sil.Apply(ctx, active, now) // each evaluation cycle
 package silence

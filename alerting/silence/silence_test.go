@@ -22,7 +22,7 @@ type events struct {
 	kinds []string
 }
 
-func (e *events) Record(_ context.Context, a store.Alert, ev store.AlertEvent) {
+func (e *events) PublishAlertEvent(a store.Alert, ev store.AlertEvent) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.kinds = append(e.kinds, a.ID+":"+ev.Kind)
@@ -36,7 +36,7 @@ func newSilences(t testing.TB, now *time.Time) (*silence.Silences, store.Store, 
 	}
 	t.Cleanup(func() { st.Close() })
 	ev := &events{}
-	s, err := silence.New(silence.Config{Store: st, Recorder: ev, Now: func() time.Time { return *now }})
+	s, err := silence.New(silence.Config{Store: st, Publisher: ev, Now: func() time.Time { return *now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,12 +22,14 @@ type Store interface {
 	GetSilence(ctx context.Context, id string) (store.Silence, error)
 	ListSilences(ctx context.Context) ([]store.Silence, error)
 	ExpireSilence(ctx context.Context, id string, at time.Time) error
-	UpdateAlert(ctx context.Context, id string, fn func(*store.Alert) error) (store.Alert, error)
+	// UpdateAlertEvents changes an alert and appends the events fn returns
+	// in one transaction.
+	UpdateAlertEvents(ctx context.Context, id string, fn func(*store.Alert) ([]store.AlertEvent, error)) (store.Alert, []store.AlertEvent, error)
 }
 
-// Recorder appends an event to an alert's history (ev.Time is set).
-type Recorder interface {
-	Record(ctx context.Context, a store.Alert, ev store.AlertEvent)
+// Publisher tells subscribers about an alert event already stored.
+type Publisher interface {
+	PublishAlertEvent(a store.Alert, ev store.AlertEvent)
 }
 
 // States of a silence, Alertmanager's.
@@ -80,18 +82,18 @@ func ParseStates(s string) ([]string, error) {
 	return out, nil
 }
 
-// Config are the component's collaborators. Store and Recorder are required.
+// Config are the component's collaborators. Store is required.
 type Config struct {
-	Store    Store
-	Recorder Recorder
-	Now      func() time.Time // default time.Now
+	Store     Store
+	Publisher Publisher        // optional: the silenced and unsilenced events
+	Now       func() time.Time // default time.Now
 	Logger   *slog.Logger     // default slog.Default()
 }
 
 // Silences is the silences component.
 type Silences struct {
 	st  Store
-	rec Recorder
+	pub Publisher
 	now func() time.Time
 	log *slog.Logger
 
@@ -110,8 +112,8 @@ type compiled struct {
 
 // New returns the component.
 func New(cfg Config) (*Silences, error) {
-	if cfg.Store == nil || cfg.Recorder == nil {
-		return nil, errors.New("silence: store and recorder are required")
+	if cfg.Store == nil {
+		return nil, errors.New("silence: a store is required")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -119,7 +121,7 @@ func New(cfg Config) (*Silences, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Silences{st: cfg.Store, rec: cfg.Recorder, now: cfg.Now, log: cfg.Logger,
+	return &Silences{st: cfg.Store, pub: cfg.Publisher, now: cfg.Now, log: cfg.Logger,
 		compiled: map[string]*compiled{}, memo: map[string]bool{}}, nil
 }
 
@@ -312,12 +314,16 @@ func (s *Silences) Apply(ctx context.Context, active []store.Alert, now time.Tim
 		if want[i] == a.Silenced {
 			continue
 		}
-		up, err := s.st.UpdateAlert(ctx, a.ID, func(x *store.Alert) error {
+		kind := "silenced"
+		if !want[i] {
+			kind = "unsilenced"
+		}
+		up, evs, err := s.st.UpdateAlertEvents(ctx, a.ID, func(x *store.Alert) ([]store.AlertEvent, error) {
 			if x.State == store.StateResolved {
-				return errResolved
+				return nil, errResolved
 			}
 			x.Silenced, x.UpdatedAt = want[i], now
-			return nil
+			return []store.AlertEvent{{Kind: kind, Time: now, Value: x.Value}}, nil
 		})
 		if errors.Is(err, errResolved) {
 			continue
@@ -327,11 +333,11 @@ func (s *Silences) Apply(ctx context.Context, active []store.Alert, now time.Tim
 			continue
 		}
 		a.Silenced, a.UpdatedAt = up.Silenced, up.UpdatedAt
-		kind := "silenced"
-		if !want[i] {
-			kind = "unsilenced"
+		if s.pub != nil {
+			for _, ev := range evs {
+				s.pub.PublishAlertEvent(up, ev)
+			}
 		}
-		s.rec.Record(ctx, *a, store.AlertEvent{Kind: kind, Time: now})
 	}
 	return errors.Join(errs...)
 }

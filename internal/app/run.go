@@ -17,6 +17,7 @@ import (
 	"github.com/vigilhq/vigil/apidocs"
 	"github.com/vigilhq/vigil/exporter"
 	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/lease"
 	"github.com/vigilhq/vigil/ratelimit"
 	"github.com/vigilhq/vigil/security"
 	"github.com/vigilhq/vigil/series"
@@ -152,7 +153,10 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	}
 	v.closers = append(v.closers, closeLimiter)
 
-	lead := newLeader(st, interval, logger)
+	lead, err := lease.New(lease.Config{Store: st, Interval: interval, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
 	v.loops["leader"] = lead.Run
 	engine, err := alerting.New(cfg.Alerting, alerting.Deps{
 		IsLeader:      lead.IsLeader,
@@ -216,9 +220,10 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 
 	viewer := auth.Require(security.RoleViewer)
 	admin := auth.Require(security.RoleAdmin)
-	alerts := &server.AlertsAPI{Service: engine, Reader: st, Silences: engine.Silences(), Actor: principalName}
+	alerts := &server.AlertsAPI{Actions: engine.Actions, Rules: engine.Evaluator, Webhook: engine.Ingester,
+		Silences: engine.Silences, Reader: st, Actor: principalName}
 	alerts.Register(e, viewer, admin)
-	stream := &server.Stream{Interval: interval, System: systemSnapshot(ser), API: apiSnapshot(ser), Alerts: engine, Logger: logger}
+	stream := &server.Stream{Interval: interval, System: systemSnapshot(ser), API: apiSnapshot(ser), Alerts: engine.Publisher, Logger: logger}
 	e.GET("/ws/metrics", stream.Handle, viewer)
 	e.GET("/admin/security/events", secHandlers.Events, admin)
 	e.GET("/health/security", secHandlers.Posture)
@@ -227,7 +232,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 		return nil, err
 	}
 	if err := mountReporting(ctx, reportingDeps{
-		Echo: e, Store: st, Series: ser, Spans: spansExp, Engine: engine, Meter: mp, Logger: logger,
+		Echo: e, Store: st, Series: ser, Spans: spansExp, Meter: mp, Logger: logger,
 		Viewer: viewer, FileCfg: &cfg,
 		AddLoop:  func(name string, run func(context.Context) error) { v.loops[name] = run },
 		AddClose: func(f func(context.Context) error) { v.closers = append(v.closers, f) },

@@ -1,4 +1,4 @@
-package app
+package lease
 
 import (
 	"context"
@@ -48,9 +48,11 @@ func TestLeaderLease(t *testing.T) {
 	clock := func() time.Time { return now }
 	quiet := slog.New(slog.DiscardHandler)
 	st := &fakeLeases{now: clock}
-	newL := func(name string) *leader {
-		l := newLeader(st, interval, quiet)
-		l.holder, l.now = name, clock
+	newL := func(name string) *Leader {
+		l, err := New(Config{Store: st, Interval: interval, Logger: quiet, Holder: name, Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
 		return l
 	}
 	a, b := newL("a"), newL("b")
@@ -118,5 +120,21 @@ func TestLeaderLease(t *testing.T) {
 	a.acquire(ctx)
 	if !a.IsLeader() {
 		t.Error("a could not take the released lease")
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	if _, err := New(Config{Interval: time.Second}); err == nil {
+		t.Error("a leader without a store")
+	}
+	if _, err := New(Config{Store: &fakeLeases{now: time.Now}}); err == nil {
+		t.Error("a leader without an interval")
+	}
+	l, err := New(Config{Store: &fakeLeases{now: time.Now}, Interval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.name != DefaultName || l.Holder() == "" || l.IsLeader() {
+		t.Errorf("defaults: name %q holder %q leader %v", l.name, l.Holder(), l.IsLeader())
 	}
 }
