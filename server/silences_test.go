@@ -36,7 +36,6 @@ func silencesServer(t *testing.T) *echo.Echo {
 	return e
 }
 
-
 func call(t *testing.T, e *echo.Echo, method, path, body string) (int, string) {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))

@@ -87,7 +87,7 @@ type Config struct {
 	Store     Store
 	Publisher Publisher        // optional: the silenced and unsilenced events
 	Now       func() time.Time // default time.Now
-	Logger   *slog.Logger     // default slog.Default()
+	Logger    *slog.Logger     // default slog.Default()
 }
 
 // Silences is the silences component.
