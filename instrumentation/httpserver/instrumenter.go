@@ -179,6 +179,10 @@ type Request struct {
 	span   trace.Span
 	rk     routeKey
 	re     *routeEntry
+	// pattern: the route is r.Pattern when the request ends (StartPattern).
+	pattern bool
+	// watch, when set, may have ended the request already (Watch).
+	watch *ResponseWriter
 }
 
 // Context returns the request's context, holding its server span.
@@ -192,7 +196,20 @@ func (q *Request) Context() context.Context { return q.ctx }
 // active. It returns r with the span's context; the handler must be given
 // that request.
 func (m *Instrumenter) Start(r *http.Request, respHeader http.Header, route string) (*http.Request, Request) {
-	q := Request{start: m.now()}
+	return m.start(r, respHeader, route, false)
+}
+
+// StartPattern is [Instrumenter.Start] for a request whose route is known
+// only once a net/http ServeMux has routed it: when the request ends, the
+// route is the path part of r.Pattern (see [PatternRoute]) of the request
+// End or the ResponseWriter gets, "" when the mux matched no pattern. The
+// span is named "METHOD" until then and renamed "METHOD route".
+func (m *Instrumenter) StartPattern(r *http.Request, respHeader http.Header) (*http.Request, Request) {
+	return m.start(r, respHeader, "", true)
+}
+
+func (m *Instrumenter) start(r *http.Request, respHeader http.Header, route string, pattern bool) (*http.Request, Request) {
+	q := Request{start: m.now(), pattern: pattern}
 	q.rk = routeKey{method: Method(r.Method), route: route, https: isHTTPS(r)}
 	q.re = m.routeEntry(q.rk)
 
@@ -228,6 +245,9 @@ type Result struct {
 // the handler left it; clientAddress, called only for recording spans,
 // returns client.address.
 func (m *Instrumenter) End(q *Request, r *http.Request, res Result, clientAddress func() string) {
+	if q.watched() {
+		return
+	}
 	status, err := res.Status, res.Err
 	exception := err != nil && (status >= http.StatusInternalServerError || !res.HTTPError)
 	// A 4xx HTTP error is an ordinary client outcome, not an exception.
@@ -245,6 +265,9 @@ func (m *Instrumenter) End(q *Request, r *http.Request, res Result, clientAddres
 // called runtime.Goexit): a 500 with error.type "panic", and the panic as
 // an exception event with its stack. The adapter re-raises the panic.
 func (m *Instrumenter) Panic(q *Request, r *http.Request, v any, size int64, clientAddress func() string) {
+	if q.watched() {
+		return
+	}
 	if v != nil && q.span.IsRecording() {
 		perr, ok := v.(error)
 		if !ok {
@@ -255,9 +278,30 @@ func (m *Instrumenter) Panic(q *Request, r *http.Request, v any, size int64, cli
 	m.finish(q, r, http.StatusInternalServerError, "panic", nil, false, size, clientAddress)
 }
 
+// watched reports whether q's ResponseWriter ended it already, and makes
+// sure it will not from now on.
+func (q *Request) watched() bool {
+	if q.watch == nil {
+		return false
+	}
+	ended := q.watch.ended
+	q.watch.ended = true
+	return ended
+}
+
 func (m *Instrumenter) finish(q *Request, r *http.Request, status int, errType string, err error, exception bool,
 	size int64, clientAddress func() string,
 ) {
+	if q.pattern {
+		q.pattern = false
+		if route := PatternRoute(r.Pattern); route != "" {
+			q.rk.route = route
+			q.re = m.routeEntry(q.rk)
+			if q.span.IsRecording() {
+				q.span.SetName(q.re.spanName)
+			}
+		}
+	}
 	ctx, span, re := q.ctx, q.span, q.re
 	ae := m.attrEntry(attrKey{routeKey: q.rk, status: status, errType: errType})
 	end := m.now()
