@@ -118,7 +118,7 @@ type span struct {
 // every adapter sees the same durations.
 type manualClock struct{ ns atomic.Int64 }
 
-func (c *manualClock) now() time.Time        { return time.Unix(0, c.ns.Load()) }
+func (c *manualClock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *manualClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 func record(t *testing.T, a adapter, sampler sdktrace.Sampler) recording {
