@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
@@ -331,10 +332,11 @@ func (m *Instrumenter) finish(q *Request, r *http.Request, status int, errType s
 		span.End()
 		return
 	}
-	// All span attributes in one call (one allocation), and only for
-	// recording spans: unsampled requests pay nothing for them.
-	attrs := make([]attribute.KeyValue, 0, len(re.spanAttrs)+5)
-	attrs = append(attrs, re.spanAttrs...)
+	// All span attributes in one call, and only for recording spans:
+	// unsampled requests pay nothing for them. The SDK copies them, so the
+	// slice is reused; another SDK's span might keep it and gets its own.
+	buf, pooled := m.attrBuf(span)
+	attrs := append((*buf)[:0], re.spanAttrs...)
 	attrs = append(attrs,
 		semconv.HTTPResponseStatusCode(status),
 		semconv.URLPath(r.URL.Path),
@@ -345,6 +347,11 @@ func (m *Instrumenter) finish(q *Request, r *http.Request, status int, errType s
 		attrs = append(attrs, semconv.ErrorTypeKey.String(ae.errorType))
 	}
 	span.SetAttributes(attrs...)
+	if pooled {
+		clear(attrs) // no strings of this request kept alive by the pool
+		*buf = attrs[:0]
+		attrPool.Put(buf)
+	}
 	if status >= http.StatusInternalServerError {
 		desc := ""
 		if err != nil {
@@ -353,6 +360,24 @@ func (m *Instrumenter) finish(q *Request, r *http.Request, status int, errType s
 		span.SetStatus(codes.Error, desc)
 	}
 	span.End()
+}
+
+// spanAttrCap is the most attributes finish sets on a span.
+const spanAttrCap = 8
+
+var attrPool = sync.Pool{New: func() any {
+	b := make([]attribute.KeyValue, 0, spanAttrCap)
+	return &b
+}}
+
+// attrBuf returns a slice for span's attributes: pooled when span is the
+// OTel SDK's, which copies what SetAttributes is given.
+func (m *Instrumenter) attrBuf(span trace.Span) (*[]attribute.KeyValue, bool) {
+	if _, sdk := span.(sdktrace.ReadWriteSpan); sdk {
+		return attrPool.Get().(*[]attribute.KeyValue), true
+	}
+	b := make([]attribute.KeyValue, 0, spanAttrCap)
+	return &b, false
 }
 
 // lateSpan starts the server span of a request whose own span was not
