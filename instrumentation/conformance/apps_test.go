@@ -66,7 +66,7 @@ func wsEcho(w http.ResponseWriter, r *http.Request, h hooks) error {
 	if err != nil {
 		return err
 	}
-	defer conn.CloseNow()
+	defer func() { _ = conn.CloseNow() }()
 	ctx := context.Background()
 	typ, msg, err := conn.Read(ctx)
 	if err != nil {

@@ -256,7 +256,7 @@ func collect(t *testing.T, tel *telemetry.Telemetry) map[string]series {
 func attrKey(set attribute.Set) string {
 	var parts []string
 	for _, kv := range set.ToSlice() {
-		v := kv.Value.Emit()
+		v := kv.Value.String()
 		if string(kv.Key) == names.AttrRoute {
 			v = canonicalRoute(v)
 		}
@@ -275,7 +275,7 @@ func spanOf(s sdktrace.ReadOnlySpan) span {
 		TraceID:    s.SpanContext().TraceID().String(),
 	}
 	for _, kv := range s.Attributes() {
-		v := kv.Value.Emit()
+		v := kv.Value.String()
 		if string(kv.Key) == names.AttrRoute {
 			v = canonicalRoute(v)
 		}
@@ -285,7 +285,7 @@ func spanOf(s sdktrace.ReadOnlySpan) span {
 		ev := e.Name
 		for _, kv := range e.Attributes {
 			if kv.Key == "exception.type" || kv.Key == "exception.message" {
-				ev += " " + string(kv.Key) + "=" + kv.Value.Emit()
+				ev += " " + string(kv.Key) + "=" + kv.Value.String()
 			}
 		}
 		out.Events = append(out.Events, ev)

@@ -70,7 +70,7 @@ func (a *app) durations(t *testing.T) map[[2]string]metricdata.HistogramDataPoin
 			for _, dp := range m.Data.(metricdata.Histogram[float64]).DataPoints {
 				route, _ := dp.Attributes.Value(names.AttrRoute)
 				status, _ := dp.Attributes.Value(names.AttrStatusCode)
-				out[[2]string{route.AsString(), status.Emit()}] = dp
+				out[[2]string{route.AsString(), status.String()}] = dp
 			}
 		}
 	}

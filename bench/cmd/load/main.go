@@ -56,7 +56,7 @@ func run(args []string, out io.Writer) error {
 	if *profDir != "" {
 		// Created here, before the children need it, so a typo fails once
 		// with its reason instead of as a child that never reports.
-		if err := os.MkdirAll(*profDir, 0o755); err != nil {
+		if err := os.MkdirAll(*profDir, 0o750); err != nil {
 			return err
 		}
 	}
