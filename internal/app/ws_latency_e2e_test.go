@@ -76,7 +76,7 @@ func TestHeldWebSocketCannotFireLatencyRule(t *testing.T) {
 		t.Fatalf("the session ended before %s: %v", held, err)
 	}
 	require.NoError(t, ws.Close(websocket.StatusNormalClosure, ""))
-	_ = <-readErr // the reader ends with the close
+	assert.Error(t, <-readErr, "the reader ends with the close")
 
 	// The handshake was recorded as a 101 that took no time worth a
 	// latency alert.
