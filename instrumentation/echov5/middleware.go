@@ -2,6 +2,7 @@ package echov5
 
 import (
 	"fmt"
+	"net/http"
 
 	"github.com/labstack/echo/v5"
 
@@ -96,7 +97,7 @@ func (m *middleware) serve(c *echo.Context, next echo.HandlerFunc) (err error) {
 	// The echo.Response under any writer a middleware put in front of it:
 	// it counts the status and size the client gets.
 	resp, _ := echo.UnwrapResponse(c.Response())
-	req, q := m.core.Start(c.Request(), c.Response().Header(), route)
+	req, q := m.core.Start(c.Request(), headerOf(c, resp), route)
 	c.SetRequest(req)
 	if resp != nil && httpserver.Upgrading(req) {
 		// A WebSocket handshake ends at its 101 (see httpserver.ResponseWriter).
@@ -124,7 +125,7 @@ func (m *middleware) serve(c *echo.Context, next echo.HandlerFunc) (err error) {
 	if err != nil && m.handleError {
 		c.Echo().HTTPErrorHandler(c, err)
 	}
-	_, status := echo.ResolveResponseStatus(c.Response(), err)
+	status := statusOf(c, resp, err)
 	m.core.End(&q, c.Request(), httpserver.Result{
 		Status:    status,
 		Size:      sizeOf(resp),
@@ -132,6 +133,40 @@ func (m *middleware) serve(c *echo.Context, next echo.HandlerFunc) (err error) {
 		HTTPError: err != nil && echo.StatusCode(err) != 0,
 	}, c.RealIP)
 	return err
+}
+
+// headerOf returns the response header map (through the echo.Response
+// when there is one: no interface call).
+func headerOf(c *echo.Context, resp *echo.Response) http.Header {
+	if resp != nil {
+		return resp.Header()
+	}
+	return c.Response().Header()
+}
+
+// statusOf is echo.ResolveResponseStatus with the echo.Response already
+// unwrapped: the committed status, else the error's HTTPStatusCoder code or
+// 500, else the suggested status or 200.
+func statusOf(c *echo.Context, resp *echo.Response, err error) int {
+	if resp == nil {
+		_, status := echo.ResolveResponseStatus(c.Response(), err)
+		return status
+	}
+	switch {
+	case resp.Committed && resp.Status != 0:
+		return resp.Status
+	case resp.Committed:
+		return http.StatusOK
+	case err != nil:
+		if code := echo.StatusCode(err); code != 0 {
+			return code
+		}
+		return http.StatusInternalServerError
+	case resp.Status != 0:
+		return resp.Status
+	default:
+		return http.StatusOK
+	}
 }
 
 func sizeOf(resp *echo.Response) int64 {
