@@ -1,4 +1,4 @@
-// Package bench measures what Vigil's echo instrumentation costs per request,
+// Package bench measures what Vigil's instrumentation costs per request,
 // side by side with its peers, over one route and one handler
 // (GET /api/users/:id returning a small JSON object):
 //
@@ -17,7 +17,12 @@
 //     (vigil-sampled100) and tracing off (vigil-unsampled);
 //     vigil-sdk-instruments gives the middleware a plain MeterProvider, as an
 //     application bringing its own does, so its histograms go through the
-//     SDK's instruments.
+//     SDK's instruments;
+//   - bare-echov5 and vigil-echov5, bare-nethttp and vigil-nethttp: echo v5
+//     and a net/http ServeMux ("GET /api/users/{id}") without
+//     instrumentation and with Vigil's adapter for them, with the providers
+//     of vigil. Their ratios are taken against their own bare framework
+//     ([Variant.Base]).
 //
 // BenchmarkMiddlewareRequest builds a request and a recorder per operation
 // (the harness of the reference table); BenchmarkMiddleware reuses

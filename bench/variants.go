@@ -45,21 +45,38 @@ type Variant struct {
 	// New builds the handler and returns a function releasing what it
 	// started (providers, exporters).
 	New func() (http.Handler, func(), error)
+	// Base names the uninstrumented variant of the same framework, against
+	// which this one's ratios are taken: "bare" (echo v4) when empty.
+	Base string
 }
 
-// Variants returns every variant, bare echo first.
+// BaseName returns the variant v's ratios are taken against.
+func (v Variant) BaseName() string {
+	if v.Base == "" {
+		return "bare"
+	}
+	return v.Base
+}
+
+// Variants returns every variant, bare echo v4 first. Vigil's echo v5 and
+// net/http adapters come with a bare variant of their framework each,
+// serving the same handler and response.
 func Variants() []Variant {
 	return []Variant{
-		{"bare", newBare},
-		{"echoprometheus", newEchoPrometheus},
-		{"otelhttp", newOtelHTTP},
-		{"otelecho", newOtelEcho},
-		{"vigil", func() (http.Handler, func(), error) { return newVigil(nil) }},
-		{"vigil-sampled100", func() (http.Handler, func(), error) { return newVigil(sdktrace.AlwaysSample()) }},
-		{"vigil-unsampled", func() (http.Handler, func(), error) {
+		{Name: "bare", New: newBare},
+		{Name: "echoprometheus", New: newEchoPrometheus},
+		{Name: "otelhttp", New: newOtelHTTP},
+		{Name: "otelecho", New: newOtelEcho},
+		{Name: "vigil", New: func() (http.Handler, func(), error) { return newVigil(nil) }},
+		{Name: "vigil-sampled100", New: func() (http.Handler, func(), error) { return newVigil(sdktrace.AlwaysSample()) }},
+		{Name: "vigil-unsampled", New: func() (http.Handler, func(), error) {
 			return newVigil(sdktrace.ParentBased(sdktrace.NeverSample()))
 		}},
-		{"vigil-sdk-instruments", newVigilSDKInstruments},
+		{Name: "vigil-sdk-instruments", New: newVigilSDKInstruments},
+		{Name: "bare-echov5", New: newBareEchoV5, Base: "bare-echov5"},
+		{Name: "vigil-echov5", New: func() (http.Handler, func(), error) { return newVigilEchoV5(nil) }, Base: "bare-echov5"},
+		{Name: "bare-nethttp", New: newBareNetHTTP, Base: "bare-nethttp"},
+		{Name: "vigil-nethttp", New: func() (http.Handler, func(), error) { return newVigilNetHTTP(nil) }, Base: "bare-nethttp"},
 	}
 }
 
@@ -140,6 +157,23 @@ func newVigil(sampler sdktrace.Sampler) (http.Handler, func(), error) {
 }
 
 func newVigilWith(sampler sdktrace.Sampler, adjust func(*instrumentation.MiddlewareConfig)) (http.Handler, func(), error) {
+	tel, stop, err := vigilTelemetry(sampler)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := tel.MiddlewareConfig()
+	cfg.HandleError = true
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	return newEcho(instrumentation.MiddlewareWithConfig(cfg)), stop, nil
+}
+
+// vigilTelemetry builds the providers as internal/app does: the Prometheus
+// exporter, whose aggregation exporter.Poller reads every 10 s for a series
+// store, and exporter.Spans behind a batch span processor feeding the same
+// store. A nil sampler keeps Vigil's default.
+func vigilTelemetry(sampler sdktrace.Sampler) (*instrumentation.Telemetry, func(), error) {
 	ser, err := series.New(series.Config{})
 	if err != nil {
 		return nil, nil, err
@@ -160,13 +194,7 @@ func newVigilWith(sampler sdktrace.Sampler, adjust func(*instrumentation.Middlew
 		return nil, nil, errors.Join(err, spansExp.Shutdown(context.Background()))
 	}
 	poller := exporter.NewPoller(tel.CollectMetrics, ser, 10*time.Second)
-	stop := func() { shutdown(poller.Shutdown, tel.Shutdown) }
-	cfg := tel.MiddlewareConfig()
-	cfg.HandleError = true
-	if adjust != nil {
-		adjust(&cfg)
-	}
-	return newEcho(instrumentation.MiddlewareWithConfig(cfg)), stop, nil
+	return tel, func() { shutdown(poller.Shutdown, tel.Shutdown) }, nil
 }
 
 // newVigilSDKInstruments is Vigil with the default sampler, its middleware

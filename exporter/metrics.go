@@ -11,7 +11,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/instrumentation/names"
 )
 
 const scopeName = "github.com/vigilhq/vigil/exporter"
@@ -37,7 +37,7 @@ func NewMetrics(sink Sink, opts ...Option) *Metrics {
 }
 
 func newDropCounter(mp metric.MeterProvider, signal string) func(int) {
-	ctr, err := mp.Meter(scopeName).Int64Counter(instrumentation.MetricExporterDropped,
+	ctr, err := mp.Meter(scopeName).Int64Counter(names.MetricExporterDropped,
 		metric.WithDescription("Items dropped by Vigil's exporter because the sink did not keep up or failed."),
 		metric.WithUnit("{item}"))
 	set := metric.WithAttributeSet(attribute.NewSet(attribute.String("signal", signal)))

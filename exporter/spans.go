@@ -9,7 +9,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/instrumentation/names"
 )
 
 var _ sdktrace.SpanExporter = (*Spans)(nil)
@@ -119,23 +119,37 @@ func (s *Spans) classify(ro sdktrace.ReadOnlySpan) (SpanRecord, bool) {
 	if ro.SpanKind() != trace.SpanKindServer {
 		return SpanRecord{}, false
 	}
+	// Most spans are neither failing nor slow: decide before building the
+	// record (its hex IDs are two allocations per span).
+	attrs := ro.Attributes()
+	status := 0
+	for _, kv := range attrs {
+		if string(kv.Key) == names.AttrStatusCode {
+			status = int(kv.Value.AsInt64())
+		}
+	}
+	st := ro.Status()
+	duration := ro.EndTime().Sub(ro.StartTime())
+	failed := st.Code == codes.Error || status >= 500
+	if !failed && duration < s.slow {
+		return SpanRecord{}, false
+	}
 	r := SpanRecord{
 		TraceID:  ro.SpanContext().TraceID().String(),
 		SpanID:   ro.SpanContext().SpanID().String(),
 		Name:     ro.Name(),
 		Start:    ro.StartTime(),
 		End:      ro.EndTime(),
-		Duration: ro.EndTime().Sub(ro.StartTime()),
+		Duration: duration,
+		Status:   status,
 	}
-	for _, kv := range ro.Attributes() {
+	for _, kv := range attrs {
 		switch string(kv.Key) {
-		case instrumentation.AttrRoute:
+		case names.AttrRoute:
 			r.Route = kv.Value.String()
-		case instrumentation.AttrMethod:
+		case names.AttrMethod:
 			r.Method = kv.Value.String()
-		case instrumentation.AttrStatusCode:
-			r.Status = int(kv.Value.AsInt64())
-		case instrumentation.AttrErrorType:
+		case names.AttrErrorType:
 			r.ErrorType = kv.Value.String()
 		}
 	}
@@ -152,17 +166,13 @@ func (s *Spans) classify(ro sdktrace.ReadOnlySpan) (SpanRecord, bool) {
 			}
 		}
 	}
-	st := ro.Status()
-	switch {
-	case st.Code == codes.Error || r.Status >= 500:
+	if failed {
 		r.Kind = SpanKindError
 		if r.ErrorMessage == "" {
 			r.ErrorMessage = st.Description
 		}
-	case r.Duration >= s.slow:
+	} else {
 		r.Kind = SpanKindSlow
-	default:
-		return SpanRecord{}, false
 	}
 	return r, true
 }

@@ -84,6 +84,11 @@
 // body (Content-Length > 0). Requests echo answers with its 404/405 fallback
 // or with a RouteNotFound route are "unmatched".
 //
+// A WebSocket handshake (a request with an Upgrade header) is recorded up to
+// its 101 Switching Protocols, and an event stream up to its response
+// headers: the session that follows is no request duration (see package
+// httpserver).
+//
 // Each request gets a server span named "METHOD route" that continues a
 // valid incoming W3C traceparent, and the response carries X-Request-Id and
 // X-Trace-Id (set before the handler runs). Span attributes (url.path,

@@ -134,6 +134,15 @@ func (m *middleware) serve(c echo.Context, next echo.HandlerFunc) (err error) {
 	resp := c.Response()
 	req, q := m.core.Start(c.Request(), resp.Header(), route)
 	c.SetRequest(req)
+	if httpserver.Upgrading(req) {
+		// A WebSocket handshake ends at its 101 (see httpserver.ResponseWriter).
+		rw := m.core.Watch(&q, resp.Writer, req, c.RealIP())
+		resp.Writer = rw
+		defer func() {
+			resp.Writer = rw.Unwrap()
+			rw.Release()
+		}()
+	}
 
 	panicked := true
 	defer func() {

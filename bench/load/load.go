@@ -20,6 +20,9 @@ var ErrBadResponse = errors.New("bad response")
 type Target struct {
 	Name string
 	Addr string // host:port on loopback
+	// Base names the target this one's ratios are taken against (its
+	// framework without instrumentation); empty: the first target.
+	Base string
 }
 
 // Config bounds a run.
@@ -34,6 +37,7 @@ type Config struct {
 // Result is one target's figures.
 type Result struct {
 	Name     string
+	Base     string // as in Target
 	Requests int
 	Elapsed  time.Duration
 	P50, P99 time.Duration
@@ -79,7 +83,7 @@ func Run(ctx context.Context, cfg Config, targets []Target) ([]Result, error) {
 		}
 	}
 	for i, t := range targets {
-		res[i].Name = t.Name
+		res[i].Name, res[i].Base = t.Name, t.Base
 		slices.Sort(lat[i])
 		res[i].P50 = percentile(lat[i], 0.50)
 		res[i].P99 = percentile(lat[i], 0.99)
@@ -199,14 +203,28 @@ func RoundRatio(r, base Result) float64 {
 	return (ratios[n/2-1] + ratios[n/2]) / 2
 }
 
-// Table renders results as a Markdown table with ratios to the first: of
-// the whole run's req/s, and the median of the per-round ratios.
+// Table renders results as a Markdown table with ratios to each result's
+// base (the first result when it names none): of the whole run's req/s, and
+// the median of the per-round ratios.
 func Table(res []Result) string {
 	var b strings.Builder
-	b.WriteString("| variant | requests | req/s | vs bare | vs bare, median of rounds | p50 | p99 | p99 vs bare |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	b.WriteString("| variant | base | requests | req/s | vs base | vs base, median of rounds | p50 | p99 | p99 vs base |\n" +
+		"| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range res {
-		fmt.Fprintf(&b, "| %s | %d | %.0f | %.2f | %.2f | %s | %s | %.2f |\n", r.Name, r.Requests, r.RPS(), r.RPS()/res[0].RPS(),
-			RoundRatio(r, res[0]), r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), float64(r.P99)/float64(res[0].P99))
+		base := baseOf(r, res)
+		fmt.Fprintf(&b, "| %s | %s | %d | %.0f | %.2f | %.2f | %s | %s | %.2f |\n", r.Name, base.Name, r.Requests, r.RPS(),
+			r.RPS()/base.RPS(), RoundRatio(r, base), r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond),
+			float64(r.P99)/float64(base.P99))
 	}
 	return b.String()
+}
+
+// baseOf returns the result r's ratios are taken against.
+func baseOf(r Result, res []Result) Result {
+	for _, o := range res {
+		if r.Base != "" && o.Name == r.Base {
+			return o
+		}
+	}
+	return res[0]
 }

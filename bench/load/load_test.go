@@ -22,7 +22,7 @@ func TestLoadRunIsBounded(t *testing.T) {
 		}
 		srv := httptest.NewServer(h)
 		t.Cleanup(func() { srv.Close(); stop() })
-		targets = append(targets, load.Target{Name: v.Name, Addr: strings.TrimPrefix(srv.URL, "http://")})
+		targets = append(targets, load.Target{Name: v.Name, Addr: strings.TrimPrefix(srv.URL, "http://"), Base: v.BaseName()})
 	}
 	cfg := load.Config{Path: bench.Path, Requests: 40, Rounds: 2, Concurrency: 4, MaxDuration: 30 * time.Second}
 	res, err := load.Run(context.Background(), cfg, targets)
@@ -35,8 +35,10 @@ func TestLoadRunIsBounded(t *testing.T) {
 		}
 	}
 	table := load.Table(res)
-	if !strings.Contains(table, "| bare | 40 |") {
-		t.Errorf("table lacks the bare row:\n%s", table)
+	for _, row := range []string{"| bare | bare | 40 |", "| vigil-nethttp | bare-nethttp | 40 |", "| vigil-echov5 | bare-echov5 | 40 |"} {
+		if !strings.Contains(table, row) {
+			t.Errorf("table lacks the row %q:\n%s", row, table)
+		}
 	}
 }
 

@@ -26,6 +26,29 @@
 //     exporter's reader collects them as a producer; with another
 //     MeterProvider the SDK's instruments record them.
 //
+// # WebSockets, hijacked connections and event streams
+//
+// A request that switches protocols is recorded as the HTTP request it
+// is, the handshake: it ends when the 101 Switching Protocols is written or
+// the connection is hijacked ([ResponseWriter]); its status is 101 (or, for
+// a bare hijack, what was written, else 200) and its duration and server
+// span end there. An event stream (Content-Type text/event-stream) ends at
+// its response headers. What follows (the WebSocket session, the events) is
+// not an HTTP request, so its lifetime never reaches
+// http.server.request.duration, the latency rules and summaries that read
+// it, or http.server.active_requests.
+//
+// Why this and not keeping such routes out of the histogram: the semantic
+// conventions define the request duration as the HTTP exchange and ask
+// that it equal the server span's duration; after a 101 the connection no
+// longer speaks HTTP (RFC 9110 §15.2.2), and an event stream's request is
+// answered once its headers are sent. Recording the handshake keeps the
+// route in request counts and error ratios (a failed handshake is still a
+// 4xx or 5xx) and needs no configuration. Adapters watch a request with
+// [Instrumenter.Watch]: the echo adapters only those [Upgrading] says may
+// switch (an Upgrade header, Accept: text/event-stream), the net/http one
+// every request.
+//
 // # Writing an adapter
 //
 //	in, err := httpserver.New(opts...)

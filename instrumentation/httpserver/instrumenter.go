@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -16,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
@@ -53,42 +52,6 @@ type Instrumenter struct {
 	// 11 methods × 2 schemes. The SDK reads them at collection time, so a
 	// request pays two atomic adds instead of two measurements per reader.
 	inFlight cowmap.Map[activeKey, *activeEntry]
-}
-
-type activeKey struct {
-	method string
-	https  bool
-}
-
-type activeEntry struct {
-	n   atomic.Int64
-	set attribute.Set
-}
-
-type routeKey struct {
-	method string
-	route  string
-	https  bool
-}
-
-// routeEntry is everything precomputed for one (method, route, scheme).
-type routeEntry struct {
-	spanName  string
-	startOpts []trace.SpanStartOption
-	spanAttrs []attribute.KeyValue
-	active    *activeEntry
-}
-
-type attrKey struct {
-	routeKey
-	status  int
-	errType string
-}
-
-type attrEntry struct {
-	record    []metric.RecordOption // SDK instruments
-	point     *httpmetrics.Point    // or the fast histograms
-	errorType string
 }
 
 // New returns an Instrumenter. It fails only when an instrument cannot be
@@ -179,6 +142,10 @@ type Request struct {
 	span   trace.Span
 	rk     routeKey
 	re     *routeEntry
+	// pattern: the route is r.Pattern when the request ends (StartPattern).
+	pattern bool
+	// watch, when set, may have ended the request already (Watch).
+	watch *ResponseWriter
 }
 
 // Context returns the request's context, holding its server span.
@@ -192,7 +159,20 @@ func (q *Request) Context() context.Context { return q.ctx }
 // active. It returns r with the span's context; the handler must be given
 // that request.
 func (m *Instrumenter) Start(r *http.Request, respHeader http.Header, route string) (*http.Request, Request) {
-	q := Request{start: m.now()}
+	return m.start(r, respHeader, route, false)
+}
+
+// StartPattern is [Instrumenter.Start] for a request whose route is known
+// only once a net/http ServeMux has routed it: when the request ends, the
+// route is the path part of r.Pattern (see [PatternRoute]) of the request
+// End or the ResponseWriter gets, "" when the mux matched no pattern. The
+// span is named "METHOD" until then and renamed "METHOD route".
+func (m *Instrumenter) StartPattern(r *http.Request, respHeader http.Header) (*http.Request, Request) {
+	return m.start(r, respHeader, "", true)
+}
+
+func (m *Instrumenter) start(r *http.Request, respHeader http.Header, route string, pattern bool) (*http.Request, Request) {
+	q := Request{start: m.now(), pattern: pattern}
 	q.rk = routeKey{method: Method(r.Method), route: route, https: isHTTPS(r)}
 	q.re = m.routeEntry(q.rk)
 
@@ -228,6 +208,9 @@ type Result struct {
 // the handler left it; clientAddress, called only for recording spans,
 // returns client.address.
 func (m *Instrumenter) End(q *Request, r *http.Request, res Result, clientAddress func() string) {
+	if q.watched() {
+		return
+	}
 	status, err := res.Status, res.Err
 	exception := err != nil && (status >= http.StatusInternalServerError || !res.HTTPError)
 	// A 4xx HTTP error is an ordinary client outcome, not an exception.
@@ -245,6 +228,9 @@ func (m *Instrumenter) End(q *Request, r *http.Request, res Result, clientAddres
 // called runtime.Goexit): a 500 with error.type "panic", and the panic as
 // an exception event with its stack. The adapter re-raises the panic.
 func (m *Instrumenter) Panic(q *Request, r *http.Request, v any, size int64, clientAddress func() string) {
+	if q.watched() {
+		return
+	}
 	if v != nil && q.span.IsRecording() {
 		perr, ok := v.(error)
 		if !ok {
@@ -255,9 +241,30 @@ func (m *Instrumenter) Panic(q *Request, r *http.Request, v any, size int64, cli
 	m.finish(q, r, http.StatusInternalServerError, "panic", nil, false, size, clientAddress)
 }
 
+// watched reports whether q's ResponseWriter ended it already, and makes
+// sure it will not from now on.
+func (q *Request) watched() bool {
+	if q.watch == nil {
+		return false
+	}
+	ended := q.watch.ended
+	q.watch.ended = true
+	return ended
+}
+
 func (m *Instrumenter) finish(q *Request, r *http.Request, status int, errType string, err error, exception bool,
 	size int64, clientAddress func() string,
 ) {
+	if q.pattern {
+		q.pattern = false
+		if route := PatternRoute(r.Pattern); route != "" {
+			q.rk.route = route
+			q.re = m.routeEntry(q.rk)
+			if q.span.IsRecording() {
+				q.span.SetName(q.re.spanName)
+			}
+		}
+	}
 	ctx, span, re := q.ctx, q.span, q.re
 	ae := m.attrEntry(attrKey{routeKey: q.rk, status: status, errType: errType})
 	end := m.now()
@@ -287,10 +294,11 @@ func (m *Instrumenter) finish(q *Request, r *http.Request, status int, errType s
 		span.End()
 		return
 	}
-	// All span attributes in one call (one allocation), and only for
-	// recording spans: unsampled requests pay nothing for them.
-	attrs := make([]attribute.KeyValue, 0, len(re.spanAttrs)+5)
-	attrs = append(attrs, re.spanAttrs...)
+	// All span attributes in one call, and only for recording spans:
+	// unsampled requests pay nothing for them. The SDK copies them, so the
+	// slice is reused; another SDK's span might keep it and gets its own.
+	buf, pooled := m.attrBuf(span)
+	attrs := append((*buf)[:0], re.spanAttrs...)
 	attrs = append(attrs,
 		semconv.HTTPResponseStatusCode(status),
 		semconv.URLPath(r.URL.Path),
@@ -301,6 +309,11 @@ func (m *Instrumenter) finish(q *Request, r *http.Request, status int, errType s
 		attrs = append(attrs, semconv.ErrorTypeKey.String(ae.errorType))
 	}
 	span.SetAttributes(attrs...)
+	if pooled {
+		clear(attrs) // no strings of this request kept alive by the pool
+		*buf = attrs[:0]
+		attrPool.Put(buf)
+	}
 	if status >= http.StatusInternalServerError {
 		desc := ""
 		if err != nil {
@@ -309,6 +322,24 @@ func (m *Instrumenter) finish(q *Request, r *http.Request, status int, errType s
 		span.SetStatus(codes.Error, desc)
 	}
 	span.End()
+}
+
+// spanAttrCap is the most attributes finish sets on a span.
+const spanAttrCap = 8
+
+var attrPool = sync.Pool{New: func() any {
+	b := make([]attribute.KeyValue, 0, spanAttrCap)
+	return &b
+}}
+
+// attrBuf returns a slice for span's attributes: pooled when span is the
+// OTel SDK's, which copies what SetAttributes is given.
+func (m *Instrumenter) attrBuf(span trace.Span) (*[]attribute.KeyValue, bool) {
+	if _, sdk := span.(sdktrace.ReadWriteSpan); sdk {
+		return attrPool.Get().(*[]attribute.KeyValue), true
+	}
+	b := make([]attribute.KeyValue, 0, spanAttrCap)
+	return &b, false
 }
 
 // lateSpan starts the server span of a request whose own span was not
@@ -358,93 +389,4 @@ func hasTraceHeaders(h http.Header) bool {
 		return true
 	}
 	return false
-}
-
-func (m *Instrumenter) routeEntry(k routeKey) *routeEntry {
-	if re, ok := m.routes.Load(k); ok {
-		return re
-	}
-	name := k.method
-	if name == "_OTHER" {
-		name = "HTTP"
-	}
-	scheme := "http"
-	if k.https {
-		scheme = "https"
-	}
-	attrs := []attribute.KeyValue{
-		semconv.HTTPRequestMethodKey.String(k.method),
-		semconv.URLScheme(scheme),
-	}
-	if k.route != "" {
-		name += " " + k.route
-		attrs = append(attrs, semconv.HTTPRoute(k.route))
-	}
-	re := &routeEntry{
-		spanName:  name,
-		startOpts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)},
-		spanAttrs: attrs,
-		active:    m.activeEntry(activeKey{method: k.method, https: k.https}, attrs[0], attrs[1]),
-	}
-	m.routes.Store(k, re)
-	return re
-}
-
-// activeEntry returns the in-flight gauge of (method, scheme), creating it
-// under the cache's lock so that every route shares one.
-func (m *Instrumenter) activeEntry(k activeKey, method, scheme attribute.KeyValue) *activeEntry {
-	if ae, ok := m.inFlight.Load(k); ok {
-		return ae
-	}
-	m.activeMu.Lock()
-	defer m.activeMu.Unlock()
-	if ae, ok := m.inFlight.Load(k); ok {
-		return ae
-	}
-	ae := &activeEntry{set: attribute.NewSet(method, scheme)}
-	m.inFlight.Store(k, ae)
-	return ae
-}
-
-// observeActive reports every in-flight gauge; it is the callback of
-// http.server.active_requests.
-func (m *Instrumenter) observeActive(_ context.Context, o metric.Observer) error {
-	m.inFlight.Range(func(_ activeKey, ae *activeEntry) {
-		o.ObserveInt64(m.active, ae.n.Load(), metric.WithAttributeSet(ae.set))
-	})
-	return nil
-}
-
-func (m *Instrumenter) attrEntry(k attrKey) *attrEntry {
-	if ae, ok := m.attrs.Load(k); ok {
-		return ae
-	}
-	scheme := "http"
-	if k.https {
-		scheme = "https"
-	}
-	attrs := []attribute.KeyValue{
-		semconv.HTTPRequestMethodKey.String(k.method),
-		semconv.URLScheme(scheme),
-		semconv.HTTPResponseStatusCode(k.status),
-	}
-	if k.route != "" {
-		attrs = append(attrs, semconv.HTTPRoute(k.route))
-	}
-	errType := k.errType
-	if errType == "" && k.status >= http.StatusInternalServerError {
-		errType = strconv.Itoa(k.status)
-	}
-	if errType != "" {
-		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
-	}
-	set := attribute.NewSet(attrs...)
-	ae := &attrEntry{errorType: errType}
-	if m.fast != nil {
-		ae.point = m.fast.Point(set)
-	} else {
-		ae.record = []metric.RecordOption{metric.WithAttributeSet(set)}
-	}
-	m.attrs.Store(k, ae)
-	return ae
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"net/http"
+	"strings"
 
 	"go.opentelemetry.io/otel/trace"
 )
@@ -47,4 +48,19 @@ func TraceIDFrom(ctx context.Context) string {
 	}
 	id := sc.TraceID()
 	return hex.EncodeToString(id[:])
+}
+
+// PatternRoute returns the http.route of a net/http ServeMux pattern
+// ("[METHOD ][HOST]/[PATH]"): its path, without the method and host, as
+// semconv's http.route is a path template. "GET example.com/api/users/{id}"
+// gives "/api/users/{id}"; "" gives "".
+func PatternRoute(p string) string {
+	if i := strings.IndexAny(p, " \t"); i >= 0 {
+		p = strings.TrimLeft(p[i+1:], " \t")
+	}
+	i := strings.IndexByte(p, '/')
+	if i < 0 {
+		return ""
+	}
+	return p[i:]
 }

@@ -43,7 +43,7 @@ func run(args []string, out io.Writer) error {
 	rounds := fs.Int("rounds", 5, "interleaved rounds")
 	conc := fs.Int("c", 8, "keep-alive connections per variant")
 	maxDur := fs.Duration("max", 3*time.Minute, "stop the run after this")
-	only := fs.String("variants", "", "comma-separated variants (default all; bare is always first)")
+	only := fs.String("variants", "", "comma-separated variants (default all; bare echo and each one's own bare framework are always driven too)")
 	profDir := fs.String("cpuprofile", "", "write each server's CPU profile to `dir`/<variant>.prof")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -56,7 +56,7 @@ func run(args []string, out io.Writer) error {
 	if *profDir != "" {
 		// Created here, before the children need it, so a typo fails once
 		// with its reason instead of as a child that never reports.
-		if err := os.MkdirAll(*profDir, 0o755); err != nil {
+		if err := os.MkdirAll(*profDir, 0o750); err != nil {
 			return err
 		}
 	}
@@ -64,16 +64,13 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	var targets []load.Target
-	for _, v := range bench.Variants() {
-		if *only != "" && v.Name != "bare" && !strings.Contains(","+*only+",", ","+v.Name+",") {
-			continue
-		}
+	for _, v := range selected(bench.Variants(), *only) {
 		addr, kill, err := startChild(v.Name, *profDir)
 		if err != nil {
 			return err
 		}
 		defer kill()
-		targets = append(targets, load.Target{Name: v.Name, Addr: addr})
+		targets = append(targets, load.Target{Name: v.Name, Addr: addr, Base: v.BaseName()})
 	}
 	// Warm up every server (connections, caches, JIT of the maps).
 	if _, err := load.Run(ctx, load.Config{Path: bench.Path, Requests: 500, Concurrency: *conc, MaxDuration: 30 * time.Second}, targets); err != nil {
@@ -88,6 +85,30 @@ func run(args []string, out io.Writer) error {
 		*requests, *rounds, *conc, pinNote(), os.Getenv("VIGIL_BENCH_PINNED"))
 	fmt.Fprint(out, load.Table(res))
 	return nil
+}
+
+// selected returns the variants named in only (all when empty), with bare
+// echo first and the base each one's ratios are taken against.
+func selected(all []bench.Variant, only string) []bench.Variant {
+	if only == "" {
+		return all
+	}
+	want := map[string]bool{"bare": true}
+	for _, name := range strings.Split(only, ",") {
+		want[strings.TrimSpace(name)] = true
+	}
+	for _, v := range all {
+		if want[v.Name] {
+			want[v.BaseName()] = true
+		}
+	}
+	var out []bench.Variant
+	for _, v := range all {
+		if want[v.Name] {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func pinNote() string {

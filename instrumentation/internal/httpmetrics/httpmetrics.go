@@ -2,6 +2,7 @@ package httpmetrics
 
 import (
 	"context"
+	"encoding/binary"
 	"math"
 	"os"
 	"reflect"
@@ -81,16 +82,59 @@ type histPoint[N int64 | float64] struct {
 	counts    []atomic.Uint64
 	sum       atomic.Uint64 // float64 bits or int64, see add
 	min, max  atomic.Uint64 // float64 bits; valid once count > 0
-	exemplars []atomic.Pointer[exemplar[N]]
+	exemplars []exemplarSlot
 }
 
-// exemplar is a bucket's last kept measurement: one allocation, converted
-// to metricdata.Exemplar when collected.
-type exemplar[N int64 | float64] struct {
-	time    time.Time
-	value   N
-	traceID trace.TraceID
-	spanID  trace.SpanID
+// exemplarSlot is a bucket's last kept measurement, written in place so
+// that a sampled request allocates nothing for its exemplars: a sequence
+// lock over atomic words. seq is odd while a writer fills the slot and
+// counts writes; a reader retries until it reads the same even seq before
+// and after the fields. A writer that finds another writing skips its
+// measurement, so under contention the exemplar is one of the concurrent
+// last measurements rather than the very last.
+type exemplarSlot struct {
+	seq            atomic.Uint64
+	unixNano       atomic.Int64
+	value          atomic.Uint64 // float64 bits or int64
+	trace0, trace1 atomic.Uint64 // trace ID, big endian halves
+	span           atomic.Uint64
+}
+
+func (e *exemplarSlot) store(unixNano int64, value uint64, sc trace.SpanContext) {
+	seq := e.seq.Load()
+	if seq&1 == 1 || !e.seq.CompareAndSwap(seq, seq+1) {
+		return // another writer is filling it
+	}
+	tid, sid := sc.TraceID(), sc.SpanID()
+	e.unixNano.Store(unixNano)
+	e.value.Store(value)
+	e.trace0.Store(binary.BigEndian.Uint64(tid[:8]))
+	e.trace1.Store(binary.BigEndian.Uint64(tid[8:]))
+	e.span.Store(binary.BigEndian.Uint64(sid[:]))
+	e.seq.Store(seq + 2)
+}
+
+// load returns the slot's measurement; ok is false when it was never
+// written (or is being written on every attempt).
+func (e *exemplarSlot) load() (unixNano int64, value uint64, tid trace.TraceID, sid trace.SpanID, ok bool) {
+	for range 100 {
+		seq := e.seq.Load()
+		if seq == 0 {
+			return 0, 0, tid, sid, false
+		}
+		if seq&1 == 1 {
+			continue
+		}
+		unixNano, value = e.unixNano.Load(), e.value.Load()
+		t0, t1, sp := e.trace0.Load(), e.trace1.Load(), e.span.Load()
+		if e.seq.Load() == seq {
+			binary.BigEndian.PutUint64(tid[:8], t0)
+			binary.BigEndian.PutUint64(tid[8:], t1)
+			binary.BigEndian.PutUint64(sid[:], sp)
+			return unixNano, value, tid, sid, true
+		}
+	}
+	return 0, 0, tid, sid, false
 }
 
 // fast maps a MeterProvider built by telemetry.Setup to the histograms
@@ -199,7 +243,7 @@ func (p *histPoint[N]) init(bounds []float64, exemplars bool) {
 	p.min.Store(math.Float64bits(math.Inf(1)))
 	p.max.Store(math.Float64bits(math.Inf(-1)))
 	if exemplars {
-		p.exemplars = make([]atomic.Pointer[exemplar[N]], len(bounds)+1)
+		p.exemplars = make([]exemplarSlot, len(bounds)+1)
 	}
 }
 
@@ -217,7 +261,11 @@ func (p *histPoint[N]) add(v N, keep bool, sc trace.SpanContext, t time.Time) {
 	casFloat(&p.min, func(old float64) (float64, bool) { return f, f < old })
 	casFloat(&p.max, func(old float64) (float64, bool) { return f, f > old })
 	if keep {
-		p.exemplars[i].Store(&exemplar[N]{time: t, value: v, traceID: sc.TraceID(), spanID: sc.SpanID()})
+		bits := uint64(int64(v)) //nolint:gosec // two's complement, read back as int64
+		if _, isFloat := any(v).(float64); isFloat {
+			bits = math.Float64bits(f)
+		}
+		p.exemplars[i].store(t.UnixNano(), bits, sc)
 	}
 }
 
@@ -259,14 +307,20 @@ func (p *histPoint[N]) dataPoint(attrs attribute.Set, start, now time.Time) (met
 	dp.Min = metricdata.NewExtrema(N(math.Float64frombits(p.min.Load())))
 	dp.Max = metricdata.NewExtrema(N(math.Float64frombits(p.max.Load())))
 	for i := range p.exemplars {
-		e := p.exemplars[i].Load()
-		if e == nil {
+		unixNano, bits, tid, sid, ok := p.exemplars[i].load()
+		if !ok {
 			continue
 		}
-		x := metricdata.Exemplar[N]{Time: e.time, Value: e.value}
+		x := metricdata.Exemplar[N]{Time: time.Unix(0, unixNano)}
+		switch any(x.Value).(type) {
+		case int64:
+			x.Value = N(int64(bits)) //nolint:gosec // stored by add as two's complement
+		default:
+			x.Value = N(math.Float64frombits(bits))
+		}
 		// As the SDK: IDs only for a measurement made in a span's context.
-		if e.traceID.IsValid() {
-			x.TraceID, x.SpanID = slices.Clone(e.traceID[:]), slices.Clone(e.spanID[:])
+		if tid.IsValid() {
+			x.TraceID, x.SpanID = slices.Clone(tid[:]), slices.Clone(sid[:])
 		}
 		dp.Exemplars = append(dp.Exemplars, x)
 	}

@@ -1,0 +1,83 @@
+// Command echov5 is an echo v5 service instrumented with Vigil: it serves
+// GET /api/users/:id and the Prometheus metrics on /metrics.
+//
+//	go run . --addr 127.0.0.1:8080
+//	curl -i localhost:8080/api/users/42
+//	curl -s localhost:8080/metrics | grep http_server_request_duration
+//
+// It does not compile echo v4: `go mod why -m github.com/labstack/echo/v4`
+// here says the module does not need it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/labstack/echo/v5"
+	"github.com/labstack/echo/v5/middleware"
+
+	"github.com/vigilhq/vigil/instrumentation/echov5"
+	"github.com/vigilhq/vigil/instrumentation/telemetry"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *addr, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "echov5:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves on addr until ctx ends; ready, if set, gets the address
+// listened on.
+func run(ctx context.Context, addr string, ready func(net.Addr)) error {
+	tel, err := telemetry.Setup(ctx, telemetry.WithServiceName("users-echov5"))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
+
+	e := echo.New()
+	e.Use(middleware.Recover())
+	e.Use(echov5.MiddlewareWithConfig(echov5.Config{Options: tel.ServerOptions()}))
+	e.GET("/api/users/:id", func(c *echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"id": c.Param("id"), "name": "ada"})
+	})
+	e.GET("/metrics", echo.WrapHandler(tel.MetricsHandler()))
+
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	return serve(ctx, srv, addr, ready)
+}
+
+// serve runs srv on addr and shuts it down gracefully when ctx ends.
+func serve(ctx context.Context, srv *http.Server, addr string, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	done := make(chan error, 1)
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		done <- srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return <-done
+}
