@@ -33,10 +33,18 @@
 // names are Structured Field Strings:
 //
 //	RateLimit-Policy: "default";q=10;w=60
-//	RateLimit: "default";r=3;t=12
+//	RateLimit: "default";r=3;t=6
 //
-// where t is the number of seconds until more quota is available, plus the
-// widely deployed X-RateLimit-Limit, X-RateLimit-Remaining and
-// X-RateLimit-Reset (seconds until the bucket is full again). Over the limit
-// it sets Retry-After (seconds) and returns a 429 *echo.HTTPError.
+// where r is the remaining quota and t, as section 4.1.2 of draft 10 says,
+// the number of seconds until additional quota is made available: for GCRA,
+// until the next request is regained (one emission interval at most). The
+// same values satisfy draft 11 (May 2026), which calls t the effective
+// window, the time within which no more than r requests will be admitted.
+// The widely deployed X-RateLimit-Limit, X-RateLimit-Remaining and
+// X-RateLimit-Reset carry the same quota, remaining and t; over the limit
+// the middleware adds Retry-After and returns a 429 *echo.HTTPError. Every
+// field that names a time names one moment, [Decision.Seconds] from now
+// (rounded up, at least 1 on a 429), so Retry-After, t and
+// X-RateLimit-Reset never disagree: draft 10 section 6 asks that a
+// Retry-After never be earlier than t.
 package ratelimit

@@ -23,6 +23,7 @@ const (
 	HeaderXLimit          = "X-RateLimit-Limit"
 	HeaderXRemaining      = "X-RateLimit-Remaining"
 	HeaderXReset          = "X-RateLimit-Reset"
+	HeaderRetryAfter      = "Retry-After"
 )
 
 // MiddlewareConfig configures [Middleware].
@@ -118,20 +119,24 @@ func Middleware(cfg MiddlewareConfig) echo.MiddlewareFunc {
 			if cfg.OnLimited != nil {
 				cfg.OnLimited(c, client, route, d)
 			}
-			retry := max(ceilSeconds(d.RetryAfter), 1)
-			c.Response().Header().Set("Retry-After", strconv.FormatInt(retry, 10))
 			return echo.NewHTTPError(http.StatusTooManyRequests,
-				fmt.Sprintf("rate limit exceeded: %d requests per %s; retry in %d s", d.Limit, d.Window, retry))
+				fmt.Sprintf("rate limit exceeded: %d requests per %s; retry in %d s", d.Limit, d.Window, d.Seconds()))
 		}
 	}
 }
 
 // SetHeaders writes the RateLimit-Policy, RateLimit and X-RateLimit-*
-// fields of d into h.
+// fields of d into h, and Retry-After when d refused the request. Every
+// field that names a time names the same moment, [Decision.Seconds] from
+// now: the t parameter of RateLimit, X-RateLimit-Reset and Retry-After.
 func SetHeaders(h http.Header, d Decision) {
+	secs := strconv.FormatInt(d.Seconds(), 10)
 	h.Set(HeaderRateLimitPolicy, d.Policy)
-	h.Set(HeaderRateLimit, fmt.Sprintf("%q;r=%d;t=%d", d.Name, d.Remaining, ceilSeconds(d.NextIn())))
+	h.Set(HeaderRateLimit, fmt.Sprintf("%q;r=%d;t=%s", d.Name, d.Remaining, secs))
 	h.Set(HeaderXLimit, strconv.Itoa(d.Limit))
 	h.Set(HeaderXRemaining, strconv.Itoa(d.Remaining))
-	h.Set(HeaderXReset, strconv.FormatInt(ceilSeconds(d.Reset), 10))
+	h.Set(HeaderXReset, secs)
+	if !d.Allowed {
+		h.Set(HeaderRetryAfter, secs)
+	}
 }
