@@ -21,6 +21,7 @@ import (
 // Security event types (OWASP Logging Vocabulary).
 const (
 	EventAuthnLoginFail      = "authn_login_fail"
+	EventAuthnLoginFailMax   = "authn_login_fail_max"
 	EventAuthzFail           = "authz_fail"
 	EventAuthzAdmin          = "authz_admin"
 	EventRateLimitExceeded   = "excess_rate_limit_exceeded"
@@ -30,7 +31,7 @@ const (
 
 // EventTypes lists the event types Vigil records.
 var EventTypes = []string{
-	EventAuthnLoginFail, EventAuthzFail, EventAuthzAdmin,
+	EventAuthnLoginFail, EventAuthnLoginFailMax, EventAuthzFail, EventAuthzAdmin,
 	EventRateLimitExceeded, EventInputValidationFail, EventMaliciousExcess404,
 }
 

@@ -195,6 +195,9 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 						fmt.Sprintf("limit %d exceeded on %s", d.Limit, route)))
 				},
 			}),
+			ratelimit.LoginMiddleware(ratelimit.LoginConfig{
+				Limiter: limiter, MeterProvider: mp, OnLimited: ratelimit.RecordLoginLimited(events),
+			}),
 		},
 		Health: []server.HealthCheck{storeCheck(st), limiterCheck(limiter)},
 		OnLoginFail: func(c echo.Context, _ string) {
