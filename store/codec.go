@@ -124,3 +124,32 @@ func normalizeRun(r ReadinessRun) ReadinessRun {
 }
 
 func usageHour(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
+
+// normSecurityEvent fills the defaults of an appended event: Time from now
+// (or FirstAt), Count 1, LastAt Time; all at the store's precision.
+func normSecurityEvent(e SecurityEvent, now func() time.Time) SecurityEvent {
+	if e.Time.IsZero() {
+		e.Time = e.FirstAt
+	}
+	if e.Time.IsZero() {
+		e.Time = now()
+	}
+	e.Time = normTime(e.Time)
+	if e.LastAt.IsZero() || e.LastAt.Before(e.Time) {
+		e.LastAt = e.Time
+	}
+	e.LastAt = normTime(e.LastAt)
+	e.FirstAt = e.Time
+	if e.Count <= 0 {
+		e.Count = 1
+	}
+	return e
+}
+
+// eventKey is the stored event_key: NULL for an event without a Key.
+func eventKey(k string) any {
+	if k == "" {
+		return nil
+	}
+	return k
+}

@@ -106,7 +106,9 @@ type NotificationEntry struct {
 
 // SecurityEvent uses OWASP Logging Vocabulary names in Type
 // (authn_login_fail, authz_fail, authz_admin, excess_rate_limit_exceeded,
-// input_validation_fail, malicious_excess_404, ...).
+// input_validation_fail, malicious_excess_404, ...). One row may stand for
+// Count repeats of the same event (type, level, client, IP, method, route,
+// detail) from Time (the first, also FirstAt) to LastAt (the last).
 type SecurityEvent struct {
 	ID      int64     `json:"id"`
 	Time    time.Time `json:"time"`
@@ -116,12 +118,23 @@ type SecurityEvent struct {
 	IP      string    `json:"ip"`
 	Method  string    `json:"method"`
 	Route   string    `json:"route"`
-	TraceID string    `json:"trace_id,omitempty"`
+	TraceID string    `json:"trace_id,omitempty"` // of the first occurrence
 	Detail  string    `json:"detail,omitempty"`
+	// Count is how many occurrences the row stands for; appending 0 stores 1.
+	Count int64 `json:"count"`
+	// FirstAt is Time, the first occurrence (filled on read).
+	FirstAt time.Time `json:"first_at"`
+	// LastAt is the last occurrence; appending a zero LastAt stores Time.
+	LastAt time.Time `json:"last_at"`
+	// Key, when set, identifies the row: appending a key that is already
+	// stored stores nothing, so a retried or replayed append never
+	// duplicates a row. Never shown in the API.
+	Key string `json:"-"`
 }
 
 // SecurityFilter selects security events, newest first. BeforeID pages
-// backwards: only events with ID < BeforeID.
+// backwards: only events with ID < BeforeID. Since selects rows whose last
+// occurrence is at or after it.
 type SecurityFilter struct {
 	Type     string
 	Since    time.Time
@@ -156,6 +169,13 @@ const (
 	RunDone    = "done"
 	RunFailed  = "failed"
 )
+
+// RunFilter selects readiness runs, newest first. Before pages backwards:
+// only runs created before the run with that ID (none when it is unknown).
+type RunFilter struct {
+	Before string
+	Limit  int // 0 means 100
+}
 
 // ReadinessRun is one production-readiness check and, once done, its report.
 type ReadinessRun struct {

@@ -41,8 +41,13 @@ type Store interface {
 	GetNotification(ctx context.Context, receiver, groupKey string) (NotificationEntry, error)
 	PutNotification(ctx context.Context, e NotificationEntry) error
 
-	// Security events: append-only.
+	// Security events: append-only. AppendSecurityEvent returns
+	// ErrConflict for a Key already stored; AppendSecurityEvents appends
+	// in one transaction, skips those and returns how many it stored.
+	// CountSecurityEvents sums Count over the rows whose last occurrence is
+	// at or after since.
 	AppendSecurityEvent(ctx context.Context, e SecurityEvent) (SecurityEvent, error)
+	AppendSecurityEvents(ctx context.Context, es []SecurityEvent) (int, error)
 	ListSecurityEvents(ctx context.Context, f SecurityFilter) ([]SecurityEvent, error)
 	CountSecurityEvents(ctx context.Context, typ string, since time.Time) (int64, error)
 
@@ -55,7 +60,7 @@ type Store interface {
 	CreateRun(ctx context.Context, r ReadinessRun) error
 	UpdateRun(ctx context.Context, r ReadinessRun) error
 	GetRun(ctx context.Context, id string) (ReadinessRun, error)
-	ListRuns(ctx context.Context, limit int) ([]ReadinessRun, error)
+	ListRuns(ctx context.Context, f RunFilter) ([]ReadinessRun, error)
 
 	// Leases for leader election: AcquireLease takes or renews the named
 	// lease for holder until now+ttl and reports whether holder owns it.
