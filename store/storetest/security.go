@@ -119,7 +119,7 @@ func testRunsPage(t *testing.T, s store.Store) {
 	var ids []string
 	for i := range 7 {
 		id := fmt.Sprintf("run-%d", i)
-		ids = append([]string{id}, ids...) // newest first
+		ids = append([]string{id}, ids...)               // newest first
 		at := base.Add(time.Duration(i/2) * time.Minute) // pairs share created_at: the ID breaks ties
 		require.NoError(t, s.CreateRun(ctx(t), store.ReadinessRun{ID: id, Target: "http://t", Status: store.RunDone, CreatedAt: at}))
 	}
