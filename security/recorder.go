@@ -200,7 +200,7 @@ func NewRecorder(cfg RecorderConfig) (*Recorder, error) {
 		if r.spool, err = openSpool(cfg.SpoolDir, cfg.SpoolMaxBytes); err != nil {
 			return nil, err
 		}
-		r.failing = r.spool.rows > 0 // replay at once
+		r.failing = r.spool.size > 0 // replay at once
 	}
 	spooled, err := meter.Int64ObservableGauge(instrumentation.MetricSecurityEventsSpooled,
 		metric.WithDescription("Security event rows waiting in the spool for the store."),
@@ -454,7 +454,7 @@ func (r *Recorder) cycle(try bool) error {
 
 // write replays the spool, then writes the waiting rows.
 func (r *Recorder) write() error {
-	if r.spool != nil && r.spool.rows > 0 {
+	if r.spool != nil && r.spool.size > 0 {
 		bad, err := r.spool.each(batchSize, func(rows []store.SecurityEvent) error {
 			return r.append(rows)
 		})

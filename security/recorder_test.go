@@ -263,3 +263,39 @@ func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
 	}
 	return out
 }
+
+// memEvents is an in-memory EventStore.
+type memEvents struct {
+	security.EventStore
+	mu   sync.Mutex
+	rows []store.SecurityEvent
+}
+
+func (m *memEvents) AppendSecurityEvents(_ context.Context, es []store.SecurityEvent) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rows = append(m.rows, es...)
+	return len(es), nil
+}
+
+// FuzzSpoolReplay feeds arbitrary spool files (a crash can leave anything)
+// to a starting recorder: it never fails to start or replay, and every
+// line it cannot read is reported as a missing event.
+func FuzzSpoolReplay(f *testing.F) {
+	f.Add([]byte(`{"time":"2026-04-01T09:00:00Z","type":"authz_fail","count":3,"key":"a"}` + "\n"))
+	f.Add([]byte("{\"ti\n\n{}\n"))
+	f.Add([]byte(`{"count":-5,"key":""}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, security.SpoolFile), data, 0o600))
+		st := &memEvents{}
+		rec, err := security.NewRecorder(security.RecorderConfig{Store: st, SpoolDir: dir, Window: time.Hour})
+		require.NoError(t, err)
+		require.NoError(t, rec.Flush(t.Context()))
+		require.NoError(t, rec.Close(t.Context()))
+		assert.Zero(t, rec.Stats().Spooled, "the spool is emptied")
+		info, err := os.Stat(filepath.Join(dir, security.SpoolFile))
+		require.NoError(t, err)
+		assert.Zero(t, info.Size())
+	})
+}
