@@ -178,6 +178,8 @@ type RunFilter struct {
 }
 
 // ReadinessRun is one production-readiness check and, once done, its report.
+// Its JSON has score and grade only when Status is done: a queued, running
+// or failed run has none (a failed run says why in error).
 type ReadinessRun struct {
 	ID         string          `json:"id"`
 	Target     string          `json:"target"`
@@ -191,4 +193,18 @@ type ReadinessRun struct {
 	CreatedBy  string          `json:"created_by,omitempty"`
 	CreatedAt  time.Time       `json:"created_at"`
 	FinishedAt *time.Time      `json:"finished_at,omitempty"`
+}
+
+// MarshalJSON leaves out score and grade unless the run is done.
+func (r ReadinessRun) MarshalJSON() ([]byte, error) {
+	type plain ReadinessRun
+	out := struct {
+		plain
+		Score *float64 `json:"score,omitempty"`
+		Grade string   `json:"grade,omitempty"`
+	}{plain: plain(r)}
+	if r.Status == RunDone {
+		out.Score, out.Grade = &r.Score, r.Grade
+	}
+	return json.Marshal(out)
 }
