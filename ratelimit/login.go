@@ -12,11 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-
-	"github.com/vigilhq/vigil/instrumentation"
 )
 
 // DefaultLoginRoute is the route [LoginMiddleware] guards by default.
@@ -93,16 +89,7 @@ func LoginMiddleware(cfg LoginConfig) echo.MiddlewareFunc {
 	if cfg.Username == nil {
 		cfg.Username = jsonUsername
 	}
-	if cfg.MeterProvider == nil {
-		cfg.MeterProvider = otel.GetMeterProvider()
-	}
-	limited, err := cfg.MeterProvider.Meter("github.com/vigilhq/vigil/ratelimit").Int64Counter(
-		instrumentation.MetricRateLimited,
-		metric.WithDescription("Requests refused by the rate limiter."),
-		metric.WithUnit("{request}"))
-	if err != nil {
-		panic(fmt.Sprintf("ratelimit: counter: %v", err))
-	}
+	limited := limitedCounter(cfg.MeterProvider)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if cfg.Skipper(c) {
@@ -113,9 +100,7 @@ func LoginMiddleware(cfg LoginConfig) echo.MiddlewareFunc {
 			client := cfg.ClientFunc(c)
 			refuse := func(d Decision, perUsername bool) error {
 				SetHeaders(c.Response().Header(), d)
-				limited.Add(ctx, 1, metric.WithAttributes(
-					attribute.String(instrumentation.AttrClient, client),
-					attribute.String(instrumentation.AttrRoute, cfg.Route)))
+				limited.add(ctx, client, cfg.Route)
 				if cfg.OnLimited != nil {
 					cfg.OnLimited(c, client, perUsername, d)
 				}

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -89,16 +90,7 @@ func Middleware(cfg MiddlewareConfig) echo.MiddlewareFunc {
 	if cfg.RouteFunc == nil {
 		cfg.RouteFunc = func(c echo.Context) string { return c.Path() }
 	}
-	if cfg.MeterProvider == nil {
-		cfg.MeterProvider = otel.GetMeterProvider()
-	}
-	limited, err := cfg.MeterProvider.Meter("github.com/vigilhq/vigil/ratelimit").Int64Counter(
-		instrumentation.MetricRateLimited,
-		metric.WithDescription("Requests refused by the rate limiter."),
-		metric.WithUnit("{request}"))
-	if err != nil {
-		panic(fmt.Sprintf("ratelimit: counter: %v", err))
-	}
+	limited := limitedCounter(cfg.MeterProvider)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if cfg.Skipper(c) {
@@ -113,9 +105,7 @@ func Middleware(cfg MiddlewareConfig) echo.MiddlewareFunc {
 			if d.Allowed {
 				return next(c)
 			}
-			limited.Add(c.Request().Context(), 1, metric.WithAttributes(
-				attribute.String(instrumentation.AttrClient, client),
-				attribute.String(instrumentation.AttrRoute, route)))
+			limited.add(c.Request().Context(), client, route)
 			if cfg.OnLimited != nil {
 				cfg.OnLimited(c, client, route, d)
 			}
@@ -139,4 +129,30 @@ func SetHeaders(h http.Header, d Decision) {
 	if !d.Allowed {
 		h.Set(HeaderRetryAfter, secs)
 	}
+}
+
+// refusals counts vigil.ratelimit.limited.
+type refusals struct{ c metric.Int64Counter }
+
+// limitedCounter returns the refusal counter of mp (the global provider
+// when nil); it panics when the instrument cannot be made, as the
+// middleware constructors do for a bad configuration.
+func limitedCounter(mp metric.MeterProvider) refusals {
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	c, err := mp.Meter("github.com/vigilhq/vigil/ratelimit").Int64Counter(
+		instrumentation.MetricRateLimited,
+		metric.WithDescription("Requests refused by the rate limiter."),
+		metric.WithUnit("{request}"))
+	if err != nil {
+		panic(fmt.Sprintf("ratelimit: counter: %v", err))
+	}
+	return refusals{c}
+}
+
+func (r refusals) add(ctx context.Context, client, route string) {
+	r.c.Add(ctx, 1, metric.WithAttributes(
+		attribute.String(instrumentation.AttrClient, client),
+		attribute.String(instrumentation.AttrRoute, route)))
 }

@@ -198,7 +198,7 @@ func (r *run) preflight(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("readiness run: %w", context.Cause(ctx))
 	}
-	return fmt.Errorf("%w: %s: %v", ErrUnreachable, r.base.String(), root.err)
+	return fmt.Errorf("%w: %s: %w", ErrUnreachable, r.base.String(), root.err)
 }
 
 // safeRun runs fn, turning a panic into a failed check.
