@@ -243,8 +243,8 @@ func (r *run) do(ctx context.Context, s reqSpec) *exchange {
 	if err != nil {
 		x.dur = time.Since(start)
 		x.err = causeOf(ctx, err)
-		if errors.Is(err, ErrRefused) {
-			x.err = err      // the refusal, not a timeout, is the reason
+		if ref := (*refusal)(nil); errors.As(err, &ref) {
+			x.err = ref      // the refusal, not a timeout or the url.Error around it, is the reason
 			if resp != nil { // the allowed target's redirect that was not followed
 				x.status, x.header = resp.StatusCode, resp.Header
 				if resp.Request != nil && resp.Request.URL != nil {

@@ -187,6 +187,11 @@ func NewRecorder(cfg RecorderConfig) (*Recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("security: counter: %w", err)
 	}
+	// Every reason is exported from the start (at 0), so that
+	// increase(vigil_security_events_dropped_total[5m]) > 0 can alert.
+	for _, why := range []string{DropKeys, DropQueue, DropSpool, DropClosed, DropTorn} {
+		dropped.Add(context.Background(), 0, metric.WithAttributes(attribute.String("reason", why)))
+	}
 	r := &Recorder{
 		cfg: cfg, counter: counter, dropped: dropped,
 		throttle: newLogThrottle(cfg.LogEvery, cfg.LogRate, 10000),
