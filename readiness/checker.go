@@ -2,6 +2,7 @@ package readiness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -136,7 +137,7 @@ func (c *Checker) Run(ctx context.Context) (*Report, error) {
 	fns := c.funcs()
 	for i, id := range active {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("readiness run: %w", context.Cause(ctx))
+			return nil, runErr(ctx)
 		}
 		if cfg.Progress != nil {
 			cfg.Progress(ProgressEvent{Category: id, Index: i + 1, Total: len(active)})
@@ -163,7 +164,7 @@ func (c *Checker) Run(ctx context.Context) (*Report, error) {
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("readiness run: %w", context.Cause(ctx))
+		return nil, runErr(ctx)
 	}
 	for _, ci := range categories {
 		cr := CategoryResult{ID: ci.id, Name: ci.name, Weight: ci.weight, Checks: results[ci.id]}
@@ -186,6 +187,16 @@ func (c *Checker) Run(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
+// runErr is the error of a run that ctx ended: the run timeout as is,
+// anything else (cancellation) as the cause of the stop.
+func runErr(ctx context.Context) error {
+	cause := context.Cause(ctx)
+	if errors.Is(cause, ErrRunTimeout) {
+		return cause
+	}
+	return fmt.Errorf("readiness run: %w", cause)
+}
+
 // preflight makes sure the target can be reached: a connection to it (or
 // an answer). Otherwise the run stops with ErrUnreachable. A target that
 // takes connections and then misbehaves is reached: its checks fail (and a
@@ -196,7 +207,7 @@ func (r *run) preflight(ctx context.Context) error {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("readiness run: %w", context.Cause(ctx))
+		return runErr(ctx)
 	}
 	return fmt.Errorf("%w: %s: %w", ErrUnreachable, r.base.String(), root.err)
 }
