@@ -27,7 +27,7 @@
 // never blocks a request:
 //
 //   - Repeats of one event (type, level, client, IP, method, route, detail)
-//     within RecorderConfig.Window (10 s) become one row with a count and
+//     within RecorderConfig.Window (5 s) become one row with a count and
 //     its first and last time, so a flood from one source costs one row per
 //     window; at most MaxKeys distinct events are kept per window.
 //   - One goroutine writes each window's rows to the store in one

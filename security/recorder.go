@@ -44,7 +44,7 @@ type RecorderConfig struct {
 	MeterProvider metric.MeterProvider
 	// Window is how long repeats of one event (same type, level, client,
 	// IP, method, route and detail) are counted into one row before it is
-	// written. Optional. Default value 10s.
+	// written: the lag of the audit trail. Optional. Default value 5s.
 	Window time.Duration
 	// MaxKeys bounds the distinct events of one window; beyond it events
 	// are dropped (and counted). Optional. Default value 10000.
@@ -84,7 +84,7 @@ func (c RecorderConfig) withDefaults() RecorderConfig {
 		c.MeterProvider = otel.GetMeterProvider()
 	}
 	if c.Window <= 0 {
-		c.Window = 10 * time.Second
+		c.Window = 5 * time.Second
 	}
 	if c.MaxKeys <= 0 {
 		c.MaxKeys = 10000
