@@ -33,15 +33,6 @@ const (
 	PromSLOBurnRate          = "vigil_slo_burn_rate"
 )
 
-// Security event pipeline: events that could not be persisted (attribute
-// reason) and event rows waiting on disk for the store.
-const (
-	MetricSecurityEventsDropped = "vigil.security.events.dropped" // counter: reason
-	PromSecurityEventsDropped   = "vigil_security_events_dropped_total"
-	MetricSecurityEventsSpooled = "vigil.security.events.spooled" // gauge, rows
-	PromSecurityEventsSpooled   = "vigil_security_events_spooled"
-)
-
 // Attribute keys (OTel names; Prometheus replaces dots with underscores).
 const (
 	AttrMethod         = "http.request.method"

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/instrumentation/names"
 	"github.com/vigilhq/vigil/security"
 	"github.com/vigilhq/vigil/store"
 )
@@ -72,7 +73,7 @@ func TestRecorderNeverBlocks(t *testing.T) {
 	assert.Equal(t, map[string]int64{security.EventAuthzFail: 100}, metricByAttr(t, reader, instrumentation.MetricSecurityEvents, "event.type"),
 		"every event is counted, persisted or not")
 	assert.Equal(t, map[string]int64{security.DropKeys: 96, security.DropQueue: 0, security.DropSpool: 0, security.DropClosed: 0, security.DropTorn: 0},
-		metricByAttr(t, reader, instrumentation.MetricSecurityEventsDropped, "reason"), "every reason is exported, at 0 until it drops")
+		metricByAttr(t, reader, names.MetricSecurityEventsDropped, "reason"), "every reason is exported, at 0 until it drops")
 	evs, err := st.ListSecurityEvents(t.Context(), store.SecurityFilter{})
 	require.NoError(t, err)
 	counts := map[string]int64{}

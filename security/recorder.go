@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/instrumentation/names"
 	"github.com/vigilhq/vigil/store"
 )
 
@@ -177,7 +178,7 @@ func NewRecorder(cfg RecorderConfig) (*Recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("security: counter: %w", err)
 	}
-	dropped, err := meter.Int64Counter(instrumentation.MetricSecurityEventsDropped,
+	dropped, err := meter.Int64Counter(names.MetricSecurityEventsDropped,
 		metric.WithDescription("Security events that could not be persisted, by reason."),
 		metric.WithUnit("{event}"))
 	if err != nil {
@@ -203,7 +204,7 @@ func NewRecorder(cfg RecorderConfig) (*Recorder, error) {
 		}
 		r.failing = r.spool.size > 0 // replay at once
 	}
-	spooled, err := meter.Int64ObservableGauge(instrumentation.MetricSecurityEventsSpooled,
+	spooled, err := meter.Int64ObservableGauge(names.MetricSecurityEventsSpooled,
 		metric.WithDescription("Security event rows waiting in the spool for the store."),
 		metric.WithUnit("{row}"))
 	if err != nil {

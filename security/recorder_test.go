@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
-	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/instrumentation/names"
 	"github.com/vigilhq/vigil/security"
 	"github.com/vigilhq/vigil/store"
 )
@@ -193,7 +193,7 @@ func TestRecorderCountsWhatItCannotKeep(t *testing.T) {
 				"kept plus reported missing is everything: %v", counts)
 			assert.Equal(t, dropped, counts[security.EventDropped])
 			var sum int64
-			for _, n := range metricByAttr(t, reader, instrumentation.MetricSecurityEventsDropped, "reason") {
+			for _, n := range metricByAttr(t, reader, names.MetricSecurityEventsDropped, "reason") {
 				sum += n
 			}
 			assert.Equal(t, dropped, sum, "vigil_security_events_dropped_total counts the same")
