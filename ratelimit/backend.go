@@ -68,3 +68,20 @@ func RecordLimited(sink security.EventSink) func(c echo.Context, client, route s
 		sink.Record(c.Request().Context(), e)
 	}
 }
+
+// RecordLoginLimited returns a [LoginConfig.OnLimited] hook recording an
+// OWASP event into sink: authn_login_fail_max when the username's budget
+// refused the attempt, excess_rate_limit_exceeded when the client's did.
+func RecordLoginLimited(sink security.EventSink) func(c echo.Context, client string, perUsername bool, d Decision) {
+	return func(c echo.Context, client string, perUsername bool, d Decision) {
+		typ, detail := security.EventRateLimitExceeded, fmt.Sprintf("login attempts: limit %d per %s per client exceeded", d.Limit, d.Window)
+		if perUsername {
+			typ, detail = security.EventAuthnLoginFailMax, fmt.Sprintf("login attempts: limit %d per %s per username exceeded", d.Limit, d.Window)
+		}
+		e := security.EventFrom(c, typ, detail)
+		if e.Client == "" {
+			e.Client = client
+		}
+		sink.Record(c.Request().Context(), e)
+	}
+}

@@ -25,6 +25,17 @@ redis: redis://127.0.0.1:6379/0
 	}, cfg.Limits)
 	assert.Equal(t, "redis://127.0.0.1:6379/0", cfg.Redis)
 
+	assert.Equal(t, ratelimit.DefaultLoginLimits(), cfg.Login, "login limits default when not given")
+	assert.Equal(t, ratelimit.DefaultRedisTimeout, cfg.RedisTimeout)
+	assert.Equal(t, ratelimit.DefaultRedisCooldown, cfg.RedisCooldown)
+
+	cfg, err = ratelimit.ParseConfig([]byte("login: {per_client: {requests: 3, per: 1m}}\nredis_timeout: 20ms\nredis_cooldown: 30s\n"))
+	require.NoError(t, err)
+	assert.Equal(t, ratelimit.Rate{Requests: 3, Per: time.Minute}, cfg.Login.PerClient)
+	assert.Equal(t, ratelimit.DefaultLoginLimits().PerUsername, cfg.Login.PerUsername, "the other budget keeps its default")
+	assert.Equal(t, 20*time.Millisecond, cfg.RedisTimeout)
+	assert.Equal(t, 30*time.Second, cfg.RedisCooldown)
+
 	cfg, err = ratelimit.ParseConfig(nil)
 	require.NoError(t, err)
 	assert.Equal(t, ratelimit.DefaultConfig(), cfg, "an empty section gives the defaults")
@@ -43,6 +54,10 @@ func TestParseConfigErrors(t *testing.T) {
 		"a policy name cannot hold a quote":    {`limits: [{route: /a, requests: 1, per: 1m, name: 'x"y'}]`, "ratelimit.limits[0].name"},
 		"redis must be a redis URL":            {"redis: http://example.com", "ratelimit.redis"},
 		"a bad duration is a parse error":      {"limits: [{route: /a, requests: 1, per: soon}]", "invalid configuration"},
+		"a login budget needs requests":        {"login: {per_username: {requests: 0, per: 1m}}", "ratelimit.login.per_username.requests"},
+		"a login window is at least a second":  {"login: {per_client: {requests: 3, per: 10ms}}", "ratelimit.login.per_client.per"},
+		"a redis timeout is at most 5s":        {"redis_timeout: 1m", "ratelimit.redis_timeout"},
+		"a redis cooldown is at least 100ms":   {"redis_cooldown: 1ms", "ratelimit.redis_cooldown"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

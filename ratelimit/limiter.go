@@ -60,6 +60,18 @@ func (d Decision) NextIn() time.Duration {
 	return max(next, 0)
 }
 
+// Seconds is [Decision.NextIn] in whole seconds, rounded up, and at least 1
+// when the request was refused: the value of the t parameter of RateLimit,
+// of X-RateLimit-Reset and, on a refusal, of Retry-After. A client that
+// waits that long gets at least one more request.
+func (d Decision) Seconds() int64 {
+	s := ceilSeconds(d.NextIn())
+	if !d.Allowed {
+		s = max(s, 1)
+	}
+	return s
+}
+
 func policy(l Limit) (name, header string) {
 	name = l.Name
 	if name == "" {

@@ -25,7 +25,7 @@ func NewMemory(cfg Config, opts ...Option) (*Memory, error) {
 		return nil, err
 	}
 	o := newOptions(opts)
-	return &Memory{cfg: cfg, opts: o, tat: make(map[string]time.Time), lastSweep: o.now()}, nil
+	return &Memory{cfg: cfg.withDefaults(), opts: o, tat: make(map[string]time.Time), lastSweep: o.now()}, nil
 }
 
 // Allow admits or refuses one request of client to route. It never returns

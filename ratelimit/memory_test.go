@@ -33,8 +33,14 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// tenPerMinute limits /api/public to 10 per minute. Its Redis deadline is
+// generous: tests of decisions must not fall back to memory on a busy
+// machine (the breaker tests set their own).
 func tenPerMinute() ratelimit.Config {
-	return ratelimit.Config{Limits: []ratelimit.Limit{{Route: "/api/public", Requests: 10, Per: time.Minute}}}
+	return ratelimit.Config{
+		Limits:       []ratelimit.Limit{{Route: "/api/public", Requests: 10, Per: time.Minute}},
+		RedisTimeout: 5 * time.Second,
+	}
 }
 
 func TestMemoryBurstExactlyLimitThenRetryAfter(t *testing.T) {

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -23,6 +24,7 @@ const (
 	HeaderXLimit          = "X-RateLimit-Limit"
 	HeaderXRemaining      = "X-RateLimit-Remaining"
 	HeaderXReset          = "X-RateLimit-Reset"
+	HeaderRetryAfter      = "Retry-After"
 )
 
 // MiddlewareConfig configures [Middleware].
@@ -88,16 +90,7 @@ func Middleware(cfg MiddlewareConfig) echo.MiddlewareFunc {
 	if cfg.RouteFunc == nil {
 		cfg.RouteFunc = func(c echo.Context) string { return c.Path() }
 	}
-	if cfg.MeterProvider == nil {
-		cfg.MeterProvider = otel.GetMeterProvider()
-	}
-	limited, err := cfg.MeterProvider.Meter("github.com/vigilhq/vigil/ratelimit").Int64Counter(
-		instrumentation.MetricRateLimited,
-		metric.WithDescription("Requests refused by the rate limiter."),
-		metric.WithUnit("{request}"))
-	if err != nil {
-		panic(fmt.Sprintf("ratelimit: counter: %v", err))
-	}
+	limited := limitedCounter(cfg.MeterProvider)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if cfg.Skipper(c) {
@@ -112,26 +105,54 @@ func Middleware(cfg MiddlewareConfig) echo.MiddlewareFunc {
 			if d.Allowed {
 				return next(c)
 			}
-			limited.Add(c.Request().Context(), 1, metric.WithAttributes(
-				attribute.String(instrumentation.AttrClient, client),
-				attribute.String(instrumentation.AttrRoute, route)))
+			limited.add(c.Request().Context(), client, route)
 			if cfg.OnLimited != nil {
 				cfg.OnLimited(c, client, route, d)
 			}
-			retry := max(ceilSeconds(d.RetryAfter), 1)
-			c.Response().Header().Set("Retry-After", strconv.FormatInt(retry, 10))
 			return echo.NewHTTPError(http.StatusTooManyRequests,
-				fmt.Sprintf("rate limit exceeded: %d requests per %s; retry in %d s", d.Limit, d.Window, retry))
+				fmt.Sprintf("rate limit exceeded: %d requests per %s; retry in %d s", d.Limit, d.Window, d.Seconds()))
 		}
 	}
 }
 
 // SetHeaders writes the RateLimit-Policy, RateLimit and X-RateLimit-*
-// fields of d into h.
+// fields of d into h, and Retry-After when d refused the request. Every
+// field that names a time names the same moment, [Decision.Seconds] from
+// now: the t parameter of RateLimit, X-RateLimit-Reset and Retry-After.
 func SetHeaders(h http.Header, d Decision) {
+	secs := strconv.FormatInt(d.Seconds(), 10)
 	h.Set(HeaderRateLimitPolicy, d.Policy)
-	h.Set(HeaderRateLimit, fmt.Sprintf("%q;r=%d;t=%d", d.Name, d.Remaining, ceilSeconds(d.NextIn())))
+	h.Set(HeaderRateLimit, fmt.Sprintf("%q;r=%d;t=%s", d.Name, d.Remaining, secs))
 	h.Set(HeaderXLimit, strconv.Itoa(d.Limit))
 	h.Set(HeaderXRemaining, strconv.Itoa(d.Remaining))
-	h.Set(HeaderXReset, strconv.FormatInt(ceilSeconds(d.Reset), 10))
+	h.Set(HeaderXReset, secs)
+	if !d.Allowed {
+		h.Set(HeaderRetryAfter, secs)
+	}
+}
+
+// refusals counts vigil.ratelimit.limited.
+type refusals struct{ c metric.Int64Counter }
+
+// limitedCounter returns the refusal counter of mp (the global provider
+// when nil); it panics when the instrument cannot be made, as the
+// middleware constructors do for a bad configuration.
+func limitedCounter(mp metric.MeterProvider) refusals {
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	c, err := mp.Meter("github.com/vigilhq/vigil/ratelimit").Int64Counter(
+		instrumentation.MetricRateLimited,
+		metric.WithDescription("Requests refused by the rate limiter."),
+		metric.WithUnit("{request}"))
+	if err != nil {
+		panic(fmt.Sprintf("ratelimit: counter: %v", err))
+	}
+	return refusals{c}
+}
+
+func (r refusals) add(ctx context.Context, client, route string) {
+	r.c.Add(ctx, 1, metric.WithAttributes(
+		attribute.String(instrumentation.AttrClient, client),
+		attribute.String(instrumentation.AttrRoute, route)))
 }

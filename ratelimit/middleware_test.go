@@ -71,7 +71,7 @@ func TestMiddlewareHeaders(t *testing.T) {
 	assert.Equal(t, "5", rec.Header().Get("Retry-After"), "4.5 s rounded up")
 	assert.Equal(t, `"default";r=0;t=5`, rec.Header().Get("RateLimit"))
 	assert.Equal(t, "0", rec.Header().Get("X-RateLimit-Remaining"))
-	assert.Equal(t, "59", rec.Header().Get("X-RateLimit-Reset"), "58.5 s until full, rounded up")
+	assert.Equal(t, "5", rec.Header().Get("X-RateLimit-Reset"), "the moment of Retry-After and t, not the 58.5 s until the bucket is full")
 	assert.Contains(t, rec.Body.String(), "rate limit exceeded")
 	assert.Equal(t, []string{"192.0.2.7 /api/public"}, limitedCalls)
 

@@ -54,7 +54,7 @@ func uniquePrefix(t *testing.T) string {
 func TestRedisTwoReplicasShareOneBudget(t *testing.T) {
 	prefix := uniquePrefix(t)
 	c1, c2 := redisClient(t), redisClient(t) // two connections, as two replicas
-	cfg := ratelimit.Config{Limits: []ratelimit.Limit{{Route: "/api/public", Requests: 10, Per: time.Hour}}}
+	cfg := ratelimit.Config{Limits: []ratelimit.Limit{{Route: "/api/public", Requests: 10, Per: time.Hour}}, RedisTimeout: 5 * time.Second}
 	a, err := ratelimit.NewRedis(c1, cfg, ratelimit.WithKeyPrefix(prefix))
 	require.NoError(t, err)
 	b, err := ratelimit.NewRedis(c2, cfg, ratelimit.WithKeyPrefix(prefix))
@@ -115,14 +115,17 @@ func TestRedisDecisionMatchesMemory(t *testing.T) {
 	assert.False(t, d.Limited(), "unlisted route")
 }
 
-func TestRedisDownFailsOpen(t *testing.T) {
+// TestRedisDownLimitsInMemory: with nothing listening, the limiter calls
+// Redis until the breaker opens, then keeps limiting in memory. (It used to
+// admit every request unchecked: fail open without a limit.)
+func TestRedisDownLimitsInMemory(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close()) // a closed port
 
 	client := redis.NewClient(&redis.Options{
-		Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond,
+		Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond, ContextTimeoutEnabled: true,
 		DialerRetries: 1, PoolSize: 1000, // no background redial goroutine within this test
 	})
 	defer client.Close()
@@ -135,28 +138,46 @@ func TestRedisDownFailsOpen(t *testing.T) {
 		ratelimit.WithNow(clock.Now))
 	require.NoError(t, err)
 
+	admitted := 0
 	for range 20 {
 		d, err := r.Allow(t.Context(), "alice", "/api/public")
 		require.NoError(t, err)
-		assert.True(t, d.Allowed, "fail open")
+		assert.True(t, d.Limited(), "the in-memory fallback decides, with headers")
+		if d.Allowed {
+			admitted++
+		}
 	}
+	assert.Equal(t, 10, admitted, "limits hold in memory while Redis is down")
 	status, detail := r.Health()
 	assert.Equal(t, "warn", status)
-	assert.Contains(t, detail, "failing open")
+	assert.Contains(t, detail, "circuit open")
+	assert.Contains(t, detail, "in memory")
 	assert.Equal(t, 1, bytes.Count(logs.Bytes(), []byte("rate limiter backend failed")), "logging is throttled")
+	assert.Equal(t, int64(ratelimit.DefaultBreakerFailures), metricSum(t, reader, ratelimit.MetricErrors),
+		"Redis is called until the breaker opens, then left alone")
+	assert.Error(t, r.Ping(t.Context()))
+}
 
+func TestNewRedisRefusesAClientWithoutContextTimeouts(t *testing.T) {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer client.Close()
+	_, err := ratelimit.NewRedis(client, tenPerMinute())
+	assert.ErrorIs(t, err, ratelimit.ErrNoContextTimeout)
+}
+
+func metricSum(t *testing.T, reader *sdkmetric.ManualReader, name string) int64 {
+	t.Helper()
 	var rm metricdata.ResourceMetrics
 	require.NoError(t, reader.Collect(t.Context(), &rm))
-	var errs int64
+	var n int64
 	for _, sm := range rm.ScopeMetrics {
 		for _, md := range sm.Metrics {
-			if md.Name == ratelimit.MetricErrors {
+			if md.Name == name {
 				for _, dp := range md.Data.(metricdata.Sum[int64]).DataPoints {
-					errs += dp.Value
+					n += dp.Value
 				}
 			}
 		}
 	}
-	assert.Equal(t, int64(20), errs, "every failure counted")
-	assert.Error(t, r.Ping(t.Context()))
+	return n
 }

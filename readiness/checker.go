@@ -2,20 +2,24 @@ package readiness
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // Checker runs readiness probes against one API.
 type Checker struct {
-	cfg  Config
-	base *url.URL
+	cfg     Config
+	base    *url.URL
+	targets []*url.URL // base first, then the other allowed targets
 }
 
 // New validates cfg and returns a Checker.
@@ -25,7 +29,12 @@ func New(cfg Config) (*Checker, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	base, _ := ParseTarget(cfg.BaseURL)
-	return &Checker{cfg: cfg, base: base}, nil
+	targets := []*url.URL{base}
+	for _, t := range cfg.AllowedTargets {
+		u, _ := ParseTarget(t)
+		targets = append(targets, u)
+	}
+	return &Checker{cfg: cfg, base: base, targets: targets}, nil
 }
 
 type seenCookie struct {
@@ -47,8 +56,10 @@ type versionHit struct {
 type run struct {
 	cfg        Config
 	base       *url.URL
+	guard      *guard
 	client     *http.Client
 	noRedirect *http.Client
+	answers    atomic.Int64 // HTTP responses received
 
 	mu            sync.Mutex
 	cookies       []seenCookie
@@ -91,20 +102,29 @@ func (c *Checker) funcs() map[string]categoryFunc {
 	}
 }
 
-// Run probes the target and returns the report. It returns an error only
-// when ctx is cancelled; an unreachable target yields failed checks.
+// Run probes the target and returns the report. It returns an error, and
+// no report, when ctx is cancelled, when the run exceeds Config.RunTimeout
+// (ErrRunTimeout) and when the target cannot be reached at all
+// (ErrUnreachable: its host does not resolve, nothing accepts the
+// connection, or neither / nor /health answers HTTP): a report then would
+// score checks that proved nothing.
 func (c *Checker) Run(ctx context.Context) (*Report, error) {
 	cfg := c.cfg
-	cl := newClient(cfg)
-	cl.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) >= maxRedirects {
-			return errTooManyRedirects
-		}
-		return nil
+	ctx, cancel := context.WithTimeoutCause(ctx, cfg.RunTimeout,
+		fmt.Errorf("%w after %s", ErrRunTimeout, cfg.RunTimeout))
+	defer cancel()
+	g, err := newGuard(ctx, net.Dialer{Timeout: cfg.Timeout}, c.targets)
+	if err != nil {
+		return nil, err
 	}
+	cl := newClient(cfg, g)
 	nr := *cl
 	nr.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	r := &run{cfg: cfg, base: c.base, client: cl, noRedirect: &nr, versionSeen: map[string]bool{}}
+	r := &run{cfg: cfg, base: c.base, guard: g, client: cl, noRedirect: &nr, versionSeen: map[string]bool{}}
+	defer cl.CloseIdleConnections()
+	if err := r.preflight(ctx); err != nil {
+		return nil, err
+	}
 
 	rep := &Report{Target: c.base.String(), StartedAt: cfg.Now().UTC()}
 	results := map[string][]Check{}
@@ -117,7 +137,7 @@ func (c *Checker) Run(ctx context.Context) (*Report, error) {
 	fns := c.funcs()
 	for i, id := range active {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("readiness run: %w", context.Cause(ctx))
+			return nil, runErr(ctx)
 		}
 		if cfg.Progress != nil {
 			cfg.Progress(ProgressEvent{Category: id, Index: i + 1, Total: len(active)})
@@ -131,17 +151,20 @@ func (c *Checker) Run(ctx context.Context) (*Report, error) {
 		}
 		results[id] = checks
 		if cfg.Progress != nil {
-			failed := 0
+			failed, errored := 0, 0
 			for _, ch := range checks {
-				if ch.Result == Fail {
+				switch ch.Result {
+				case Fail:
 					failed++
+				case Error:
+					errored++
 				}
 			}
-			cfg.Progress(ProgressEvent{Category: id, Index: i + 1, Total: len(active), Done: true, Checks: len(checks), Failed: failed})
+			cfg.Progress(ProgressEvent{Category: id, Index: i + 1, Total: len(active), Done: true, Checks: len(checks), Failed: failed, Errors: errored})
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("readiness run: %w", context.Cause(ctx))
+		return nil, runErr(ctx)
 	}
 	for _, ci := range categories {
 		cr := CategoryResult{ID: ci.id, Name: ci.name, Weight: ci.weight, Checks: results[ci.id]}
@@ -152,7 +175,41 @@ func (c *Checker) Run(ctx context.Context) (*Report, error) {
 	}
 	rep.FinishedAt = cfg.Now().UTC()
 	rep.Finalize()
+	judged := 0
+	for _, c := range rep.Categories {
+		if !c.Skipped {
+			judged++
+		}
+	}
+	if judged == 0 && rep.Summary.Errors > 0 {
+		return nil, fmt.Errorf("%w: %s: no check could be judged (%d probes did not reach it)", ErrUnreachable, r.base.String(), rep.Summary.Errors)
+	}
 	return rep, nil
+}
+
+// runErr is the error of a run that ctx ended: the run timeout as is,
+// anything else (cancellation) as the cause of the stop.
+func runErr(ctx context.Context) error {
+	cause := context.Cause(ctx)
+	if errors.Is(cause, ErrRunTimeout) {
+		return cause
+	}
+	return fmt.Errorf("readiness run: %w", cause)
+}
+
+// preflight makes sure the target can be reached: a connection to it (or
+// an answer). Otherwise the run stops with ErrUnreachable. A target that
+// takes connections and then misbehaves is reached: its checks fail (and a
+// target that never answers runs into Config.RunTimeout).
+func (r *run) preflight(ctx context.Context) error {
+	root := r.getRoot(ctx)
+	if root.connected.Load() || root.answered() {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return runErr(ctx)
+	}
+	return fmt.Errorf("%w: %s: %w", ErrUnreachable, r.base.String(), root.err)
 }
 
 // safeRun runs fn, turning a panic into a failed check.

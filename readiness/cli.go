@@ -15,13 +15,14 @@ import (
 
 // CLIOptions are the parsed arguments of `vigil readiness`.
 type CLIOptions struct {
-	URL      string
-	Output   string
-	Formats  []string
-	MinScore float64
-	Token    string
-	Skip     []string
-	Timeout  time.Duration
+	URL        string
+	Output     string
+	Formats    []string
+	MinScore   float64
+	Token      string
+	Skip       []string
+	Timeout    time.Duration
+	RunTimeout time.Duration
 }
 
 type listFlag []string
@@ -51,6 +52,7 @@ func newFlagSet(o *CLIOptions, formats, skip *listFlag) *flag.FlagSet {
 	fs.StringVar(&o.Token, "token", "", "bearer token for authenticated probes (never printed)")
 	fs.Var(skip, "skip", "category to skip (repeatable or comma list): "+strings.Join(Categories(), ", "))
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Second, "timeout of every probe request")
+	fs.DurationVar(&o.RunTimeout, "run-timeout", DefaultRunTimeout, "timeout of the whole run")
 	return fs
 }
 
@@ -103,13 +105,19 @@ func ParseArgs(args []string) (CLIOptions, error) {
 	if o.Timeout <= 0 || o.Timeout > 5*time.Minute {
 		return o, errors.New("bad --timeout: want within (0, 5m]")
 	}
+	if o.RunTimeout <= 0 || o.RunTimeout > 30*time.Minute {
+		return o, errors.New("bad --run-timeout: want within (0, 30m]")
+	}
 	return o, nil
 }
 
 // Main runs `vigil readiness` with the arguments after the subcommand:
 // progress on stderr, reports to --output (or stdout). It returns 0 when
-// the score reaches --min-score, 1 when it does not (or the run failed), 2
-// for usage errors.
+// the score reaches --min-score, 1 when it does not or the run failed (a
+// target that cannot be reached, a run past --run-timeout: one line on
+// stderr, no report, no score), 2 for usage errors. The run contacts only
+// the --url's scheme, host and port (and, for https, port 80 of the host
+// for the redirect check): a redirect anywhere else is refused.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, err := ParseArgs(args)
 	if errors.Is(err, errHelp) {
@@ -124,10 +132,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vigil readiness: %v\n", err)
 		return 2
 	}
-	cfg := Config{BaseURL: o.URL, Token: o.Token, Skip: o.Skip, Timeout: o.Timeout,
+	cfg := Config{BaseURL: o.URL, Token: o.Token, Skip: o.Skip, Timeout: o.Timeout, RunTimeout: o.RunTimeout,
 		Progress: func(ev ProgressEvent) {
 			if ev.Done {
-				fmt.Fprintf(stderr, "[%d/%d] %-18s %d checks, %d failed\n", ev.Index, ev.Total, ev.Category, ev.Checks, ev.Failed)
+				fmt.Fprintf(stderr, "[%d/%d] %-18s %d checks, %d failed, %d not checked\n", ev.Index, ev.Total, ev.Category, ev.Checks, ev.Failed, ev.Errors)
 			} else {
 				fmt.Fprintf(stderr, "[%d/%d] %-18s running…\n", ev.Index, ev.Total, ev.Category)
 			}
@@ -139,7 +147,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	rep, err := c.Run(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "vigil readiness: %v\n", err)
+		fmt.Fprintf(stderr, "vigil readiness: %s\n", oneLine(err))
 		return 1
 	}
 	if o.Output == "" {
@@ -161,7 +169,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "wrote %s\n", path)
 		}
 	}
-	fmt.Fprintf(stderr, "score %.1f, grade %s (%d passed, %d warned, %d failed)\n", rep.Score, rep.Grade, rep.Summary.Passed, rep.Summary.Warned, rep.Summary.Failed)
+	fmt.Fprintf(stderr, "score %.1f, grade %s (%d passed, %d warned, %d failed, %d not checked)\n", rep.Score, rep.Grade,
+		rep.Summary.Passed, rep.Summary.Warned, rep.Summary.Failed, rep.Summary.Errors)
 	if rep.Score < o.MinScore {
 		fmt.Fprintf(stderr, "score %.1f is below --min-score %.1f\n", rep.Score, o.MinScore)
 		return 1

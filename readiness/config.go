@@ -24,7 +24,17 @@ var (
 	ErrServiceClosed = errors.New("service closed")
 	// ErrTooManyRuns is returned by Service.Start when MaxConcurrent runs are active.
 	ErrTooManyRuns = errors.New("too many concurrent runs")
+	// ErrUnreachable is returned by Checker.Run when the target cannot be
+	// resolved, connected to, or does not answer HTTP: there is nothing to
+	// score.
+	ErrUnreachable = errors.New("target unreachable")
+	// ErrRunTimeout is the cause of a run stopped by Config.RunTimeout.
+	ErrRunTimeout = errors.New("readiness run timed out")
 )
+
+// DefaultRunTimeout bounds a whole run unless Config.RunTimeout says
+// otherwise.
+const DefaultRunTimeout = 60 * time.Second
 
 // Config configures a Checker.
 type Config struct {
@@ -37,6 +47,14 @@ type Config struct {
 	Skip []string
 	// Timeout bounds every request, body included. Default 5s.
 	Timeout time.Duration
+	// RunTimeout bounds the whole run (ErrRunTimeout). Default
+	// DefaultRunTimeout (60s); at most 30m.
+	RunTimeout time.Duration
+	// AllowedTargets are base URLs, besides BaseURL, that the run may
+	// contact, redirects included (the service passes its allow-list).
+	// Every other scheme, host and port is refused, at the request and at
+	// the connection.
+	AllowedTargets []string
 	// Perf configures the performance probe.
 	Perf PerfConfig
 	// Burst configures the rate-limit burst probe.
@@ -78,11 +96,15 @@ type ProgressEvent struct {
 	Done     bool   `json:"done"`
 	Checks   int    `json:"checks"` // checks the category produced (when Done)
 	Failed   int    `json:"failed"`
+	Errors   int    `json:"errors"` // checks that could not reach the target
 }
 
 func (c Config) defaults() Config {
 	if c.Timeout <= 0 {
 		c.Timeout = 5 * time.Second
+	}
+	if c.RunTimeout == 0 {
+		c.RunTimeout = DefaultRunTimeout
 	}
 	if c.Perf.Warmup == 0 {
 		c.Perf.Warmup = 10
@@ -142,6 +164,13 @@ func (c Config) validate() error {
 		return errors.New("burst concurrency must be within 1..100")
 	case c.Burst.MaxDuration < 0 || c.Burst.MaxDuration > 10*time.Second:
 		return errors.New("burst max duration must be within 0..10s")
+	case c.RunTimeout < 0 || c.RunTimeout > 30*time.Minute:
+		return errors.New("run timeout must be within 0..30m")
+	}
+	for i, t := range c.AllowedTargets {
+		if _, err := ParseTarget(t); err != nil {
+			return fmt.Errorf("allowed target %d: %w", i, err)
+		}
 	}
 	return nil
 }

@@ -7,10 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"net/http/httptrace"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -38,6 +39,7 @@ type reqSpec struct {
 	noRedirect bool
 	timeout    time.Duration // default Config.Timeout
 	quiet      bool          // not fed to the stack-trace and header collectors
+	derived    bool          // the derived port-80 probe: may use its endpoint
 }
 
 // exchange is a request and what came back.
@@ -51,9 +53,21 @@ type exchange struct {
 	dur       time.Duration
 	err       error
 	tls       *tls.ConnectionState
+	connected atomic.Bool // a connection to the target was made (or reused); set by the transport's goroutines
 }
 
 func (x *exchange) ok() bool { return x.err == nil }
+
+// reached reports whether the probe got through to the target: it
+// connected, or got an answer, and the allow-list did not refuse a hop. A
+// probe that did not reach the target proved nothing: its check is an
+// error, never a pass or a fail.
+func (x *exchange) reached() bool {
+	return (x.connected.Load() || x.status != 0) && !errors.Is(x.err, ErrRefused)
+}
+
+// answered reports whether an HTTP response came back.
+func (x *exchange) answered() bool { return x.status != 0 }
 
 // evidenceHeaders are copied into evidence when present.
 var evidenceHeaders = []string{
@@ -131,15 +145,24 @@ func (x *exchange) evidence() Evidence {
 	return ev
 }
 
-func newClient(cfg Config) *http.Client {
+// newClient returns the run's client: its transport dials through g (the
+// allow-list and the pinned addresses), its CheckRedirect checks each hop.
+// A Config.HTTPClient's *http.Transport is cloned and given g's dialer;
+// another RoundTripper keeps its own dialing (requests and redirects are
+// still checked).
+func newClient(cfg Config, g *guard) *http.Client {
 	var cl http.Client
 	if cfg.HTTPClient != nil {
 		cl = *cfg.HTTPClient
+		if t, ok := cl.Transport.(*http.Transport); ok {
+			t = t.Clone()
+			t.DialContext, t.DialTLSContext, t.Proxy = g.dialContext, nil, nil
+			cl.Transport = t
+		}
 	} else {
-		d := &net.Dialer{Timeout: cfg.Timeout}
 		cl.Transport = &http.Transport{
 			Proxy:                 nil,
-			DialContext:           d.DialContext,
+			DialContext:           g.dialContext,
 			TLSHandshakeTimeout:   cfg.Timeout,
 			ResponseHeaderTimeout: cfg.Timeout,
 			MaxIdleConns:          200,
@@ -153,6 +176,7 @@ func newClient(cfg Config) *http.Client {
 	}
 	cl.Timeout = 0 // the per-request context bounds everything
 	cl.Jar = nil
+	cl.CheckRedirect = g.checkRedirect
 	return &cl
 }
 
@@ -182,6 +206,19 @@ func (r *run) do(ctx context.Context, s reqSpec) *exchange {
 		x.err = err
 		return x
 	}
+	if err := r.guard.check(req.URL, s.derived); err != nil {
+		x.err = err
+		return x
+	}
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		// ConnectDone may come after Do returns (a dial the request did not wait for).
+		ConnectDone: func(_, _ string, err error) {
+			if err == nil {
+				x.connected.Store(true)
+			}
+		},
+		GotConn: func(httptrace.GotConnInfo) { x.connected.Store(true) },
+	}))
 	for k, vs := range s.header {
 		for _, v := range vs {
 			req.Header.Add(k, v)
@@ -202,9 +239,20 @@ func (r *run) do(ctx context.Context, s reqSpec) *exchange {
 	if err != nil {
 		x.dur = time.Since(start)
 		x.err = causeOf(ctx, err)
+		if ref := (*refusal)(nil); errors.As(err, &ref) {
+			x.err = ref      // the refusal, not a timeout or the url.Error around it, is the reason
+			if resp != nil { // the allowed target's redirect that was not followed
+				x.status, x.header = resp.StatusCode, resp.Header
+				if resp.Request != nil && resp.Request.URL != nil {
+					x.url = resp.Request.URL.String()
+				}
+				r.answers.Add(1)
+			}
+		}
 		return x
 	}
 	defer resp.Body.Close()
+	r.answers.Add(1)
 	x.status = resp.StatusCode
 	x.header = resp.Header
 	x.tls = resp.TLS

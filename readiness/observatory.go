@@ -729,11 +729,15 @@ func (r *run) redirection(ctx context.Context) string {
 		return "redirection-missing"
 	}
 	c := r.httpRedirectCheck(ctx)
-	if c.Result == Pass {
-		if strings.HasPrefix(c.Detail, "no HTTP listener") {
-			return "redirection-not-needed-no-http"
-		}
+	switch {
+	case c.Result == Pass && strings.HasPrefix(c.Detail, "nothing listens"):
+		return "redirection-not-needed-no-http"
+	case c.Result == Pass:
 		return "redirection-to-https"
+	case c.Result == Error:
+		// As the Observatory does, an http:// URL that cannot be fetched
+		// needs no redirect; the tls.http_redirect check reports the error.
+		return "redirection-not-needed-no-http"
 	}
 	return "redirection-missing"
 }

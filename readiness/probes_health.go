@@ -10,8 +10,15 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 )
+
+// isConnRefused reports a connection the target's host actively refused
+// (nothing listens on the port): an answer of the host, unlike a timeout.
+func isConnRefused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
 
 // mk builds a check with evidence from exchanges.
 func mk(id, title, result, sev, detail, rec string, xs ...*exchange) Check {
@@ -39,22 +46,57 @@ func isJSONType(mt string) bool {
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
+// transportFail is the check of a probe that got no usable answer: an
+// error when it did not reach the target (see unreached), else a failure
+// of severity sev (the target took the connection and did not answer).
 func transportFail(id, title, sev string, x *exchange) Check {
+	if !x.reached() {
+		return unreached(id, title, x)
+	}
 	return mk(id, title, Fail, sev, "request failed: "+x.err.Error(),
 		"Make sure the endpoint answers within the probe timeout and closes its responses properly.", x)
+}
+
+// unreached is the check of a probe that could not be judged: it did not
+// reach the target (no connection, or a hop the allow-list refused) or
+// got no answer where only an answer proves anything. It is an error: it
+// counts neither as a pass nor as a fail.
+func unreached(id, title string, x *exchange) Check {
+	detail := "not checked: no answer"
+	if x != nil && x.err != nil {
+		detail = "not checked: " + x.err.Error()
+	}
+	rec := "Make sure the checker can reach the target (network, firewall) and re-run."
+	if x != nil && errors.Is(x.err, ErrRefused) {
+		rec = "The target sent the checker elsewhere; list that target in readiness.allowed_targets (or check the URL it redirects to) if it should be checked."
+	}
+	return mk(id, title, Error, SevInfo, detail, rec, x)
+}
+
+// noAnswers is the check of a run-wide collector that saw no response at
+// all: "nothing seen" proves nothing then.
+func (r *run) noAnswers(id, title string) (Check, bool) {
+	if r.answers.Load() > 0 {
+		return Check{}, false
+	}
+	return mk(id, title, Error, SevInfo, "not checked: no response was received during the run",
+		"Make sure the checker can reach the target and re-run."), true
 }
 
 const slowHealth = time.Second
 
 func checkHealth(ctx context.Context, r *run) []Check {
 	var checks []Check
-	found, healthJSON := 0, false
+	found, reached, healthJSON := 0, 0, false
 	var last *exchange
 	for _, p := range []string{"/health", "/ready", "/api/health"} {
 		id := "health." + strings.Trim(strings.ReplaceAll(p, "/", "_"), "_")
 		title := "GET " + p
 		x := r.do(ctx, reqSpec{path: p, header: http.Header{"Accept": {"application/health+json, application/json"}}})
 		last = x
+		if x.reached() {
+			reached++
+		}
 		switch {
 		case !x.ok():
 			checks = append(checks, transportFail(id, title, SevHigh, x))
@@ -83,6 +125,9 @@ func checkHealth(ctx context.Context, r *run) []Check {
 			checks = append(checks, mk(id, title, Fail, SevHigh, fmt.Sprintf("%s answered %d", p, x.status),
 				"Health endpoints must answer 200 when healthy and 503 when not.", x))
 		}
+	}
+	if found == 0 && reached == 0 {
+		return append(checks, unreached("health.any", "A health endpoint exists", last))
 	}
 	if found == 0 {
 		checks = append(checks, mk("health.any", "A health endpoint exists", Fail, SevHigh, "none of /health, /ready, /api/health answered 2xx or 503",
@@ -148,10 +193,13 @@ func checkTLS(ctx context.Context, r *run) []Check {
 			"Disable TLS 1.0 and 1.1; allow only TLS 1.2 and 1.3."))
 	}
 	// A server that still accepts TLS 1.1 is a finding even if it prefers 1.3.
-	if old := r.acceptsOldTLS(ctx); old {
+	switch old, err := r.acceptsOldTLS(ctx); {
+	case err != nil:
+		checks = append(checks, unreached("tls.legacy", "Legacy TLS refused", &exchange{method: "TLS", url: r.base.String(), err: err}))
+	case old:
 		checks = append(checks, mk("tls.legacy", "Legacy TLS refused", Fail, SevMedium, "the server completes a TLS 1.1 handshake",
 			"Set the minimum TLS version to 1.2."))
-	} else {
+	default:
 		checks = append(checks, mk("tls.legacy", "Legacy TLS refused", Pass, SevInfo, "a TLS 1.1-only handshake is refused", ""))
 	}
 	if len(st.PeerCertificates) > 0 {
@@ -174,8 +222,9 @@ func checkTLS(ctx context.Context, r *run) []Check {
 }
 
 // acceptsOldTLS tries a handshake limited to TLS 1.1 with the configured
-// transport's TLS settings.
-func (r *run) acceptsOldTLS(ctx context.Context) bool {
+// transport's TLS settings, over a connection the guard allows. err is set
+// when no connection could be made: then nothing was learnt.
+func (r *run) acceptsOldTLS(ctx context.Context) (bool, error) {
 	var base *tls.Config
 	if t, ok := r.client.Transport.(*http.Transport); ok && t.TLSClientConfig != nil {
 		base = t.TLSClientConfig.Clone()
@@ -190,13 +239,13 @@ func (r *run) acceptsOldTLS(ctx context.Context) bool {
 	if r.base.Port() == "" {
 		addr = net.JoinHostPort(r.base.Hostname(), "443")
 	}
-	d := tls.Dialer{Config: base}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	raw, err := r.guard.dialContext(ctx, "tcp", addr)
 	if err != nil {
-		return false
+		return false, err
 	}
-	_ = conn.Close()
-	return true
+	conn := tls.Client(raw, base)
+	defer conn.Close()
+	return conn.HandshakeContext(ctx) == nil, nil
 }
 
 // httpRedirectCheck probes http://host/ (port 80) for a redirect to HTTPS.
@@ -207,11 +256,13 @@ func (r *run) httpRedirectCheck(ctx context.Context) Check {
 	if strings.Contains(u.Host, ":") {
 		u.Host = "[" + u.Host + "]"
 	}
-	x := r.do(ctx, reqSpec{path: u.String() + "/", noRedirect: true, timeout: min(r.cfg.Timeout, 3*time.Second)})
+	x := r.do(ctx, reqSpec{path: u.String() + "/", noRedirect: true, derived: true, timeout: min(r.cfg.Timeout, 3*time.Second)})
 	const id, title = "tls.http_redirect", "HTTP listener redirects to HTTPS"
 	switch {
+	case !x.ok() && isConnRefused(x.err):
+		return mk(id, title, Pass, SevInfo, "nothing listens on port 80 (connection refused); no redirect needed", "", x)
 	case !x.ok():
-		return mk(id, title, Pass, SevInfo, "no HTTP listener on port 80 answered; no redirect needed", "", x)
+		return unreached(id, title, x)
 	case x.status >= 300 && x.status < 400 && strings.HasPrefix(x.header.Get("Location"), "https://"):
 		return mk(id, title, Pass, SevInfo, "redirects to "+x.header.Get("Location"), "", x)
 	default:

@@ -52,6 +52,8 @@ func checkRateLimit(ctx context.Context, r *run) []Check {
 	x := r.do(ctx, reqSpec{method: http.MethodPost, path: p, body: big, header: http.Header{"Content-Type": {"application/json"}}})
 	const oid, otitle = "ratelimit.body_limit", "2 MiB body rejected with 413"
 	switch {
+	case !x.reached():
+		checks = append(checks, unreached(oid, otitle, x))
 	case !x.ok():
 		checks = append(checks, mk(oid, otitle, Warn, SevLow, "the connection failed while sending 2 MiB: "+x.err.Error(),
 			"Reject oversized bodies with 413 Content Too Large (e.g. echo's BodyLimit middleware).", x))
@@ -77,6 +79,7 @@ func checkRateLimit(ctx context.Context, r *run) []Check {
 	var sent atomic.Int64
 	var mu sync.Mutex
 	var limited, last *exchange
+	answered := 0
 	var wg sync.WaitGroup
 	for range cfg.Concurrency {
 		wg.Add(1)
@@ -92,6 +95,9 @@ func checkRateLimit(ctx context.Context, r *run) []Check {
 				x := r.do(bctx, reqSpec{path: bp})
 				mu.Lock()
 				last = x
+				if x.answered() && x.reached() {
+					answered++
+				}
 				if x.ok() && x.status == http.StatusTooManyRequests && limited == nil {
 					limited = x
 				}
@@ -106,6 +112,9 @@ func checkRateLimit(ctx context.Context, r *run) []Check {
 		path = "/"
 	}
 	const bid, btitle = "ratelimit.burst", "Burst is rate limited (429)"
+	if limited == nil && answered == 0 {
+		return append(checks, unreached(bid, btitle, last))
+	}
 	if limited == nil {
 		checks = append(checks, mk(bid, btitle, Fail, SevMedium, fmt.Sprintf("no 429 after %d requests to %s", n, path),
 			"Rate limit clients (per key or IP) and answer 429 with Retry-After and RateLimit headers.", last))
@@ -196,7 +205,12 @@ func checkPerformance(ctx context.Context, r *run) []Check {
 	rps := float64(done) / elapsed.Seconds()
 	summary := fmt.Sprintf("%d requests to GET %s at concurrency %d in %s: p50 %s, p95 %s, p99 %s, %.1f req/s, %d errors, %d rate-limited",
 		done, label, pc.Concurrency, elapsed.Round(time.Millisecond), p50.Round(time.Microsecond), p95.Round(time.Microsecond), p99.Round(time.Microsecond), rps, errs, limited)
-	checks = append(checks, mk("performance.throughput", "Throughput", Pass, SevInfo, summary, ""))
+	if len(durs) == 0 {
+		checks = append(checks, mk("performance.throughput", "Throughput", Fail, SevHigh, summary+": no request succeeded",
+			"Find the cause of the 5xx and transport errors under load.", sample))
+	} else {
+		checks = append(checks, mk("performance.throughput", "Throughput", Pass, SevInfo, summary, ""))
+	}
 	if done < pc.Requests {
 		checks = append(checks, mk("performance.completed", "All requests completed in time", Fail, SevMedium,
 			fmt.Sprintf("only %d of %d requests completed within %s", done, pc.Requests, pc.MaxDuration), "Investigate slow or hanging responses under concurrency.", sample))

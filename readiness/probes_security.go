@@ -62,8 +62,8 @@ func corsVerdict(id, title, origin string, xs ...*exchange) Check {
 		return mk(id, title, Pass, SevInfo, "Access-Control-Allow-Origin: * (public, credential-less)", "", xs...)
 	}
 	for _, x := range xs {
-		if !x.ok() {
-			return transportFail(id, title, SevLow, x)
+		if !x.ok() { // without an answer the policy is unknown
+			return unreached(id, title, x)
 		}
 	}
 	return mk(id, title, Pass, SevInfo, "the untrusted origin is not allowed", "", xs...)
@@ -75,6 +75,9 @@ func checkCookies(ctx context.Context, r *run) []Check {
 	r.mu.Lock()
 	seen := append([]seenCookie(nil), r.cookies...)
 	r.mu.Unlock()
+	if c, none := r.noAnswers("cookies.none", "Cookies"); none {
+		return []Check{c}
+	}
 	if len(seen) == 0 {
 		return []Check{mk("cookies.none", "Cookies", Pass, SevInfo, "no Set-Cookie header seen during the run", "")}
 	}
@@ -275,8 +278,8 @@ func checkExposure(ctx context.Context, r *run) []Check {
 		id := "exposure." + sanitizeID(ep.path)
 		title := "GET " + ep.path
 		switch {
-		case !x.ok():
-			checks = append(checks, mk(id, title, Pass, SevInfo, "not reachable: "+x.err.Error(), "", x))
+		case !x.ok(): // no answer: exposed or not, nothing was learnt
+			checks = append(checks, unreached(id, title, x))
 		case x.status != http.StatusOK || len(bytes.TrimSpace(x.body)) == 0:
 			checks = append(checks, mk(id, title, Pass, SevInfo, fmt.Sprintf("answered %d", x.status), "", x))
 		case ep.docs:
@@ -296,5 +299,5 @@ func checkExposure(ctx context.Context, r *run) []Check {
 				"Make unknown or internal paths answer 404 (or 401 for admin areas).", x))
 		}
 	}
-	return checks
+	return append(checks, r.faultInjectionCheck(ctx))
 }

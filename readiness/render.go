@@ -38,7 +38,7 @@ func RenderJSON(w io.Writer, r *Report) error {
 	return nil
 }
 
-var resultIcon = map[string]string{Pass: "✅ pass", Warn: "⚠️ warn", Fail: "❌ fail", Skip: "⏭️ skip"}
+var resultIcon = map[string]string{Pass: "✅ pass", Warn: "⚠️ warn", Fail: "❌ fail", Skip: "⏭️ skip", Error: "⛔ error"}
 
 func mdEscape(s string) string {
 	r := strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;", "`", "'")
@@ -53,9 +53,9 @@ func RenderMarkdown(w io.Writer, r *Report) error {
 	if r.Capped != "" {
 		fmt.Fprintf(&b, " (%s)", mdEscape(r.Capped))
 	}
-	fmt.Fprintf(&b, "\n\nStarted %s, finished %s. Checks: %d passed, %d warned, %d failed, %d skipped (%d total).\n\n",
+	fmt.Fprintf(&b, "\n\nStarted %s, finished %s. Checks: %d passed, %d warned, %d failed, %d skipped, %d not checked (%d total).\n\n",
 		r.StartedAt.Format("2006-01-02 15:04:05 MST"), r.FinishedAt.Format("2006-01-02 15:04:05 MST"),
-		r.Summary.Passed, r.Summary.Warned, r.Summary.Failed, r.Summary.Skipped, r.Summary.Total)
+		r.Summary.Passed, r.Summary.Warned, r.Summary.Failed, r.Summary.Skipped, r.Summary.Errors, r.Summary.Total)
 	if r.Observatory != nil {
 		fmt.Fprintf(&b, "HTTP Observatory score **%d**, grade **%s** (%d of %d tests passed).\n\n",
 			r.Observatory.Score, r.Observatory.Grade, r.Observatory.TestsPassed, r.Observatory.TestsQuantity)
@@ -81,7 +81,7 @@ func RenderMarkdown(w io.Writer, r *Report) error {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdEscape(ch.Title), resultIcon[ch.Result], ch.Severity, mdEscape(ch.Detail))
 		}
 		for _, ch := range c.Checks {
-			if ch.Result != Warn && ch.Result != Fail {
+			if ch.Result != Warn && ch.Result != Fail && ch.Result != Error {
 				continue
 			}
 			fmt.Fprintf(&b, "\n**%s** — %s\n", mdEscape(ch.Title), mdEscape(ch.Recommendation))
@@ -135,12 +135,12 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#222}
 table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
-.pass{color:#1a7f37}.warn{color:#9a6700}.fail{color:#cf222e}.skip{color:#666}
+.pass{color:#1a7f37}.warn{color:#9a6700}.fail{color:#cf222e}.skip{color:#666}.error{color:#8250df}
 .grade{font-size:2rem;font-weight:bold}pre{background:#f6f8fa;padding:.5rem;white-space:pre-wrap;word-break:break-all}
 </style></head><body>
 <h1>Production readiness: {{.Target}}</h1>
 <p><span class="grade">{{.Grade}}</span> score {{pct .Score}} / 100{{if .Capped}} ({{.Capped}}){{end}}</p>
-<p>Started {{time .}}. {{.Summary.Passed}} passed, {{.Summary.Warned}} warned, {{.Summary.Failed}} failed, {{.Summary.Skipped}} skipped ({{.Summary.Total}} checks).</p>
+<p>Started {{time .}}. {{.Summary.Passed}} passed, {{.Summary.Warned}} warned, {{.Summary.Failed}} failed, {{.Summary.Skipped}} skipped, {{.Summary.Errors}} not checked ({{.Summary.Total}} checks).</p>
 {{with .Observatory}}<p>HTTP Observatory score <strong>{{.Score}}</strong>, grade <strong>{{.Grade}}</strong> ({{.TestsPassed}} of {{.TestsQuantity}} tests passed).</p>{{end}}
 <table><tr><th>Category</th><th>Weight</th><th>Score</th></tr>
 {{range .Categories}}<tr><td><a href="#{{.ID}}">{{.Name}}</a></td><td>{{.Weight}}</td><td>{{if .Skipped}}skipped{{else}}{{pct .Score}}{{end}}</td></tr>

@@ -40,6 +40,12 @@ func fixtureReport() *readiness.Report {
 			cat.Checks = append(cat.Checks, readiness.Check{ID: "docs.trace", Title: "traceparent", Result: readiness.Warn, Severity: readiness.SevLow,
 				Detail: "no trace id", Recommendation: "Return X-Trace-Id.", Evidence: []readiness.Evidence{{Method: "GET", URL: "http://127.0.0.1:8000/health", Error: "timeout"}}})
 		}
+		if id == readiness.CatExposure {
+			cat.Checks = append(cat.Checks, readiness.Check{ID: "exposure.env", Title: "GET /.env", Result: readiness.Error, Severity: readiness.SevInfo,
+				Detail: "not checked: redirect to http://10.0.0.5/.env refused: not an allowed target", Recommendation: "List that target if it should be checked.",
+				Evidence: []readiness.Evidence{{Method: "GET", URL: "http://127.0.0.1:8000/.env", Status: 307,
+					Headers: map[string]string{"Location": "http://10.0.0.5/.env"}, Error: "redirect to http://10.0.0.5/.env refused: not an allowed target"}}})
+		}
 		if id == readiness.CatPerformance {
 			cat.Checks = []readiness.Check{{ID: "performance.skipped", Title: "Category skipped", Result: readiness.Skip, Severity: readiness.SevInfo, Detail: "skipped by configuration"}}
 		}
@@ -101,8 +107,13 @@ func TestReportScoringAndSchema(t *testing.T) {
 	if rep.Grade != "C" || rep.Score != 55 || rep.Capped == "" {
 		t.Errorf("critical failure: score %.1f grade %s capped %q", rep.Score, rep.Grade, rep.Capped)
 	}
-	if rep.Summary != (readiness.Summary{Passed: 11, Warned: 1, Failed: 1, Skipped: 1, Total: 14}) {
+	if rep.Summary != (readiness.Summary{Passed: 11, Warned: 1, Failed: 1, Skipped: 1, Errors: 1, Total: 15}) {
 		t.Errorf("summary %+v", rep.Summary)
+	}
+	for _, c := range rep.Categories {
+		if c.ID == readiness.CatExposure && (c.Score != 100 || c.Skipped) {
+			t.Errorf("an error check counted in the exposure score: %.1f skipped %t", c.Score, c.Skipped)
+		}
 	}
 	var m map[string]any
 	var b bytes.Buffer

@@ -17,6 +17,10 @@ const (
 	Warn = "warn"
 	Fail = "fail"
 	Skip = "skip"
+	// Error is a check whose probe could not reach the target (no
+	// connection, no answer, or a hop the allow-list refused): it proved
+	// nothing, so it is neither a pass nor a fail and does not count.
+	Error = "error"
 )
 
 // Severities of a check.
@@ -128,6 +132,7 @@ type Summary struct {
 	Warned  int `json:"warned"`
 	Failed  int `json:"failed"`
 	Skipped int `json:"skipped"`
+	Errors  int `json:"errors"`
 	Total   int `json:"total"`
 }
 
@@ -234,6 +239,8 @@ func (r *Report) Finalize() {
 				r.Summary.Warned++
 			case Fail:
 				r.Summary.Failed++
+			case Error:
+				r.Summary.Errors++
 			default:
 				r.Summary.Skipped++
 			}

@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,12 +27,33 @@ type RunStore interface {
 	CreateRun(ctx context.Context, r store.ReadinessRun) error
 	UpdateRun(ctx context.Context, r store.ReadinessRun) error
 	GetRun(ctx context.Context, id string) (store.ReadinessRun, error)
+	ListRuns(ctx context.Context, f store.RunFilter) ([]store.ReadinessRun, error)
 }
 
 // FileConfig is the `readiness:` section of the YAML configuration.
 type FileConfig struct {
-	// AllowedTargets are the exact base URLs the API may check.
+	// AllowedTargets are the exact base URLs the API may check; a run
+	// contacts nothing else (redirects included).
 	AllowedTargets []string `yaml:"allowed_targets" json:"allowed_targets"`
+	// RunTimeout bounds one run; a run past it fails with "readiness run
+	// timed out". Optional. Default value 60s; at most 30m.
+	RunTimeout time.Duration `yaml:"run_timeout,omitempty" json:"run_timeout,omitempty"`
+}
+
+// Validate reports the first problem of the section, naming its key.
+func (f FileConfig) Validate() error {
+	for i, t := range f.AllowedTargets {
+		if _, err := ParseTarget(t); err != nil {
+			return fmt.Errorf("readiness.allowed_targets[%d]: %w", i, err)
+		}
+	}
+	if f.RunTimeout < 0 || f.RunTimeout > 30*time.Minute {
+		return fmt.Errorf("readiness.run_timeout: must be within 1s..30m, got %s", f.RunTimeout)
+	}
+	if f.RunTimeout > 0 && f.RunTimeout < time.Second {
+		return fmt.Errorf("readiness.run_timeout: must be within 1s..30m, got %s", f.RunTimeout)
+	}
+	return nil
 }
 
 // ServiceConfig configures the API-facing Service.
@@ -149,7 +172,6 @@ func (s *Service) Start(ctx context.Context, target, by string) (store.Readiness
 
 func (s *Service) execute(run store.ReadinessRun) {
 	defer s.wg.Done()
-	defer func() { <-s.sem }()
 	log := s.cfg.Logger.With("run", run.ID, "target", run.Target)
 	update := func() {
 		if err := s.cfg.Store.UpdateRun(context.WithoutCancel(s.ctx), run); err != nil {
@@ -158,6 +180,7 @@ func (s *Service) execute(run store.ReadinessRun) {
 	}
 	cfg := s.cfg.Checker
 	cfg.BaseURL = run.Target
+	cfg.AllowedTargets = s.cfg.AllowedTargets
 	cfg.Progress = func(ev ProgressEvent) {
 		run.Status, run.Total = store.RunRunning, ev.Total
 		if ev.Done {
@@ -169,10 +192,12 @@ func (s *Service) execute(run store.ReadinessRun) {
 		now := s.cfg.Now().UTC()
 		run.FinishedAt = &now
 		if err != nil {
-			run.Status, run.Error = store.RunFailed, err.Error()
-			log.Warn("readiness: run failed", "err", err)
+			run.Status, run.Error = store.RunFailed, oneLine(err)
+			run.Score, run.Grade, run.Report = 0, "", nil
+			log.Warn("readiness: run failed", "err", run.Error)
 		}
 		update()
+		<-s.sem // the slot is free once the run is stored
 		if s.cfg.OnDone != nil {
 			s.cfg.OnDone(run)
 		}
@@ -299,4 +324,101 @@ func (s *Service) HandleGet(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, run)
+}
+
+// oneLine keeps an error to one line (dial errors are joined with
+// newlines).
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// Paging bounds of [Service.HandleList].
+const (
+	DefaultRunsLimit = 20
+	MaxRunsLimit     = 100
+)
+
+// RunSummary is a run without its report, as GET /api/readiness/runs
+// lists it; Score and Grade only once it is done; Link is where the run and
+// its report are.
+type RunSummary struct {
+	ID         string     `json:"id"`
+	Target     string     `json:"target"`
+	Status     string     `json:"status"`
+	Progress   int        `json:"progress"`
+	Total      int        `json:"total"`
+	Score      *float64   `json:"score,omitempty"`
+	Grade      string     `json:"grade,omitempty"`
+	Error      string     `json:"error,omitempty"`
+	CreatedBy  string     `json:"created_by,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	Link       string     `json:"link"`
+}
+
+func summarize(r store.ReadinessRun) RunSummary {
+	s := RunSummary{ID: r.ID, Target: r.Target, Status: r.Status, Progress: r.Progress, Total: r.Total,
+		Error: r.Error, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt,
+		Link: "/api/readiness/runs/" + r.ID}
+	if r.Status == store.RunDone {
+		score := r.Score
+		s.Score, s.Grade = &score, r.Grade
+	}
+	return s
+}
+
+// RunsPage is the body of GET /api/readiness/runs. NextBefore, when set,
+// is the `before` parameter of the next (older) page.
+type RunsPage struct {
+	Runs       []RunSummary `json:"runs"`
+	NextBefore string       `json:"next_before,omitempty"`
+}
+
+// ParseRunsQuery validates limit (1..100, default 20) and before (a run
+// ID). Errors name the parameter.
+func ParseRunsQuery(get func(string) string) (store.RunFilter, error) {
+	f := store.RunFilter{Limit: DefaultRunsLimit}
+	if s := get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxRunsLimit {
+			return f, fmt.Errorf("limit: must be an integer from 1 to %d", MaxRunsLimit)
+		}
+		f.Limit = n
+	}
+	if b := get("before"); b != "" {
+		if len(b) > 64 || strings.Trim(b, "0123456789abcdef") != "" {
+			return f, errors.New("before: must be a run id")
+		}
+		f.Before = b
+	}
+	return f, nil
+}
+
+// HandleList is GET /api/readiness/runs?limit=&before=: runs newest first,
+// without their reports.
+func (s *Service) HandleList(c echo.Context) error {
+	f, err := ParseRunsQuery(c.QueryParam)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	ctx := c.Request().Context()
+	if f.Before != "" {
+		if _, err := s.cfg.Store.GetRun(ctx, f.Before); errors.Is(err, store.ErrNotFound) {
+			return echo.NewHTTPError(http.StatusBadRequest, "before: unknown run id")
+		} else if err != nil {
+			return fmt.Errorf("list readiness runs: %w", err)
+		}
+	}
+	runs, err := s.cfg.Store.ListRuns(ctx, f)
+	if err != nil {
+		return fmt.Errorf("list readiness runs: %w", err)
+	}
+	page := RunsPage{Runs: make([]RunSummary, 0, len(runs))}
+	for _, r := range runs {
+		page.Runs = append(page.Runs, summarize(r))
+	}
+	if len(runs) == f.Limit {
+		page.NextBefore = runs[len(runs)-1].ID
+	}
+	return c.JSON(http.StatusOK, page)
 }

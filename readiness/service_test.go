@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -52,6 +53,34 @@ func (m *memRuns) GetRun(_ context.Context, id string) (store.ReadinessRun, erro
 		return r, store.ErrNotFound
 	}
 	return r, nil
+}
+
+// ListRuns lists newest first (by creation time, then ID), before f.Before.
+func (m *memRuns) ListRuns(_ context.Context, f store.RunFilter) ([]store.ReadinessRun, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	all := make([]store.ReadinessRun, 0, len(m.runs))
+	for _, r := range m.runs {
+		all = append(all, r)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].CreatedAt.Equal(all[j].CreatedAt) {
+			return all[i].CreatedAt.After(all[j].CreatedAt)
+		}
+		return all[i].ID > all[j].ID
+	})
+	if f.Before != "" {
+		for i, r := range all {
+			if r.ID == f.Before {
+				all = all[i+1:]
+				break
+			}
+		}
+	}
+	if len(all) > f.Limit {
+		all = all[:f.Limit]
+	}
+	return all, nil
 }
 
 func newService(t *testing.T, target string, done chan store.ReadinessRun) (*readiness.Service, *memRuns) {

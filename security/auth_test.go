@@ -231,9 +231,9 @@ func TestKeysNeverLogged(t *testing.T) {
 		assert.NotContains(t, buf.String(), key)
 	}
 
-	evs, err := st.ListSecurityEvents(ctx, store.SecurityFilter{Type: security.EventAuthnLoginFail, Limit: 1000})
+	n, err := st.CountSecurityEvents(ctx, security.EventAuthnLoginFail, time.Time{})
 	require.NoError(t, err)
-	assert.Len(t, evs, len(wrong)*len(matrix)*2, "every wrong key recorded once per request")
+	assert.Equal(t, int64(len(wrong)*len(matrix)*2), n, "every wrong key recorded once per request")
 }
 
 func openSQLite(t *testing.T) *store.SQLite {

@@ -21,10 +21,32 @@
 // # Events
 //
 // A [Recorder] persists [store.SecurityEvent] values named after the OWASP
-// Logging Vocabulary (authn_login_fail, authz_fail, authz_admin,
-// excess_rate_limit_exceeded, input_validation_fail, malicious_excess_404),
-// counts them in vigil.security.events and logs them at WARN, through a
-// bounded queue so that a slow store never blocks a request.
+// Logging Vocabulary (authn_login_fail, authn_login_fail_max, authz_fail,
+// authz_admin, excess_rate_limit_exceeded, input_validation_fail,
+// malicious_excess_404) and counts them in vigil.security.events. Record
+// never blocks a request:
+//
+//   - Repeats of one event (type, level, client, IP, method, route, detail)
+//     within RecorderConfig.Window (5 s) become one row with a count and
+//     its first and last time, so a flood from one source costs one row per
+//     window; at most MaxKeys distinct events are kept per window.
+//   - One goroutine writes each window's rows to the store in one
+//     transaction per batch. While the store fails, rows go to a spool file
+//     in the data dir (fsynced, bounded by SpoolMaxBytes) and are replayed,
+//     also by the next process, when it answers again; each row carries a
+//     key, so a replay never stores a row twice.
+//   - An event that fits nowhere is counted in
+//     vigil.security.events.dropped (reason window_full, spool_full,
+//     queue_full, closed or spool_torn) and in a security_events_dropped
+//     row whose count says how many events are missing, and when: the
+//     audit trail never claims less than the recorder knows it lost.
+//   - Events are logged at WARN, at most one line per source and type per
+//     LogEvery (10 s) and LogRate (20) lines a second in all; a line
+//     counts the lines suppressed before it (suppressed,
+//     suppressed_other).
+//
+// /health/security reports the recorder (events:recorder) and whether
+// demo fault injection is on (demo:faults).
 //
 // # Headers
 //

@@ -15,40 +15,48 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/instrumentation/names"
 	"github.com/vigilhq/vigil/security"
 	"github.com/vigilhq/vigil/store"
 )
 
-// blockingStore blocks every append until released.
+// blockingStore blocks every append until released, then writes to the
+// store it wraps.
 type blockingStore struct {
-	security.EventStore
+	*store.SQLite
 	release chan struct{}
 }
 
-func (b blockingStore) AppendSecurityEvent(ctx context.Context, e store.SecurityEvent) (store.SecurityEvent, error) {
+func (b blockingStore) AppendSecurityEvents(ctx context.Context, es []store.SecurityEvent) (int, error) {
 	select {
 	case <-b.release:
 	case <-ctx.Done():
+		return 0, context.Cause(ctx)
 	}
-	return e, nil
+	return b.SQLite.AppendSecurityEvents(ctx, es)
 }
 
+// TestRecorderNeverBlocks: a stuck store never blocks a request, and what
+// cannot be kept (here beyond MaxKeys distinct events in one window) is
+// counted, in the metric and in a security_events_dropped row, so that the
+// audit trail says how much it misses.
 func TestRecorderNeverBlocks(t *testing.T) {
-	st := blockingStore{release: make(chan struct{})}
+	st := blockingStore{SQLite: openSQLite(t), release: make(chan struct{})}
 	reader := sdkmetric.NewManualReader()
 	rec, err := security.NewRecorder(security.RecorderConfig{
-		Store: st, QueueSize: 4,
+		Store: st, MaxKeys: 4, Window: time.Hour,
 		MeterProvider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)),
 	})
 	require.NoError(t, err)
 	done := make(chan struct{})
 	go func() {
-		for range 100 {
-			rec.Record(t.Context(), store.SecurityEvent{Type: security.EventAuthzFail})
+		for i := range 100 {
+			rec.Record(t.Context(), store.SecurityEvent{Type: security.EventAuthzFail, IP: fmt.Sprintf("192.0.2.%d", i)})
 		}
 		close(done)
 	}()
@@ -57,27 +65,43 @@ func TestRecorderNeverBlocks(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Record blocked on a stuck store")
 	}
-	dropped, _ := rec.Dropped()
-	assert.GreaterOrEqual(t, dropped, int64(95), "beyond the queue, events are dropped from persistence")
+	assert.Equal(t, int64(96), rec.Stats().Dropped, "beyond MaxKeys distinct events per window, events are dropped from persistence")
 	close(st.release)
 	require.NoError(t, rec.Close(t.Context()))
 	assert.ErrorIs(t, rec.Close(t.Context()), security.ErrRecorderClosed)
 
+	assert.Equal(t, map[string]int64{security.EventAuthzFail: 100}, metricByAttr(t, reader, instrumentation.MetricSecurityEvents, "event.type"),
+		"every event is counted, persisted or not")
+	assert.Equal(t, map[string]int64{security.DropKeys: 96, security.DropQueue: 0, security.DropSpool: 0, security.DropClosed: 0, security.DropTorn: 0},
+		metricByAttr(t, reader, names.MetricSecurityEventsDropped, "reason"), "every reason is exported, at 0 until it drops")
+	evs, err := st.ListSecurityEvents(t.Context(), store.SecurityFilter{})
+	require.NoError(t, err)
+	counts := map[string]int64{}
+	for _, e := range evs {
+		counts[e.Type] += e.Count
+	}
+	assert.Equal(t, map[string]int64{security.EventAuthzFail: 4, security.EventDropped: 96}, counts,
+		"the trail holds 4 events and says 96 are missing")
+}
+
+// metricByAttr sums a counter's points by the value of attribute key.
+func metricByAttr(t *testing.T, reader *sdkmetric.ManualReader, name, key string) map[string]int64 {
+	t.Helper()
 	var rm metricdata.ResourceMetrics
 	require.NoError(t, reader.Collect(t.Context(), &rm))
-	var n int64
+	out := map[string]int64{}
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
-			if m.Name == instrumentation.MetricSecurityEvents {
-				for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-					v, _ := dp.Attributes.Value("event.type")
-					assert.Equal(t, security.EventAuthzFail, v.AsString())
-					n += dp.Value
-				}
+			if m.Name != name {
+				continue
+			}
+			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+				v, _ := dp.Attributes.Value(attribute.Key(key))
+				out[v.AsString()] += dp.Value
 			}
 		}
 	}
-	assert.Equal(t, int64(100), n, "every event is counted, persisted or not")
+	return out
 }
 
 func TestNotFoundWatcher(t *testing.T) {
@@ -183,6 +207,11 @@ func FuzzParseEventsQuery(f *testing.F) {
 	})
 }
 
+// fakeStats is a recorder reporting fixed stats.
+type fakeStats security.RecorderStats
+
+func (f fakeStats) Stats() security.RecorderStats { return security.RecorderStats(f) }
+
 // failingStore fails every count.
 type failingStore struct{ security.EventStore }
 
@@ -212,6 +241,9 @@ func TestPosture(t *testing.T) {
 		"plain HTTP warns":                         {cfg: security.HandlersConfig{Store: st, Auth: withAdmin, SecureHeaders: true}, status: "warn", code: 200},
 		"a store that cannot be read fails":        {cfg: security.HandlersConfig{Store: failingStore{}, Auth: withAdmin, SecureHeaders: true}, proto: "https", status: "fail", code: 503},
 		"no keys at all warns, never opens routes": {cfg: security.HandlersConfig{Store: st, SecureHeaders: true}, proto: "https", status: "warn", code: 200},
+		"demo faults warn":                         {cfg: security.HandlersConfig{Store: st, Auth: withAdmin, SecureHeaders: true, DemoFaults: true}, proto: "https", status: "warn", code: 200},
+		"dropped events warn":                      {cfg: security.HandlersConfig{Store: st, Auth: withAdmin, SecureHeaders: true, Recorder: fakeStats{Dropped: 3}}, proto: "https", status: "warn", code: 200},
+		"a healthy recorder passes":                {cfg: security.HandlersConfig{Store: st, Auth: withAdmin, SecureHeaders: true, Recorder: fakeStats{Recorded: 3}}, proto: "https", status: "pass", code: 200},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -235,7 +267,7 @@ func TestPosture(t *testing.T) {
 			}
 			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &rep))
 			assert.Equal(t, tc.status, rep.Status)
-			for _, k := range []string{"auth:keys", "auth:admin", "tls", "headers", "authn:failures", "ratelimit:exceeded"} {
+			for _, k := range []string{"auth:keys", "auth:admin", "tls", "headers", "demo:faults", "authn:failures", "ratelimit:exceeded"} {
 				assert.Contains(t, rep.Checks, k)
 			}
 			if tc.status != "fail" {
@@ -244,4 +276,27 @@ func TestPosture(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestEventsHandlerShowsCountFirstAndLast(t *testing.T) {
+	st := openSQLite(t)
+	first := time.Now().UTC().Add(-time.Minute).Truncate(time.Microsecond)
+	_, err := st.AppendSecurityEvent(t.Context(), store.SecurityEvent{Time: first, LastAt: first.Add(9 * time.Second),
+		Count: 8153, Type: security.EventAuthnLoginFail, Level: "WARN", IP: "192.0.2.44", Route: "/api/alerts"})
+	require.NoError(t, err)
+	e := echo.New()
+	e.GET("/admin/security/events", security.NewHandlers(security.HandlersConfig{Store: st}).Events)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/admin/security/events", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	var page struct {
+		Events []map[string]any `json:"events"`
+	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &page))
+	require.Len(t, page.Events, 1)
+	ev := page.Events[0]
+	assert.Equal(t, float64(8153), ev["count"])
+	assert.Equal(t, first.Format(time.RFC3339Nano), ev["first_at"])
+	assert.Equal(t, first.Add(9*time.Second).Format(time.RFC3339Nano), ev["last_at"])
+	assert.NotContains(t, ev, "key", "the idempotency key is not shown")
 }

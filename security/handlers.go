@@ -29,6 +29,12 @@ type HandlersConfig struct {
 	SecureHeaders bool
 	// CORS is the CORS configuration in effect.
 	CORS CORSConfig
+	// DemoFaults tells the posture that clients may inject faults by
+	// header (VIGIL_DEMO_FAULTS): reported as a warning.
+	DemoFaults bool
+	// Recorder, when set, reports the event pipeline: dropped events and a
+	// failing store are warnings. Optional.
+	Recorder interface{ Stats() RecorderStats }
 	// Now is the clock. Optional. Default value time.Now.
 	Now func() time.Time
 }

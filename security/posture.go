@@ -37,8 +37,9 @@ type PostureReport struct {
 const PostureWindow = time.Hour
 
 // Report computes the security posture: keys and admin key configured,
-// TLS (as seen on the request, tls), secure headers, CORS, and the
-// authentication failures and rate-limit refusals of the last hour. Its
+// TLS (as seen on the request, tls), secure headers, CORS, demo fault
+// injection, the event recorder, and the authentication failures and
+// rate-limit refusals of the last hour. Its
 // status is warn when something should be fixed, fail only when the store
 // cannot be read.
 func (h *Handlers) Report(ctx context.Context, tls bool) PostureReport {
@@ -86,6 +87,28 @@ func (h *Handlers) Report(ctx context.Context, tls bool) PostureReport {
 		cc.Output = fmt.Sprintf("cors for %d origins, credentials %t", len(h.cfg.CORS.AllowedOrigins), h.cfg.CORS.AllowCredentials)
 	}
 	add("cors", cc)
+
+	dc := Check{ComponentType: "system", ObservedValue: h.cfg.DemoFaults, Status: StatusPass, Output: "fault injection off"}
+	if h.cfg.DemoFaults {
+		dc.Status = StatusWarn
+		dc.Output = "demo faults enabled (VIGIL_DEMO_FAULTS): any client can inject 500s with X-Demo-Fault and delays with X-Demo-Delay on the reference API; turn it off in production"
+	}
+	add("demo:faults", dc)
+
+	if h.cfg.Recorder != nil {
+		st := h.cfg.Recorder.Stats()
+		rc := Check{ComponentType: "component", ObservedValue: st.Dropped, ObservedUnit: "events dropped", Status: StatusPass,
+			Output: fmt.Sprintf("%d events recorded, %d persisted", st.Recorded, st.Persisted)}
+		switch {
+		case st.Failing:
+			rc.Status = StatusWarn
+			rc.Output = fmt.Sprintf("the store refuses security events: %d rows spooled, %d waiting in memory, %d events dropped", st.Spooled, st.Waiting, st.Dropped)
+		case st.Dropped > 0:
+			rc.Status = StatusWarn
+			rc.Output = fmt.Sprintf("%d security events could not be recorded (see the security_events_dropped events)", st.Dropped)
+		}
+		add("events:recorder", rc)
+	}
 
 	for _, ev := range []struct{ check, typ string }{
 		{"authn:failures", EventAuthnLoginFail},

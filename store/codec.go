@@ -181,3 +181,43 @@ func changeAlert(a Alert, id string, now time.Time, fn func(*Alert) ([]AlertEven
 	}
 	return a, evs, nil, nil
 }
+
+// normSecurityEvent fills the defaults of an appended event: Time from now
+// (or FirstAt), Count 1, LastAt Time; all at the store's precision.
+func normSecurityEvent(e SecurityEvent, now func() time.Time) SecurityEvent {
+	if e.Time.IsZero() {
+		e.Time = e.FirstAt
+	}
+	if e.Time.IsZero() {
+		e.Time = now()
+	}
+	e.Time = normTime(e.Time)
+	if e.LastAt.IsZero() || e.LastAt.Before(e.Time) {
+		e.LastAt = e.Time
+	}
+	e.LastAt = normTime(e.LastAt)
+	e.FirstAt = e.Time
+	if e.Count <= 0 {
+		e.Count = 1
+	}
+	return e
+}
+
+// eventKey is the stored event_key: NULL for an event without a Key.
+func eventKey(k string) any {
+	if k == "" {
+		return nil
+	}
+	return k
+}
+
+// storableSecurityEvent makes every string of a batched security event
+// storable (ValidText): the events come from what clients sent, and one
+// that cannot be stored must not keep a batch, and the audit trail with
+// it, from being written.
+func storableSecurityEvent(e SecurityEvent) SecurityEvent {
+	for _, p := range []*string{&e.Type, &e.Level, &e.Client, &e.IP, &e.Method, &e.Route, &e.TraceID, &e.Detail, &e.Key} {
+		*p = ValidText(*p)
+	}
+	return e
+}

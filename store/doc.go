@@ -44,7 +44,13 @@
 // Lists return empty, non-nil slices. ListAlerts returns newest (ActiveAt)
 // first, default 1000 and at most 10000; ListSecurityEvents newest first,
 // default 100 and at most 1000, paged with BeforeID; ListRuns newest first,
-// default 100 and at most 1000; ListAlertEvents oldest first. UpdateRun
+// default 100 and at most 1000, paged with RunFilter.Before (a run ID);
+// ListAlertEvents oldest first.
+//
+// A security event row may aggregate Count occurrences from Time to LastAt
+// (CountSecurityEvents sums them). An event with a Key is stored at most
+// once: AppendSecurityEvents skips the keys already stored, so replaying a
+// spool after an outage duplicates nothing. UpdateRun
 // writes a run's mutable fields (status, progress, total, score, grade,
 // error, report, finished_at). Append methods fill a zero Time from the
 // clock (WithClock).

@@ -133,7 +133,9 @@ type NotificationEntry struct {
 
 // SecurityEvent uses OWASP Logging Vocabulary names in Type
 // (authn_login_fail, authz_fail, authz_admin, excess_rate_limit_exceeded,
-// input_validation_fail, malicious_excess_404, ...).
+// input_validation_fail, malicious_excess_404, ...). One row may stand for
+// Count repeats of the same event (type, level, client, IP, method, route,
+// detail) from Time (the first, also FirstAt) to LastAt (the last).
 type SecurityEvent struct {
 	ID      int64     `json:"id"`
 	Time    time.Time `json:"time"`
@@ -143,12 +145,23 @@ type SecurityEvent struct {
 	IP      string    `json:"ip"`
 	Method  string    `json:"method"`
 	Route   string    `json:"route"`
-	TraceID string    `json:"trace_id,omitempty"`
+	TraceID string    `json:"trace_id,omitempty"` // of the first occurrence
 	Detail  string    `json:"detail,omitempty"`
+	// Count is how many occurrences the row stands for; appending 0 stores 1.
+	Count int64 `json:"count"`
+	// FirstAt is Time, the first occurrence (filled on read).
+	FirstAt time.Time `json:"first_at"`
+	// LastAt is the last occurrence; appending a zero LastAt stores Time.
+	LastAt time.Time `json:"last_at"`
+	// Key, when set, identifies the row: appending a key that is already
+	// stored stores nothing, so a retried or replayed append never
+	// duplicates a row. Never shown in the API.
+	Key string `json:"-"`
 }
 
 // SecurityFilter selects security events, newest first. BeforeID pages
-// backwards: only events with ID < BeforeID.
+// backwards: only events with ID < BeforeID. Since selects rows whose last
+// occurrence is at or after it.
 type SecurityFilter struct {
 	Type     string
 	Since    time.Time
@@ -184,7 +197,16 @@ const (
 	RunFailed  = "failed"
 )
 
+// RunFilter selects readiness runs, newest first. Before pages backwards:
+// only runs created before the run with that ID (none when it is unknown).
+type RunFilter struct {
+	Before string
+	Limit  int // 0 means 100
+}
+
 // ReadinessRun is one production-readiness check and, once done, its report.
+// Its JSON has score and grade only when Status is done: a queued, running
+// or failed run has none (a failed run says why in error).
 type ReadinessRun struct {
 	ID         string          `json:"id"`
 	Target     string          `json:"target"`
@@ -198,4 +220,18 @@ type ReadinessRun struct {
 	CreatedBy  string          `json:"created_by,omitempty"`
 	CreatedAt  time.Time       `json:"created_at"`
 	FinishedAt *time.Time      `json:"finished_at,omitempty"`
+}
+
+// MarshalJSON leaves out score and grade unless the run is done.
+func (r ReadinessRun) MarshalJSON() ([]byte, error) {
+	type plain ReadinessRun
+	out := struct {
+		plain
+		Score *float64 `json:"score,omitempty"`
+		Grade string   `json:"grade,omitempty"`
+	}{plain: plain(r)}
+	if r.Status == RunDone {
+		out.Score, out.Grade = &r.Score, r.Grade
+	}
+	return json.Marshal(out)
 }

@@ -184,24 +184,60 @@ func (p *Postgres) PutNotification(ctx context.Context, e NotificationEntry) err
 	return nil
 }
 
-// AppendSecurityEvent appends e and returns it with its ID (and Time, if it
-// had none).
+const pgInsertSecurity = `INSERT INTO security_events
+	(time, type, level, client, ip, method, route, trace_id, detail, count, last_time, event_key)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+	ON CONFLICT (event_key) WHERE event_key IS NOT NULL DO NOTHING`
+
+func pgSecurityArgs(e SecurityEvent) []any {
+	return []any{e.Time, e.Type, e.Level, e.Client, e.IP, e.Method, e.Route, e.TraceID, e.Detail,
+		e.Count, e.LastAt, eventKey(e.Key)}
+}
+
+// AppendSecurityEvent appends e and returns it as stored, with its ID; a
+// Key already stored is ErrConflict.
 func (p *Postgres) AppendSecurityEvent(ctx context.Context, e SecurityEvent) (SecurityEvent, error) {
 	if err := CheckSecurityEvent(e); err != nil {
 		return SecurityEvent{}, fmt.Errorf("append security event: %w", err)
 	}
-	if e.Time.IsZero() {
-		e.Time = p.cfg.now()
+	e = normSecurityEvent(e, p.cfg.now)
+	err := p.pool.QueryRow(ctx, pgInsertSecurity+` RETURNING id`, pgSecurityArgs(e)...).Scan(&e.ID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return SecurityEvent{}, fmt.Errorf("append security event %q: %w", e.Key, ErrConflict)
 	}
-	e.Time = normTime(e.Time)
-	err := p.pool.QueryRow(ctx, `INSERT INTO security_events
-		(time, type, level, client, ip, method, route, trace_id, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		e.Time, e.Type, e.Level, e.Client, e.IP, e.Method, e.Route, e.TraceID, e.Detail).Scan(&e.ID)
 	if err != nil {
 		return SecurityEvent{}, fmt.Errorf("append security event: %w", err)
 	}
 	return e, nil
+}
+
+// AppendSecurityEvents appends es in one transaction, skipping the events
+// whose Key is already stored, and returns how many it stored.
+func (p *Postgres) AppendSecurityEvents(ctx context.Context, es []SecurityEvent) (int, error) {
+	if len(es) == 0 {
+		return 0, nil
+	}
+	var b pgx.Batch
+	for _, e := range es {
+		b.Queue(pgInsertSecurity, pgSecurityArgs(normSecurityEvent(storableSecurityEvent(e), p.cfg.now))...)
+	}
+	n := 0
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		br := tx.SendBatch(ctx, &b)
+		for range es {
+			tag, err := br.Exec()
+			if err != nil {
+				_ = br.Close()
+				return err
+			}
+			n += int(tag.RowsAffected())
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("append security events: %w", err)
+	}
+	return n, nil
 }
 
 // ListSecurityEvents returns matching events, newest first.
@@ -211,12 +247,12 @@ func (p *Postgres) ListSecurityEvents(ctx context.Context, f SecurityFilter) ([]
 		w.add("type = ", f.Type)
 	}
 	if !f.Since.IsZero() {
-		w.add("time >= ", normTime(f.Since))
+		w.add("last_time >= ", normTime(f.Since))
 	}
 	if f.BeforeID > 0 {
 		w.add("id < ", f.BeforeID)
 	}
-	q := `SELECT id, time, type, level, client, ip, method, route, trace_id, detail FROM security_events` +
+	q := `SELECT id, time, type, level, client, ip, method, route, trace_id, detail, count, last_time FROM security_events` +
 		w.sql() + ` ORDER BY id DESC LIMIT ` + w.arg(clampLimit(f.Limit, DefaultSecurityLimit, MaxSecurityLimit))
 	rows, err := p.pool.Query(ctx, q, w.args...)
 	if err != nil {
@@ -224,8 +260,10 @@ func (p *Postgres) ListSecurityEvents(ctx context.Context, f SecurityFilter) ([]
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SecurityEvent, error) {
 		var e SecurityEvent
-		err := r.Scan(&e.ID, &e.Time, &e.Type, &e.Level, &e.Client, &e.IP, &e.Method, &e.Route, &e.TraceID, &e.Detail)
-		e.Time = e.Time.UTC()
+		err := r.Scan(&e.ID, &e.Time, &e.Type, &e.Level, &e.Client, &e.IP, &e.Method, &e.Route, &e.TraceID, &e.Detail,
+			&e.Count, &e.LastAt)
+		e.Time, e.LastAt = e.Time.UTC(), e.LastAt.UTC()
+		e.FirstAt = e.Time
 		return e, err
 	})
 	if err != nil {
@@ -237,11 +275,12 @@ func (p *Postgres) ListSecurityEvents(ctx context.Context, f SecurityFilter) ([]
 	return out, nil
 }
 
-// CountSecurityEvents counts events of typ ("" for every type) at or after
-// since.
+// CountSecurityEvents sums the occurrences of typ ("" for every type) in
+// rows whose last occurrence is at or after since.
 func (p *Postgres) CountSecurityEvents(ctx context.Context, typ string, since time.Time) (int64, error) {
 	var n int64
-	err := p.pool.QueryRow(ctx, `SELECT count(*) FROM security_events WHERE ($1 = '' OR type = $1) AND time >= $2`,
+	err := p.pool.QueryRow(ctx, `SELECT COALESCE(SUM(count), 0)::bigint FROM security_events
+		WHERE ($1 = '' OR type = $1) AND last_time >= $2`,
 		typ, normTime(since)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count security events: %w", err)
@@ -387,10 +426,17 @@ func (p *Postgres) GetRun(ctx context.Context, id string) (ReadinessRun, error) 
 	return r, nil
 }
 
-// ListRuns returns runs newest first; limit 0 means 100, at most 1000.
-func (p *Postgres) ListRuns(ctx context.Context, limit int) ([]ReadinessRun, error) {
-	rows, err := p.pool.Query(ctx, `SELECT `+runCols+` FROM readiness_runs ORDER BY created_at DESC, id DESC LIMIT $1`,
-		clampLimit(limit, DefaultRunLimit, MaxRunLimit))
+// ListRuns returns runs newest first, before f.Before when set; limit 0
+// means 100, at most 1000.
+func (p *Postgres) ListRuns(ctx context.Context, f RunFilter) ([]ReadinessRun, error) {
+	var w pgWhere
+	if f.Before != "" {
+		w.add("(created_at, id) < (SELECT created_at, id FROM readiness_runs WHERE id = ", f.Before)
+		w.conds[len(w.conds)-1] += ")"
+	}
+	q := `SELECT ` + runCols + ` FROM readiness_runs` + w.sql() +
+		` ORDER BY created_at DESC, id DESC LIMIT ` + w.arg(clampLimit(f.Limit, DefaultRunLimit, MaxRunLimit))
+	rows, err := p.pool.Query(ctx, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}

@@ -186,24 +186,61 @@ func (s *SQLite) PutNotification(ctx context.Context, e NotificationEntry) error
 	return nil
 }
 
-// AppendSecurityEvent appends e and returns it with its ID (and Time, if it
-// had none).
+const securityCols = `id, time, type, level, client, ip, method, route, trace_id, detail, count, last_time`
+
+// AppendSecurityEvent appends e and returns it as stored, with its ID; a
+// Key already stored is ErrConflict.
 func (s *SQLite) AppendSecurityEvent(ctx context.Context, e SecurityEvent) (SecurityEvent, error) {
 	if err := CheckSecurityEvent(e); err != nil {
 		return SecurityEvent{}, fmt.Errorf("append security event: %w", err)
 	}
-	if e.Time.IsZero() {
-		e.Time = s.cfg.now()
-	}
-	e.Time = normTime(e.Time)
+	e = normSecurityEvent(e, s.cfg.now)
 	err := s.w.QueryRowContext(ctx, `INSERT INTO security_events
-		(time, type, level, client, ip, method, route, trace_id, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		sqliteTime(e.Time), e.Type, e.Level, e.Client, e.IP, e.Method, e.Route, e.TraceID, e.Detail).Scan(&e.ID)
+		(time, type, level, client, ip, method, route, trace_id, detail, count, last_time, event_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+		sqliteTime(e.Time), e.Type, e.Level, e.Client, e.IP, e.Method, e.Route, e.TraceID, e.Detail,
+		e.Count, sqliteTime(e.LastAt), eventKey(e.Key)).Scan(&e.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return SecurityEvent{}, fmt.Errorf("append security event %q: %w", e.Key, ErrConflict)
+	}
 	if err != nil {
 		return SecurityEvent{}, fmt.Errorf("append security event: %w", err)
 	}
 	return e, nil
+}
+
+// AppendSecurityEvents appends es in one transaction, skipping the events
+// whose Key is already stored, and returns how many it stored.
+func (s *SQLite) AppendSecurityEvents(ctx context.Context, es []SecurityEvent) (int, error) {
+	if len(es) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO security_events
+			(time, type, level, client, ip, method, route, trace_id, detail, count, last_time, event_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+		if err != nil {
+			return fmt.Errorf("append security events: %w", err)
+		}
+		defer stmt.Close()
+		for _, e := range es {
+			e = normSecurityEvent(storableSecurityEvent(e), s.cfg.now)
+			res, err := stmt.ExecContext(ctx, sqliteTime(e.Time), e.Type, e.Level, e.Client, e.IP, e.Method, e.Route,
+				e.TraceID, e.Detail, e.Count, sqliteTime(e.LastAt), eventKey(e.Key))
+			if err != nil {
+				return fmt.Errorf("append security events: %w", err)
+			}
+			if k, err := res.RowsAffected(); err == nil {
+				n += int(k)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // ListSecurityEvents returns matching events, newest first.
@@ -215,14 +252,14 @@ func (s *SQLite) ListSecurityEvents(ctx context.Context, f SecurityFilter) ([]Se
 		args = append(args, f.Type)
 	}
 	if !f.Since.IsZero() {
-		where = append(where, "time >= ?")
+		where = append(where, "last_time >= ?")
 		args = append(args, sqliteTime(f.Since))
 	}
 	if f.BeforeID > 0 {
 		where = append(where, "id < ?")
 		args = append(args, f.BeforeID)
 	}
-	q := `SELECT id, time, type, level, client, ip, method, route, trace_id, detail FROM security_events`
+	q := `SELECT ` + securityCols + ` FROM security_events`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ") //nolint:gosec // constant conditions; values are bound as ? parameters
 	}
@@ -237,9 +274,10 @@ func (s *SQLite) ListSecurityEvents(ctx context.Context, f SecurityFilter) ([]Se
 	for rows.Next() {
 		var e SecurityEvent
 		if err := rows.Scan(&e.ID, liteTime{&e.Time}, &e.Type, &e.Level, &e.Client, &e.IP, &e.Method,
-			&e.Route, &e.TraceID, &e.Detail); err != nil {
+			&e.Route, &e.TraceID, &e.Detail, &e.Count, liteTime{&e.LastAt}); err != nil {
 			return nil, fmt.Errorf("list security events: %w", err)
 		}
+		e.FirstAt = e.Time
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -248,11 +286,12 @@ func (s *SQLite) ListSecurityEvents(ctx context.Context, f SecurityFilter) ([]Se
 	return out, nil
 }
 
-// CountSecurityEvents counts events of typ ("" for every type) at or after
-// since.
+// CountSecurityEvents sums the occurrences of typ ("" for every type) in
+// rows whose last occurrence is at or after since.
 func (s *SQLite) CountSecurityEvents(ctx context.Context, typ string, since time.Time) (int64, error) {
 	var n int64
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM security_events WHERE (? = '' OR type = ?) AND time >= ?`,
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(count), 0) FROM security_events
+		WHERE (? = '' OR type = ?) AND last_time >= ?`,
 		typ, typ, sqliteTime(since)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count security events: %w", err)
@@ -416,10 +455,18 @@ func (s *SQLite) GetRun(ctx context.Context, id string) (ReadinessRun, error) {
 	return r, nil
 }
 
-// ListRuns returns runs newest first; limit 0 means 100, at most 1000.
-func (s *SQLite) ListRuns(ctx context.Context, limit int) ([]ReadinessRun, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+runCols+` FROM readiness_runs ORDER BY created_at DESC, id DESC LIMIT ?`,
-		clampLimit(limit, DefaultRunLimit, MaxRunLimit))
+// ListRuns returns runs newest first, before f.Before when set; limit 0
+// means 100, at most 1000.
+func (s *SQLite) ListRuns(ctx context.Context, f RunFilter) ([]ReadinessRun, error) {
+	q := `SELECT ` + runCols + ` FROM readiness_runs`
+	args := []any{}
+	if f.Before != "" {
+		q += ` WHERE (created_at, id) < (SELECT created_at, id FROM readiness_runs WHERE id = ?)`
+		args = append(args, f.Before)
+	}
+	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	args = append(args, clampLimit(f.Limit, DefaultRunLimit, MaxRunLimit))
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}

@@ -60,8 +60,13 @@ type Store interface {
 	// or after since (OwedSince set), by receiver and group key.
 	ListOwedNotifications(ctx context.Context, since time.Time) ([]NotificationEntry, error)
 
-	// Security events: append-only.
+	// Security events: append-only. AppendSecurityEvent returns
+	// ErrConflict for a Key already stored; AppendSecurityEvents appends
+	// in one transaction, skips those and returns how many it stored.
+	// CountSecurityEvents sums Count over the rows whose last occurrence is
+	// at or after since.
 	AppendSecurityEvent(ctx context.Context, e SecurityEvent) (SecurityEvent, error)
+	AppendSecurityEvents(ctx context.Context, es []SecurityEvent) (int, error)
 	ListSecurityEvents(ctx context.Context, f SecurityFilter) ([]SecurityEvent, error)
 	CountSecurityEvents(ctx context.Context, typ string, since time.Time) (int64, error)
 
@@ -74,7 +79,7 @@ type Store interface {
 	CreateRun(ctx context.Context, r ReadinessRun) error
 	UpdateRun(ctx context.Context, r ReadinessRun) error
 	GetRun(ctx context.Context, id string) (ReadinessRun, error)
-	ListRuns(ctx context.Context, limit int) ([]ReadinessRun, error)
+	ListRuns(ctx context.Context, f RunFilter) ([]ReadinessRun, error)
 
 	// Leases for leader election: AcquireLease takes or renews the named
 	// lease for holder until now+ttl and reports whether holder owns it.

@@ -139,7 +139,8 @@ func sqliteDB(t *testing.T, path string) *sql.DB {
 	return db
 }
 
-// assertMigrationsOnce checks schema_migrations lists versions 1..n once each.
+// assertMigrationsOnce checks schema_migrations lists every migration's
+// version once.
 func assertMigrationsOnce(t *testing.T, db interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }) {
@@ -190,6 +191,7 @@ func TestSQLiteAppendOnlyTables(t *testing.T) {
 	for _, q := range []string{
 		`UPDATE alert_events SET kind = 'x'`, `DELETE FROM alert_events`,
 		`UPDATE security_events SET type = 'x'`, `DELETE FROM security_events`,
+		`UPDATE security_events SET count = count + 1`,
 	} {
 		_, err := db.ExecContext(t.Context(), q)
 		assert.ErrorContains(t, err, "append-only", q)
@@ -208,7 +210,8 @@ func TestPostgresAppendOnlyTables(t *testing.T) {
 	conn, err := pgx.Connect(t.Context(), dsn)
 	require.NoError(t, err)
 	defer conn.Close(context.Background())
-	for _, q := range []string{`UPDATE alert_events SET kind = 'x'`, `DELETE FROM security_events`} {
+	for _, q := range []string{`UPDATE alert_events SET kind = 'x'`, `DELETE FROM security_events`,
+		`UPDATE security_events SET count = count + 1`} {
 		_, err := conn.Exec(t.Context(), q)
 		assert.ErrorContains(t, err, "append-only", q)
 	}

@@ -79,6 +79,7 @@ func TestRoleMatrix(t *testing.T) {
 		{Method: "GET", Path: "/admin/security/events", Want: admin},
 		{Method: "POST", Path: "/api/readiness/runs", Body: `{"target":"http://evil.example"}`, Want: securitytest.Expect(securitytest.Admin, 403)},
 		{Method: "GET", Path: "/api/readiness/runs/nope", Want: securitytest.Expect(securitytest.Admin, 404)},
+		{Method: "GET", Path: "/api/readiness/runs", Want: admin},
 		{Method: "GET", Path: "/api/metrics/requests?minutes=5", Want: viewer},
 		{Method: "GET", Path: "/api/metrics/performance?minutes=5", Want: viewer},
 		{Method: "GET", Path: "/api/metrics/system?last_hours=1", Want: viewer},
@@ -123,6 +124,7 @@ func TestReadinessOfVigilItself(t *testing.T) {
 	}
 	t.Logf("score %.1f grade %s; warnings and failures:\n%s", rep.Score, rep.Grade, strings.Join(problems, "\n"))
 	assert.Contains(t, []string{"A+", "A"}, rep.Grade)
+	assert.Zero(t, rep.Summary.Errors, "every probe reached Vigil")
 	assert.NoError(t, readiness.Explained(rep), "every warning is explained")
 }
 

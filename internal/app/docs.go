@@ -169,6 +169,12 @@ func operations() []apidocs.Operation {
 			Description: "Only targets in the configuration's `readiness.allowed_targets` are accepted; anything else is 403.",
 			Security:    adminRoles, Request: readiness.StartRequest{}, Example: readiness.StartRequest{Target: "http://127.0.0.1:8000"},
 			Responses: map[int]apidocs.Response{202: {Description: "the queued run", Body: store.ReadinessRun{}}}},
+		{Method: "GET", Path: "/api/readiness/runs", Tags: []string{"Readiness"}, Summary: "Readiness runs, newest first",
+			Description: "Runs without their reports; score and grade only once a run is done. Page with `before`, the `next_before` of the previous page.",
+			Security:    adminRoles, Params: []apidocs.Param{
+				{Name: "limit", In: "query", Schema: intRange(1, readiness.MaxRunsLimit, readiness.DefaultRunsLimit)},
+				{Name: "before", In: "query", Description: "page before this run ID", Example: "4f0c9a7d2b1e4c3a9f8e7d6c5b4a3928"}},
+			Responses: ok("a page of runs", readiness.RunsPage{})},
 		{Method: "GET", Path: "/api/readiness/runs/:id", Tags: []string{"Readiness"}, Summary: "A readiness run and its report",
 			Security: adminRoles, Params: []apidocs.Param{{Name: "id", In: "path", Required: true}},
 			Responses: ok("the run", store.ReadinessRun{})},

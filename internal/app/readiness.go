@@ -15,12 +15,7 @@ func init() {
 		if err := decodeStrict(n, &cfg.Readiness); err != nil {
 			return err
 		}
-		for i, t := range cfg.Readiness.AllowedTargets {
-			if _, err := readiness.ParseTarget(t); err != nil {
-				return fmt.Errorf("allowed_targets[%d]: %w", i, err)
-			}
-		}
-		return nil
+		return cfg.Readiness.Validate()
 	}
 }
 
@@ -28,12 +23,14 @@ func readinessMain(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return readiness.Main(ctx, args, stdout, stderr)
 }
 
-// mountReadiness serves POST /api/readiness/runs and GET /api/readiness/runs/:id
-// (admin): runs only against the configured allow-list.
+// mountReadiness serves POST and GET /api/readiness/runs and GET
+// /api/readiness/runs/:id (admin): runs only against the configured
+// allow-list, each within readiness.run_timeout.
 func mountReadiness(e *echo.Echo, v *vigil, cfg readiness.FileConfig, st readiness.RunStore, admin echo.MiddlewareFunc) error {
 	svc, err := readiness.NewService(readiness.ServiceConfig{
 		AllowedTargets: cfg.AllowedTargets,
 		Store:          st,
+		Checker:        readiness.Config{RunTimeout: cfg.RunTimeout},
 		Logger:         v.logger,
 		Principal:      principalName,
 	})
@@ -42,6 +39,7 @@ func mountReadiness(e *echo.Echo, v *vigil, cfg readiness.FileConfig, st readine
 	}
 	v.closers = append(v.closers, func(context.Context) error { svc.Close(); return nil })
 	e.POST("/api/readiness/runs", svc.HandleStart, admin)
+	e.GET("/api/readiness/runs", svc.HandleList, admin)
 	e.GET("/api/readiness/runs/:id", svc.HandleGet, admin)
 	return nil
 }

@@ -135,7 +135,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	poller := exporter.NewPoller(tel.CollectMetrics, ser, interval, exporter.WithMeterProvider(mp), exporter.WithLogger(logger))
 	v.closers = append(v.closers, poller.Shutdown)
 
-	events, err := security.NewRecorder(security.RecorderConfig{Store: st, Logger: logger, MeterProvider: mp})
+	events, err := security.NewRecorder(security.RecorderConfig{Store: st, Logger: logger, MeterProvider: mp, SpoolDir: opts.DataDir})
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +171,8 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	}
 	v.loops["alerting"] = engine.Run
 
-	secHandlers := security.NewHandlers(security.HandlersConfig{Store: st, Auth: auth, SecureHeaders: true, CORS: cfg.Auth.CORS})
+	secHandlers := security.NewHandlers(security.HandlersConfig{Store: st, Auth: auth, SecureHeaders: true, CORS: cfg.Auth.CORS,
+		DemoFaults: opts.DemoFaults, Recorder: events})
 	e, err := server.New(server.Config{
 		Logger:         logger,
 		Version:        Version,
@@ -203,6 +204,9 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 					events.Record(c.Request().Context(), security.EventFrom(c, security.EventRateLimitExceeded,
 						fmt.Sprintf("limit %d exceeded on %s", d.Limit, route)))
 				},
+			}),
+			ratelimit.LoginMiddleware(ratelimit.LoginConfig{
+				Limiter: limiter, MeterProvider: mp, OnLimited: ratelimit.RecordLoginLimited(events),
 			}),
 		},
 		Health: []server.HealthCheck{storeCheck(st), limiterCheck(limiter)},

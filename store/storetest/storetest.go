@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"lease is exclusive until released or expired", testLeaseSemantics},
 		{"lease goes to exactly one of many contenders", testLeaseContention},
 	}
+	tests = append(tests, hardenTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))
@@ -645,11 +646,11 @@ func testRuns(t *testing.T, s store.Store) {
 		require.NoError(t, s.CreateRun(ctx(t), store.ReadinessRun{ID: fmt.Sprintf("r%d", i), Status: store.RunQueued,
 			CreatedAt: base.Add(time.Duration(i) * time.Minute)}))
 	}
-	list, err := s.ListRuns(ctx(t), 0)
+	list, err := s.ListRuns(ctx(t), store.RunFilter{})
 	require.NoError(t, err)
 	require.Len(t, list, 4)
 	assert.Equal(t, []string{"r4", "r3", "r2", "r1"}, []string{list[0].ID, list[1].ID, list[2].ID, list[3].ID})
-	list, err = s.ListRuns(ctx(t), 2)
+	list, err = s.ListRuns(ctx(t), store.RunFilter{Limit: 2})
 	require.NoError(t, err)
 	assert.Len(t, list, 2)
 }

@@ -252,7 +252,7 @@ func testInvalidText(t *testing.T, s store.Store) {
 	usage, err := s.ListUsage(ctx(t), store.UsageFilter{})
 	require.NoError(t, err)
 	assert.Empty(t, usage, "a refused row refuses its whole batch")
-	runs, err := s.ListRuns(ctx(t), 0)
+	runs, err := s.ListRuns(ctx(t), store.RunFilter{})
 	require.NoError(t, err)
 	require.Len(t, runs, 1)
 	assert.Equal(t, store.RunQueued, runs[0].Status)
