@@ -143,7 +143,9 @@ func (s *Sessions) Cookie(r *http.Request, token string, expires time.Time) *htt
 
 // ClearCookies are the cookies that delete both session cookies.
 func ClearCookies(r *http.Request) []*http.Cookie {
-	out := []*http.Cookie{{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode}}
+	// Not Secure: the plain-HTTP cookie was set without Secure and is
+	// deleted the same way; over TLS the __Host- one below is Secure.
+	out := []*http.Cookie{{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode}} //nolint:gosec // G124: see above
 	if IsTLS(r) {
 		out = append(out, &http.Cookie{Name: SecureSessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 			Secure: true, SameSite: http.SameSiteStrictMode})
@@ -171,10 +173,14 @@ func validSessionToken(t string) bool {
 		return false
 	}
 	for i := range len(t) {
-		c := t[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		if !urlSafe(t[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// urlSafe tells whether c is in the URL-safe base64 alphabet.
+func urlSafe(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
 }

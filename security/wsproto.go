@@ -14,7 +14,7 @@ import (
 // Authorization on a WebSocket (a browser script) offers
 // "base64url.bearer.authorization.k8s.io.<token in unpadded base64url>"
 // next to the real subprotocol it speaks. The server never selects it.
-const BearerProtocolPrefix = "base64url.bearer.authorization.k8s.io."
+const BearerProtocolPrefix = "base64url.bearer.authorization.k8s.io." //nolint:gosec // G101: a protocol name, not a credential
 
 // maxTokenLen bounds a token carried in a subprotocol.
 const maxTokenLen = 4096

@@ -9,7 +9,7 @@ import (
 
 var _ KeyStore = (*SQLite)(nil)
 
-const apiKeyCols = `key_sha256, name, role, created_by, created_at, revoked_at`
+const apiKeyCols = `key_sha256, name, role, created_by, created_at, revoked_at` //nolint:gosec // G101: column names, not a credential
 
 func liteScanAPIKey(sc scanner) (APIKey, error) {
 	var k APIKey
