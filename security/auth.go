@@ -48,6 +48,7 @@ type EventSink interface {
 // and the first-run admin key.
 type StoredKeys interface {
 	GetAPIKey(ctx context.Context, hash string) (store.APIKey, error)
+	ListAPIKeys(ctx context.Context) ([]store.APIKey, error)
 }
 
 // Errors of key and session resolution.
@@ -130,6 +131,26 @@ func (a *Authenticator) KeyCount() map[Role]int {
 		m[k.role]++
 	}
 	return m
+}
+
+// KeyCountContext returns the number of keys by role, configured and
+// stored (unrevoked); stored keys are left out when the store cannot be
+// read, and err says so.
+func (a *Authenticator) KeyCountContext(ctx context.Context) (map[Role]int, error) {
+	m := a.KeyCount()
+	if a.stored == nil {
+		return m, nil
+	}
+	keys, err := a.stored.ListAPIKeys(ctx)
+	if err != nil {
+		return m, fmt.Errorf("count stored keys: %w", err)
+	}
+	for _, k := range keys {
+		if k.RevokedAt == nil && Role(k.Role).Valid() {
+			m[Role(k.Role)]++
+		}
+	}
+	return m, nil
 }
 
 // Lookup returns the principal whose configured key is key. It hashes key

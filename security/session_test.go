@@ -3,6 +3,7 @@ package security_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -264,6 +265,8 @@ func TestStoredKeys(t *testing.T) {
 // failingKeys is a key store that cannot answer.
 type failingKeys struct{}
 
+func (failingKeys) ListAPIKeys(context.Context) ([]store.APIKey, error) { return nil, errors.New("connection refused") }
+
 func (failingKeys) GetAPIKey(_ context.Context, _ string) (store.APIKey, error) {
 	return store.APIKey{}, errors.New("connection refused")
 }
@@ -287,4 +290,99 @@ func TestKeyStoreOutageIsNotA401(t *testing.T) {
 	rec = httptest.NewRecorder()
 	app.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusOK, rec.Code)
+}
+
+func TestPostureCountsStoredKeys(t *testing.T) {
+	e := newSessionEnv(t)
+	key, err := security.GenerateKey()
+	require.NoError(t, err)
+	require.NoError(t, e.st.CreateAPIKey(t.Context(), store.APIKey{Name: "first", Role: "admin", Hash: security.HashKey(key)}))
+	require.NoError(t, e.st.CreateAPIKey(t.Context(), store.APIKey{Name: "gone", Role: "viewer", Hash: security.HashKey("x")}))
+	_, err = e.st.RevokeAPIKey(t.Context(), "gone", time.Now())
+	require.NoError(t, err)
+
+	only, err := security.NewAuthenticator(security.Config{LookupEnv: env(nil)}, security.WithStoredKeys(e.st))
+	require.NoError(t, err)
+	n, err := only.KeyCountContext(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, map[security.Role]int{security.RoleAdmin: 1}, n, "the stored admin counts, the revoked viewer does not")
+	rep := security.NewHandlers(security.HandlersConfig{Store: e.st, Auth: only, SecureHeaders: true}).Report(t.Context(), true)
+	assert.Equal(t, "pass", rep.Checks["auth:admin"][0].Status, "a first-run admin key is an admin key")
+
+	down, err := security.NewAuthenticator(testConfig(true), security.WithStoredKeys(failingKeys{}))
+	require.NoError(t, err)
+	n, err = down.KeyCountContext(t.Context())
+	require.Error(t, err)
+	assert.Equal(t, 1, n[security.RoleAdmin], "configured keys still count")
+}
+
+// held is a long-lived request (like a stream) whose credential the test
+// rechecks while the handler still runs.
+type held struct {
+	ask  chan struct{}
+	got  chan error
+	done chan struct{}
+}
+
+func (h held) recheck() error {
+	h.ask <- struct{}{}
+	return <-h.got
+}
+
+// hold serves req on app in the background; its handler answers rechecks
+// until the test ends.
+func hold(t *testing.T, app *echo.Echo, a *security.Authenticator, req *http.Request) held {
+	t.Helper()
+	h := held{ask: make(chan struct{}), got: make(chan error), done: make(chan struct{})}
+	ready := make(chan struct{})
+	path := "/held/" + strings.ReplaceAll(t.Name(), "/", "-") + fmt.Sprint(time.Now().UnixNano())
+	app.GET(path, func(c echo.Context) error {
+		close(ready)
+		for {
+			select {
+			case <-h.ask:
+				h.got <- a.Recheck(c)
+			case <-h.done:
+				return c.NoContent(http.StatusOK)
+			}
+		}
+	}, a.Require(security.RoleViewer))
+	req.URL.Path = path
+	go app.ServeHTTP(httptest.NewRecorder(), req)
+	t.Cleanup(func() { close(h.done) })
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the held request was refused")
+	}
+	return h
+}
+
+func TestRecheck(t *testing.T) {
+	e := newSessionEnv(t)
+	key, err := security.GenerateKey()
+	require.NoError(t, err)
+	require.NoError(t, e.st.CreateAPIKey(t.Context(), store.APIKey{Name: "ci", Role: "viewer", Hash: security.HashKey(key)}))
+	byKey := httptest.NewRequest(http.MethodGet, "/", nil)
+	byKey.Header.Set("Authorization", "Bearer "+key)
+	keyStream := hold(t, e.app, e.auth, byKey)
+	cookieStream := hold(t, e.app, e.auth, withCookie("GET", "/", e.login(t, key, false)))
+	other := hold(t, e.app, e.auth, withCookie("GET", "/", e.login(t, testKeys["viewer"], false)))
+	require.NoError(t, keyStream.recheck())
+	require.NoError(t, cookieStream.recheck())
+
+	_, err = e.st.RevokeAPIKey(t.Context(), "ci", time.Now())
+	require.NoError(t, err)
+	assert.ErrorIs(t, keyStream.recheck(), security.ErrCredentialGone, "a revoked key")
+	assert.ErrorIs(t, cookieStream.recheck(), security.ErrCredentialGone, "a session of a revoked key")
+	assert.NoError(t, other.recheck())
+	e.clock.add(2 * time.Hour)
+	assert.ErrorIs(t, other.recheck(), security.ErrCredentialGone, "an expired session")
+
+	// A store that cannot answer is not a revocation.
+	a, err := security.NewAuthenticator(testConfig(true), security.WithStoredKeys(failingKeys{}))
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("X-API-Key", testKeys["viewer"])
+	assert.NoError(t, hold(t, newApp(t, a), a, req).recheck(), "configured keys need no store")
 }
