@@ -265,7 +265,9 @@ func TestStoredKeys(t *testing.T) {
 // failingKeys is a key store that cannot answer.
 type failingKeys struct{}
 
-func (failingKeys) ListAPIKeys(context.Context) ([]store.APIKey, error) { return nil, errors.New("connection refused") }
+func (failingKeys) ListAPIKeys(context.Context) ([]store.APIKey, error) {
+	return nil, errors.New("connection refused")
+}
 
 func (failingKeys) GetAPIKey(_ context.Context, _ string) (store.APIKey, error) {
 	return store.APIKey{}, errors.New("connection refused")

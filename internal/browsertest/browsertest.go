@@ -76,10 +76,10 @@ func ArtifactDir(tb testing.TB, name string) string {
 	default:
 		return tb.TempDir()
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	if err := os.RemoveAll(dir); err != nil { //nolint:gosec // G703: the directory the runner named for this test's screenshots
 		tb.Fatal(err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		tb.Fatal(err)
 	}
 	abs, err := filepath.Abs(dir)
