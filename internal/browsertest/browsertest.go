@@ -76,10 +76,12 @@ func ArtifactDir(tb testing.TB, name string) string {
 	default:
 		return tb.TempDir()
 	}
-	if err := os.RemoveAll(dir); err != nil { //nolint:gosec // G703: the directory the runner named for this test's screenshots
+	// G703: dir is what the test runner named (VIGIL_ARTIFACTS) for this
+	// test's screenshots.
+	if err := os.RemoveAll(dir); err != nil { //nolint:gosec // see above
 		tb.Fatal(err)
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil { //nolint:gosec // see above
 		tb.Fatal(err)
 	}
 	abs, err := filepath.Abs(dir)
