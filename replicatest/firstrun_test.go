@@ -2,6 +2,7 @@ package replicatest_test
 
 import (
 	"net/http"
+	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -55,6 +56,21 @@ func TestFirstRunKeyIsSharedByReplicas(t *testing.T) {
 	for _, p := range procs {
 		resp, _ := p.Do("GET", "/admin/security/events", key, nil)
 		assert.Equal(t, http.StatusOK, resp.StatusCode, "every replica accepts the key")
+	}
+
+	// A key made with vigil keys on the shared store works on every replica.
+	out, err := exec.Command(vigilBin, "keys", "create", "ci", "--role", "viewer", "--store", dsn).Output()
+	require.NoError(t, err)
+	viewer := strings.TrimSpace(string(out))
+	for _, p := range procs {
+		resp, _ := p.Do("GET", "/api/alerts", viewer, nil)
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	_, err = exec.Command(vigilBin, "keys", "revoke", "ci", "--store", dsn).Output()
+	require.NoError(t, err)
+	for _, p := range procs {
+		resp, _ := p.Do("GET", "/api/alerts", viewer, nil)
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "revoked on every replica at once")
 	}
 
 	// A console session opened on one replica is accepted by another.

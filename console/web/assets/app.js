@@ -79,7 +79,13 @@ async function loadAlerts() {
     api('GET', '/api/alerts?state=resolved&limit=200'),
   ]);
   const next = new Map();
-  for (const r of got) for (const a of r.alerts || []) next.set(a.id, a);
+  for (const r of got) {
+    for (const a of r.alerts || []) {
+      // The stream may have brought a newer version while the fetch ran.
+      const mine = ctx.alerts.get(a.id);
+      next.set(a.id, mine && Date.parse(mine.updated_at) > Date.parse(a.updated_at) ? mine : a);
+    }
+  }
   // Resolved alerts beyond the newest 200 drop out; the stream may have
   // added some since the fetch started: keep those.
   for (const [id, a] of ctx.alerts) if (!next.has(id) && ctx.source.get(id) === 'stream') next.set(id, a);
@@ -191,8 +197,9 @@ async function start() {
     if (left > 0 && left < 2 ** 31) setTimeout(() => window.location.assign('/ui'), left + 1000);
   }
   setInterval(() => refreshTimes(), 10000);
-  // A safety net for events another replica saw: refetch now and then.
-  setInterval(() => loadAlerts().catch(() => {}), 60000);
+  // A safety net: with several replicas the stream carries the events of
+  // the one it is connected to; what the others saw arrives by refetching.
+  setInterval(() => loadAlerts().catch(() => {}), 15000);
   setInterval(() => { if (ctx.view === 'silences') silencesView.load(); }, 30000);
 
   const onAlert = (fn) => () => {
