@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,57 +16,18 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/vigilhq/vigil/apidocs"
+	"github.com/vigilhq/vigil/internal/browsertest"
 )
-
-// chromiumPath finds Debian's chromium (package "chromium"). Without it the
-// browser test fails when CI is set and skips otherwise.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"/usr/bin/chromium", "chromium"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is not installed (apt-get install -y --no-install-recommends chromium)")
-	}
-	t.Skip("chromium is not installed; set CI to make this a failure")
-	return ""
-}
-
-func artifactDir(t *testing.T) string {
-	if d := os.Getenv("VIGIL_ARTIFACTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
-}
 
 // TestBrowserDocs opens /docs in headless Chromium on loopback, waits for the
 // operations to render, runs try-it-out on GET /health against the same
 // server, reads the status Swagger UI shows, checks no Content-Security-Policy
 // violation was reported, and saves a screenshot.
 func TestBrowserDocs(t *testing.T) {
-	chromium := chromiumPath(t)
+	opts := browsertest.Options(t, 1280, 1600)
+	shots := browsertest.ArtifactDir(t, "apidocs")
 	srv, doc := liveServer(t)
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1600),
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
@@ -118,7 +78,7 @@ func TestBrowserDocs(t *testing.T) {
 			t.Logf("screenshot: %v", err)
 			return
 		}
-		path := filepath.Join(artifactDir(t), "apidocs-docs.png")
+		path := filepath.Join(shots, "docs.png")
 		if err := os.WriteFile(path, shot, 0o644); err != nil {
 			t.Error(err)
 			return

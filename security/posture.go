@@ -52,20 +52,20 @@ func (h *Handlers) Report(ctx context.Context, tls bool) PostureReport {
 
 	keys := map[Role]int{}
 	if h.cfg.Auth != nil {
-		keys = h.cfg.Auth.KeyCount()
+		keys, _ = h.cfg.Auth.KeyCountContext(ctx) // stored keys too; configured ones if the store fails
 	}
 	total := keys[RoleAdmin] + keys[RoleViewer] + keys[RoleClient]
 	kc := Check{ComponentType: "system", ObservedValue: total, ObservedUnit: "keys", Status: StatusPass,
 		Output: fmt.Sprintf("%d admin, %d viewer, %d client", keys[RoleAdmin], keys[RoleViewer], keys[RoleClient])}
 	if total == 0 {
-		kc.Status, kc.Output = StatusWarn, "no API keys configured (auth.keys)"
+		kc.Status, kc.Output = StatusWarn, "no API keys configured (auth.keys, vigil keys create)"
 	}
 	add("auth:keys", kc)
 
 	ac := Check{ComponentType: "system", ObservedValue: keys[RoleAdmin] > 0, Status: StatusPass}
 	if keys[RoleAdmin] == 0 {
 		ac.Status = StatusWarn
-		ac.Output = "no admin key: admin routes answer 401; set " + EnvAdminToken + " or an auth.keys entry with role admin"
+		ac.Output = "no admin key: admin routes answer 401; run vigil keys create NAME --role admin, or set " + EnvAdminToken + " or an auth.keys entry with role admin"
 	}
 	add("auth:admin", ac)
 

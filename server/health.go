@@ -172,6 +172,7 @@ type landingItem struct{ Label, URL string }
 
 func landingHandler(version string, links Links) echo.HandlerFunc {
 	items := []landingItem{
+		{"Alert console", "/ui"},
 		{"API documentation", "/docs"},
 		{"OpenAPI document", "/openapi.json"},
 		{"Prometheus metrics", "/metrics"},

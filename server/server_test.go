@@ -223,6 +223,8 @@ func TestLanding(t *testing.T) {
 	require.NoError(t, json.Unmarshal(js.Body.Bytes(), &l))
 	assert.Equal(t, "9.9.9", l.Version)
 	assert.Equal(t, "/docs", l.Links["api documentation"])
+	assert.Equal(t, "/ui", l.Links["alert console"])
+	assert.Contains(t, html.Body.String(), `href="/ui"`)
 }
 
 func TestClientIPIgnoresForwardedForUnlessTrusted(t *testing.T) {

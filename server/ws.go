@@ -3,9 +3,10 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -28,6 +29,19 @@ const (
 	MessageAlert         = "alert"
 )
 
+// StreamProtocol is the WebSocket subprotocol of /ws/metrics. A client that
+// offers it (next to the bearer subprotocol carrying its key, for scripts
+// that cannot set Authorization) gets it echoed back; offering none is
+// fine too.
+const StreamProtocol = "vigil.metrics.v1"
+
+// Defaults of [Stream].
+const (
+	DefaultStreamMaxConns       = 100
+	DefaultStreamMaxConnsPerKey = 10
+	DefaultStreamRecheck        = 30 * time.Second
+)
+
 // AlertFeed publishes alert state changes.
 type AlertFeed interface {
 	Subscribe() (<-chan alerting.Event, func())
@@ -41,29 +55,90 @@ type Stream struct {
 	API      func(ctx context.Context) any
 	Alerts   AlertFeed
 	Logger   *slog.Logger
-	// MaxConns bounds concurrent connections; more get a 503. Default 100.
+	// MaxConns bounds concurrent connections; more get a 503. Default
+	// value [DefaultStreamMaxConns].
 	MaxConns int64
+	// MaxConnsPerKey bounds the concurrent connections of one caller (as
+	// named by Key), so one key cannot hold every slot; more get a 429.
+	// Default value [DefaultStreamMaxConnsPerKey].
+	MaxConnsPerKey int64
+	// Key names the caller of a request (the API key's name). Optional.
+	// Default value: every connection counts against the global limit
+	// only.
+	Key func(c echo.Context) string
+	// Authorized tells whether the credential that opened the connection
+	// still holds (not revoked, not expired); it is asked every Recheck,
+	// and the connection is closed (1008, policy violation) when it says
+	// no. Optional. Default value: never asked.
+	Authorized func(c echo.Context) bool
+	// Recheck is how often Authorized is asked. Optional. Default value
+	// [DefaultStreamRecheck].
+	Recheck time.Duration
 
-	conns atomic.Int64
+	mu     sync.Mutex
+	conns  int64
+	perKey map[string]int64
 }
 
 const wsWriteTimeout = 5 * time.Second
 
-// Handle upgrades the connection and streams until the client leaves or the
-// request context ends (server shutdown).
-func (s *Stream) Handle(c echo.Context) error {
-	limit := s.MaxConns
+// acquire takes a connection slot for key, or returns the HTTP error that
+// refuses the connection.
+func (s *Stream) acquire(key string) (release func(), err error) {
+	limit, perKey := s.MaxConns, s.MaxConnsPerKey
 	if limit <= 0 {
-		limit = 100
+		limit = DefaultStreamMaxConns
 	}
-	if s.conns.Add(1) > limit {
-		s.conns.Add(-1)
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "too many stream connections")
+	if perKey <= 0 {
+		perKey = DefaultStreamMaxConnsPerKey
 	}
-	defer s.conns.Add(-1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conns >= limit {
+		return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "too many stream connections")
+	}
+	if key != "" && s.perKey[key] >= perKey {
+		return nil, echo.NewHTTPError(http.StatusTooManyRequests,
+			fmt.Sprintf("too many stream connections for this key (at most %d)", perKey))
+	}
+	s.conns++
+	if key != "" {
+		if s.perKey == nil {
+			s.perKey = map[string]int64{}
+		}
+		s.perKey[key]++
+	}
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.conns--
+		if key != "" {
+			if s.perKey[key]--; s.perKey[key] <= 0 {
+				delete(s.perKey, key)
+			}
+		}
+	}, nil
+}
+
+// Handle upgrades the connection and streams until the client leaves, the
+// credential that opened it no longer holds, or the request context ends
+// (server shutdown).
+func (s *Stream) Handle(c echo.Context) error {
+	key := ""
+	if s.Key != nil {
+		key = s.Key(c)
+	}
+	release, err := s.acquire(key)
+	if err != nil {
+		if he := (*echo.HTTPError)(nil); errors.As(err, &he) && he.Code == http.StatusTooManyRequests {
+			c.Response().Header().Set(echo.HeaderRetryAfter, "10")
+		}
+		return err
+	}
+	defer release()
 	// The server's write timeout would cut a long-lived stream: lift it.
 	_ = http.NewResponseController(c.Response().Writer).SetWriteDeadline(time.Time{})
-	conn, err := websocket.Accept(c.Response(), c.Request(), nil)
+	conn, err := websocket.Accept(c.Response(), c.Request(), &websocket.AcceptOptions{Subprotocols: []string{StreamProtocol}})
 	if err != nil {
 		return nil // Accept has written the HTTP error
 	}
@@ -84,6 +159,16 @@ func (s *Stream) Handle(c echo.Context) error {
 	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
+	var recheck <-chan time.Time
+	if s.Authorized != nil {
+		every := s.Recheck
+		if every <= 0 {
+			every = DefaultStreamRecheck
+		}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		recheck = t.C
+	}
 	if err := s.snapshots(ctx, conn); err != nil {
 		return s.closed(err)
 	}
@@ -92,6 +177,11 @@ func (s *Stream) Handle(c echo.Context) error {
 		case <-ctx.Done():
 			conn.Close(websocket.StatusGoingAway, "bye")
 			return nil
+		case <-recheck:
+			if !s.Authorized(c) {
+				conn.Close(websocket.StatusPolicyViolation, "credential revoked or expired")
+				return nil
+			}
 		case <-tick.C:
 			if err := s.snapshots(ctx, conn); err != nil {
 				return s.closed(err)

@@ -85,4 +85,7 @@ type Store interface {
 	// lease for holder until now+ttl and reports whether holder owns it.
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
+
+	// API keys and console sessions (keys.go).
+	KeyStore
 }

@@ -27,6 +27,7 @@ type FileConfig struct {
 	Auth      security.Config      `yaml:"auth"`
 	RateLimit ratelimit.Config     `yaml:"ratelimit"`
 	Readiness readiness.FileConfig `yaml:"readiness"`
+	Console   ConsoleConfig        `yaml:"console"`
 
 	// raw holds every top-level section, for sections decoded by other packages.
 	raw map[string]*yaml.Node

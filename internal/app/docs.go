@@ -13,6 +13,7 @@ import (
 	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/alerting/silence"
 	"github.com/vigilhq/vigil/apidocs"
+	"github.com/vigilhq/vigil/console"
 	"github.com/vigilhq/vigil/readiness"
 	"github.com/vigilhq/vigil/reporting"
 	"github.com/vigilhq/vigil/security"
@@ -31,7 +32,7 @@ func docInfo() apidocs.Info {
 		Version: Version,
 		Description: "Vigil observes an echo API with OpenTelemetry: the reference AI Learning API, " +
 			"its alerts, usage, reports, security events and readiness checks. Management routes " +
-			"take an API key as `Authorization: Bearer KEY` or `X-API-Key: KEY`.",
+			"take an API key as `Authorization: Bearer KEY` or `X-API-Key: KEY`, or the session cookie of the alert console (/ui).",
 		Tags: []apidocs.Tag{
 			{Name: "AI Learning API", Description: "The reference application Vigil observes."},
 			{Name: "Alerts", Description: "Alerts, their history, silences and rules."},
@@ -39,6 +40,7 @@ func docInfo() apidocs.Info {
 			{Name: "Security", Description: "Security events and posture."},
 			{Name: "Readiness", Description: "Production-readiness checks."},
 			{Name: "Service", Description: "Landing, health, Prometheus metrics, documentation and the live stream."},
+			{Name: "Console", Description: "The alert console at /ui: login, logout and the session."},
 		},
 	}
 }
@@ -76,7 +78,11 @@ func operations() []apidocs.Operation {
 			Responses: map[int]apidocs.Response{200: {Description: "exposition", ContentType: "text/plain"}}},
 		{Method: "GET", Path: "/ws/metrics", Tags: []string{"Service"}, Summary: "Live stream (WebSocket)",
 			Description: "Upgrade to a WebSocket receiving `{\"type\": \"system_metrics\"|\"api_metrics\"|\"alert\", \"data\": ...}` " +
-				"every evaluation interval and on every alert state change.",
+				"every evaluation interval and on every alert state change. Authenticate with `Authorization`, the console's " +
+				"session cookie, or (scripts that cannot set headers) the subprotocol " +
+				"`base64url.bearer.authorization.k8s.io.<key in unpadded base64url>` offered next to `vigil.metrics.v1`, " +
+				"which is echoed back. A key in the query string is never accepted. At most 10 connections per key " +
+				"(429) and 100 in all (503); a stream closes (1008) when its key or session is revoked or expires.",
 			Security: viewerRoles, Responses: map[int]apidocs.Response{101: {Description: "switching protocols"}}},
 		{Method: "GET", Path: "/health/security", Tags: []string{"Security"}, Summary: "Security posture",
 			Responses: map[int]apidocs.Response{200: {Description: "posture", Body: security.PostureReport{}, ContentType: server.ContentTypeHealth}}},
@@ -194,6 +200,7 @@ func mountDocs(e *echo.Echo) *docsState {
 	apidocs.Mount(e, d.doc.Load)
 	d.reg.Add(apidocs.Operations()...)
 	d.reg.Add(operations()...)
+	d.reg.Add(console.Operations()...)
 	return d
 }
 

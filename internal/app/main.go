@@ -35,6 +35,7 @@ func commands() map[string]command {
 		"report":    {"fetch a report (json, csv, markdown) from a running server", reportMain},
 		"docs":      {"write the API documentation (openapi.json, Markdown, HTML)", docsMain},
 		"readiness": {"check a running API's production readiness (12 categories, scored)", readinessMain},
+		"keys":      {"list, create and revoke API keys (stored as hashes)", keysMain},
 		"version": {"print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "vigil", Version)
 			return ExitOK

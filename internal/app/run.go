@@ -50,6 +50,10 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 	}
 	defer v.close(context.WithoutCancel(ctx))
 	logger = v.logger // the telemetry's: stderr and, with a logs exporter, OTLP
+	onListen, err := firstRun(ctx, opts, cfg, v.st, logger)
+	if err != nil {
+		return err
+	}
 
 	loops, stopLoops := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -60,7 +64,7 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 			}
 		})
 	}
-	err = serveHTTP(ctx, opts.Addr, v.echo, logger)
+	err = serveHTTP(ctx, opts.Addr, v.echo, logger, onListen)
 	stopLoops()
 	wg.Wait()
 	return err
@@ -74,6 +78,7 @@ type vigil struct {
 	loops   map[string]func(ctx context.Context) error
 	closers []func(ctx context.Context) error // run in reverse
 	logger  *slog.Logger
+	st      store.Store
 }
 
 func (v *vigil) close(ctx context.Context) {
@@ -93,6 +98,9 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 			v.close(context.WithoutCancel(ctx))
 		}
 	}()
+	if err := applyDemo(&opts, &cfg, logger); err != nil {
+		return nil, err
+	}
 	interval, err := evalInterval(cfg.Alerting)
 	if err != nil {
 		return nil, err
@@ -120,6 +128,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	v.closers = append(v.closers, func(context.Context) error { return st.Close() })
+	v.st = st
 
 	ser, err := series.New(seriesConfig(interval))
 	if err != nil {
@@ -140,12 +149,15 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 		return nil, err
 	}
 	v.closers = append(v.closers, events.Close)
-	auth, err := security.NewAuthenticator(cfg.Auth, security.WithEvents(events))
+	sessions, err := newSessions(cfg.Console, st)
+	if err != nil {
+		return nil, err
+	}
+	v.loops["sessions"] = sweepSessions(sessions, logger)
+	auth, err := security.NewAuthenticator(cfg.Auth, security.WithEvents(events),
+		security.WithStoredKeys(st), security.WithSessions(sessions))
 	if err != nil {
 		return nil, fmt.Errorf("invalid configuration: auth: %w", err)
-	}
-	if !auth.HasAdmin() {
-		logger.Warn("no admin key configured: write endpoints refuse every request; set VIGIL_ADMIN_TOKEN")
 	}
 	limiter, closeLimiter, err := newLimiter(cfg.RateLimit, opts, logger, mp)
 	if err != nil {
@@ -228,10 +240,14 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 		Silences: engine.Silences, Reader: st, Actor: principalName}
 	alerts.Register(e, viewer, admin)
 	stream := &server.Stream{Interval: interval, System: systemSnapshot(ser), API: apiSnapshot(ser), Alerts: engine.Publisher, Logger: logger}
+	streamAuth(stream, auth, logger)
 	e.GET("/ws/metrics", stream.Handle, viewer)
 	e.GET("/admin/security/events", secHandlers.Events, admin)
 	e.GET("/health/security", secHandlers.Posture)
 
+	if err := mountConsole(consoleDeps{Echo: e, Auth: auth, Links: cfg.Links, Meter: mp, Logger: logger, Events: events}); err != nil {
+		return nil, err
+	}
 	if err := mountReadiness(e, v, cfg.Readiness, st, admin); err != nil {
 		return nil, err
 	}
@@ -260,7 +276,7 @@ func principalName(c echo.Context) string {
 
 // serveHTTP listens first, so a taken port fails at once, then serves until
 // ctx ends and drains for at most drainTimeout.
-func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) error {
+func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Logger, onListen func(net.Addr)) error {
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -275,6 +291,9 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Lo
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	logger.Info("vigil listening", "addr", ln.Addr().String(), "version", Version)
+	if onListen != nil {
+		onListen(ln.Addr())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -21,6 +21,7 @@ type Options struct {
 	LogFormat  string // VIGIL_LOG_FORMAT: text or json
 	LogLevel   string // VIGIL_LOG_LEVEL: debug, info, warn, error
 	DemoFaults bool   // VIGIL_DEMO_FAULTS=1
+	Demo       bool   // VIGIL_DEMO=1: demo faults and the demo rule set (demo.go)
 
 	RateLimitRedis string // VIGIL_RATELIMIT_REDIS: share rate limits through Redis
 	Store          string // VIGIL_STORE: postgres://... shares state between replicas
@@ -38,6 +39,7 @@ func DefaultOptions() Options {
 		LogFormat:  envOr("VIGIL_LOG_FORMAT", "text"),
 		LogLevel:   envOr("VIGIL_LOG_LEVEL", "info"),
 		DemoFaults: envOr("VIGIL_DEMO_FAULTS", "") == "1",
+		Demo:       envOr("VIGIL_DEMO", "") == "1",
 
 		RateLimitRedis: envOr("VIGIL_RATELIMIT_REDIS", ""),
 		Store:          envOr("VIGIL_STORE", ""),
@@ -54,6 +56,7 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&opts.LogFormat, "log-format", opts.LogFormat, "log format: text or json (env VIGIL_LOG_FORMAT)")
 	fs.StringVar(&opts.LogLevel, "log-level", opts.LogLevel, "log level: debug, info, warn or error (env VIGIL_LOG_LEVEL)")
 	fs.BoolVar(&opts.DemoFaults, "demo-faults", opts.DemoFaults, "honour X-Demo-Fault and X-Demo-Delay on the reference API (env VIGIL_DEMO_FAULTS=1)")
+	fs.BoolVar(&opts.Demo, "demo", opts.Demo, "demo mode: demo faults on and, without an alerting section in the config, demo rules that fire within seconds (env VIGIL_DEMO=1)")
 	fs.StringVar(&opts.RateLimitRedis, "ratelimit-redis", opts.RateLimitRedis, "redis://host:port/db to share rate limits across replicas (env VIGIL_RATELIMIT_REDIS)")
 	fs.StringVar(&opts.Store, "store", opts.Store, "postgres://... to share alerts, silences and events between replicas; default the SQLite file in --data-dir (env VIGIL_STORE)")
 	fs.Usage = usageFunc(fs, "vigil [serve] [flags]")

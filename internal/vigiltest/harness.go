@@ -374,3 +374,7 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// FreeAddr returns a free 127.0.0.1:port, for a process the test starts
+// itself (a shell snippet that runs vigil).
+func FreeAddr(tb testing.TB) string { return freeAddr(tb) }
