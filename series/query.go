@@ -336,6 +336,26 @@ func (s *Store) Range(metric string, ms []Matcher, window, step time.Duration, n
 	return out
 }
 
+// FirstSample returns the time of the oldest sample written to any of the
+// matching series (since the series was created); zero if none. A
+// counter's first sample may carry everything it counted before it was
+// first read (host counters count since boot), not an increase of its step.
+func (s *Store) FirstSample(metric string, ms []Matcher) time.Time {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	fam := s.family(metric)
+	if fam == nil {
+		return time.Time{}
+	}
+	var first time.Time
+	s.selectSeries(fam, ms, func(sr *series) {
+		if !sr.firstT.IsZero() && (first.IsZero() || sr.firstT.Before(first)) {
+			first = sr.firstT
+		}
+	})
+	return first
+}
+
 // LastSeen returns the time of the newest sample with a non-zero delta (any
 // sample for gauges) among the matching series; zero if never.
 func (s *Store) LastSeen(metric string, ms []Matcher) time.Time {

@@ -64,6 +64,7 @@ type series struct {
 	bounds    []float64
 	lastWrite int64     // newest fine step written
 	lastSeen  time.Time // newest sample with a non-zero delta (any sample for gauges)
+	firstT    time.Time // oldest sample written: FirstSample
 	lastT     time.Time // gauges: time of lastVal
 	lastVal   float64
 	fine      ring
@@ -387,6 +388,9 @@ func (s *Store) write(sr *series, sm *exporter.Sample) {
 	}
 	if fi > sr.lastWrite {
 		sr.lastWrite = fi
+	}
+	if sr.firstT.IsZero() || sm.Time.Before(sr.firstT) {
+		sr.firstT = sm.Time
 	}
 	switch sm.Kind {
 	case exporter.Counter:
