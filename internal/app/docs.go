@@ -133,7 +133,7 @@ func operations() []apidocs.Operation {
 		{Method: "GET", Path: "/api/metrics/performance", Tags: []string{"Metrics"}, Summary: "Latency quantiles, error rate and throughput",
 			Description: "p50/p95/p99 come from the request-duration histogram with Prometheus' histogram_quantile interpolation, " +
 				"clamped to the observed minimum and maximum (which Prometheus does not keep), so no quantile exceeds `max_ms`.",
-			Security:    viewerRoles, Params: []apidocs.Param{minutes}, Responses: ok("summary", reporting.PerformanceSummary{})},
+			Security: viewerRoles, Params: []apidocs.Param{minutes}, Responses: ok("summary", reporting.PerformanceSummary{})},
 		{Method: "GET", Path: "/api/metrics/system", Tags: []string{"Metrics"}, Summary: "CPU, memory, disk, network and process series",
 			Security: viewerRoles, Params: []apidocs.Param{{Name: "last_hours", In: "query", Schema: intRange(1, 24, 1)}},
 			Responses: ok("series and current values", reporting.SystemSummary{})},
