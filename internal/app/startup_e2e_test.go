@@ -1,0 +1,48 @@
+package app_test
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// runCLIEnv runs the binary with extra environment ("KEY=value").
+func runCLIEnv(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(vigilBin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+		return ee.ExitCode(), o.String(), e.String()
+	}
+	require.NoError(t, err)
+	return 0, o.String(), e.String()
+}
+
+func oneLine(t *testing.T, s string) {
+	t.Helper()
+	assert.Equal(t, 1, strings.Count(strings.TrimRight(s, "\n"), "\n")+1, "one line: %q", s)
+}
+
+func TestBooleanEnvironment(t *testing.T) {
+	t.Run("a value ParseBool refuses exits 2 naming the variable", func(t *testing.T) {
+		code, _, stderr := runCLIEnv(t, []string{"VIGIL_DEMO_FAULTS=yes"}, "serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0")
+		assert.Equal(t, 2, code, stderr)
+		assert.Contains(t, stderr, `VIGIL_DEMO_FAULTS="yes"`)
+		oneLine(t, stderr)
+	})
+	t.Run("true turns demo faults on", func(t *testing.T) {
+		p := startVigil(t, t.TempDir(), []string{"VIGIL_DEMO_FAULTS=true"})
+		resp, _ := p.Do(http.MethodGet, "/api/users/1", "", nil, "X-Demo-Fault", "error")
+		assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	})
+}
