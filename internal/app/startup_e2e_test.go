@@ -46,3 +46,34 @@ func TestBooleanEnvironment(t *testing.T) {
 		assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 	})
 }
+
+// TestClientCommandsTakeABaseURL: health, report and docs read --url the
+// same way, as the server's base URL.
+func TestClientCommandsTakeABaseURL(t *testing.T) {
+	p := startVigil(t, t.TempDir(), []string{"VIGIL_ADMIN_TOKEN=base-url-admin-token-0123"})
+	for _, base := range []string{p.URL, p.URL + "/"} {
+		code, stdout, stderr := runCLI(t, "health", "--url", base)
+		assert.Equal(t, 0, code, stderr)
+		assert.Equal(t, p.URL+"/health: 200 OK\n", stdout, "health probes <url>/health, not <url>")
+
+		code, stdout, stderr = runCLI(t, "report", "--url", base, "--token", "base-url-admin-token-0123", "--format", "csv")
+		assert.Equal(t, 0, code, stderr)
+		assert.NotEmpty(t, stdout)
+	}
+	for _, cmd := range [][]string{{"health"}, {"report"}, {"docs", "--out", t.TempDir()}} {
+		code, _, stderr := runCLI(t, append(cmd, "--url", "ftp://"+strings.TrimPrefix(p.URL, "http://"))...)
+		assert.Equal(t, 2, code, "%v: %s", cmd, stderr)
+		assert.Contains(t, stderr, "--url must be an http or https base URL", cmd)
+		oneLine(t, stderr)
+	}
+
+	dir := t.TempDir()
+	code, _, stderr := runCLI(t, "docs", "--out", dir, "--url", p.URL)
+	require.Equal(t, 0, code, stderr)
+	for _, name := range []string{"openapi.json", "API_DOCUMENTATION.md", "index.html"} {
+		b, err := os.ReadFile(dir + "/" + name)
+		require.NoError(t, err)
+		assert.NotContains(t, string(b), "localhost:8000", "%s: every sample calls --url", name)
+		assert.Contains(t, string(b), p.URL+"/api/chat", name)
+	}
+}
