@@ -307,7 +307,7 @@ func (u *Usage) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-flush.C:
-			if err := u.Flush(ctx); err != nil {
+			if err := u.Flush(ctx); err != nil && ctx.Err() == nil {
 				u.cfg.Logger.Error("usage flush failed; retrying", "error", err)
 			}
 		case <-ret.C:
@@ -319,6 +319,9 @@ func (u *Usage) Run(ctx context.Context) error {
 func (u *Usage) retain(ctx context.Context) {
 	n, err := u.DeleteExpired(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return // stopping: not a failure of the store
+		}
 		u.cfg.Logger.Error("usage retention failed", "error", err)
 		return
 	}

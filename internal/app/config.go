@@ -45,7 +45,12 @@ type ServerConfig struct {
 // sectionDecoders lists the top-level keys and who decodes them. Packages
 // register their sections in the files that wire them.
 var sectionDecoders = map[string]func(cfg *FileConfig, n *yaml.Node) error{
-	"links":  func(cfg *FileConfig, n *yaml.Node) error { return decodeStrict(n, &cfg.Links) },
+	"links": func(cfg *FileConfig, n *yaml.Node) error {
+		if err := decodeStrict(n, &cfg.Links); err != nil {
+			return err
+		}
+		return cfg.Links.Validate()
+	},
 	"server": func(cfg *FileConfig, n *yaml.Node) error { return decodeStrict(n, &cfg.Server) },
 }
 

@@ -50,6 +50,12 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 	}
 	defer v.close(context.WithoutCancel(ctx))
 
+	// Listen before any loop starts: a bad address or a taken port is then
+	// the only thing a failed start reports.
+	ln, err := listen(ctx, opts.Addr)
+	if err != nil {
+		return err
+	}
 	loops, stopLoops := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for name, run := range v.loops {
@@ -59,7 +65,7 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 			}
 		})
 	}
-	err = serveHTTP(ctx, opts.Addr, v.echo, logger)
+	err = serveHTTP(ctx, ln, v.echo, logger)
 	stopLoops()
 	wg.Wait()
 	return err
@@ -233,6 +239,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 		return nil, err
 	}
 	e.Use(apidocs.ValidateRequests(v.docs.doc.Load()))
+	warnUnservedRoutes(logger, e, &cfg)
 	v.echo = e
 	return v, nil
 }
@@ -244,13 +251,17 @@ func principalName(c echo.Context) string {
 	return ""
 }
 
-// serveHTTP listens first, so a taken port fails at once, then serves until
-// ctx ends and drains for at most drainTimeout.
-func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) error {
+func listen(ctx context.Context, addr string) (net.Listener, error) {
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return nil, fmt.Errorf("listen: %w", err)
 	}
+	return ln, nil
+}
+
+// serveHTTP serves on ln until ctx ends and drains for at most
+// drainTimeout.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,

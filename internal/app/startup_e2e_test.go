@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"errors"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -75,5 +76,27 @@ func TestClientCommandsTakeABaseURL(t *testing.T) {
 		require.NoError(t, err)
 		assert.NotContains(t, string(b), "localhost:8000", "%s: every sample calls --url", name)
 		assert.Contains(t, string(b), p.URL+"/api/chat", name)
+	}
+}
+
+// TestFailedStartSaysOnlyWhy: a start that cannot listen reports that and
+// nothing else (no loop stopped by the start's own cancellation).
+func TestFailedStartSaysOnlyWhy(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	tests := []struct{ name, addr, want string }{
+		{"a bad address", "bogus", "missing port in address"},
+		{"a port in use", taken.Addr().String(), "address already in use"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLIEnv(t, []string{"VIGIL_ADMIN_TOKEN=failed-start-admin-token"},
+				"serve", "--addr", tt.addr, "--data-dir", t.TempDir(), "--log-level", "warn")
+			assert.Equal(t, 1, code)
+			assert.Contains(t, stderr, tt.want)
+			oneLine(t, stderr)
+			assert.NotContains(t, stderr, "context canceled")
+		})
 	}
 }
