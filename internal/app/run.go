@@ -44,6 +44,11 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(opts.DataDir)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = unlock() }()
 	v, err := build(ctx, opts, cfg, logger)
 	if err != nil {
 		return err

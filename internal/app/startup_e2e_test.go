@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -99,4 +100,25 @@ func TestFailedStartSaysOnlyWhy(t *testing.T) {
 			assert.NotContains(t, stderr, "context canceled")
 		})
 	}
+}
+
+// TestDataDirIsLocked runs two real processes on one data dir.
+func TestDataDirIsLocked(t *testing.T) {
+	dir := t.TempDir()
+	first := startVigil(t, dir, nil)
+
+	code, _, stderr := runCLIEnv(t, nil, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-level", "warn")
+	assert.Equal(t, 1, code, stderr)
+	assert.Contains(t, stderr, fmt.Sprintf("locked by PID %d", first.PID()), "the second process names the holder")
+	oneLine(t, stderr)
+	resp, _ := first.Do(http.MethodGet, "/ready", "", nil)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the holder keeps serving")
+
+	// A clean stop releases the lock; so does kill -9 (the OS drops it).
+	require.NoError(t, first.Stop())
+	second := startVigil(t, dir, nil)
+	second.Kill()
+	third := startVigil(t, dir, nil)
+	resp, _ = third.Do(http.MethodGet, "/ready", "", nil)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
