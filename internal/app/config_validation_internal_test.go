@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -70,4 +72,21 @@ slos:
 		assert.Contains(t, warned[i], "/api/users/:id", "the warning names the known routes")
 		assert.Contains(t, warned[i], "/api/chat ")
 	}
+}
+
+func TestConfigFileIsCapped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "huge.yaml")
+	big := "links:\n  grafana: http://localhost:3000\n# " + strings.Repeat("x", MaxConfigBytes) + "\n"
+	require.NoError(t, os.WriteFile(path, []byte(big), 0o600))
+	_, err := LoadConfig(path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "larger than 4194304 bytes (4 MiB)")
+	assert.Contains(t, err.Error(), path)
+	_, err = ParseConfig([]byte(big))
+	assert.ErrorIs(t, err, errConfigTooLarge)
+
+	justUnder := "links:\n  grafana: http://localhost:3000\n# " + strings.Repeat("x", MaxConfigBytes-100) + "\n"
+	require.NoError(t, os.WriteFile(path, []byte(justUnder), 0o600))
+	_, err = LoadConfig(path)
+	assert.NoError(t, err)
 }
