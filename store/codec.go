@@ -122,5 +122,3 @@ func normalizeRun(r ReadinessRun) ReadinessRun {
 	r.FinishedAt = normTimePtr(r.FinishedAt)
 	return r
 }
-
-func usageHour(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
