@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"sync/atomic"
 
@@ -22,6 +23,9 @@ import (
 var (
 	viewerRoles = []string{"viewer", "admin"}
 	adminRoles  = []string{"admin"}
+	// storeBacked: the operation reads or writes the store, so a store
+	// outage is a 503 with Retry-After.
+	storeBacked = []int{http.StatusServiceUnavailable}
 )
 
 func docInfo() apidocs.Info {
@@ -30,7 +34,8 @@ func docInfo() apidocs.Info {
 		Version: Version,
 		Description: "Vigil observes an echo API with OpenTelemetry: the reference AI Learning API, " +
 			"its alerts, usage, reports, security events and readiness checks. Management routes " +
-			"take an API key as `Authorization: Bearer KEY` or `X-API-Key: KEY`.",
+			"take an API key as `Authorization: Bearer KEY` or `X-API-Key: KEY`. Every GET route also " +
+			"answers HEAD, with the same status and headers and no body.",
 		Tags: []apidocs.Tag{
 			{Name: "AI Learning API", Description: "The reference application Vigil observes."},
 			{Name: "Alerts", Description: "Alerts, their history, silences and rules."},
@@ -75,11 +80,14 @@ func operations() []apidocs.Operation {
 		{Method: "GET", Path: "/ws/metrics", Tags: []string{"Service"}, Summary: "Live stream (WebSocket)",
 			Description: "Upgrade to a WebSocket receiving `{\"type\": \"system_metrics\"|\"api_metrics\"|\"alert\", \"data\": ...}` " +
 				"every evaluation interval and on every alert state change.",
-			Security: viewerRoles, Responses: map[int]apidocs.Response{101: {Description: "switching protocols"}}},
+			Security: viewerRoles, Responses: map[int]apidocs.Response{101: {Description: "switching protocols"}},
+			Errors: []int{http.StatusUpgradeRequired, http.StatusServiceUnavailable}},
 		{Method: "GET", Path: "/health/security", Tags: []string{"Security"}, Summary: "Security posture",
-			Responses: map[int]apidocs.Response{200: {Description: "posture", Body: security.PostureReport{}, ContentType: server.ContentTypeHealth}}},
+			Responses: map[int]apidocs.Response{
+				200: {Description: "posture: pass or warn", Body: security.PostureReport{}, ContentType: server.ContentTypeHealth},
+				503: {Description: "posture: fail", Body: security.PostureReport{}, ContentType: server.ContentTypeHealth}}},
 		{Method: "GET", Path: "/admin/security/events", Tags: []string{"Security"}, Summary: "Security events, newest first",
-			Security: adminRoles, Responses: ok("a page of events", security.EventsPage{}),
+			Security: adminRoles, Responses: ok("a page of events", security.EventsPage{}), Errors: storeBacked,
 			Params: []apidocs.Param{
 				{Name: "type", In: "query", Description: "OWASP event type", Schema: apidocs.ParamSchema{Enum: security.EventTypes}},
 				{Name: "since", In: "query", Description: "RFC 3339 time or a duration such as 1h", Example: "1h"},
@@ -90,10 +98,13 @@ func operations() []apidocs.Operation {
 			Description: "A deterministic simulated model: the same message always gets the same reply and latency.",
 			Request:     server.ChatRequest{}, RateLimited: true, Responses: ok("the reply", server.ChatResponse{})},
 		{Method: "GET", Path: "/api/users/:id", Tags: []string{"AI Learning API"}, Summary: "A learner",
-			Params:    []apidocs.Param{{Name: "id", In: "path", Required: true, Schema: intRange(1, server.MaxUserID, 1), Example: "42"}},
+			Description: fmt.Sprintf("Learners have IDs 1 to %d; any other positive ID is a 404.", server.MaxUserID),
+			Params: []apidocs.Param{{Name: "id", In: "path", Required: true,
+				Schema: apidocs.ParamSchema{Type: "integer", Min: apidocs.Float(1)}, Example: "42"}},
 			Responses: ok("the learner", server.User{}), RateLimited: true},
 		{Method: "POST", Path: "/api/login", Tags: []string{"AI Learning API"}, Summary: "Log in",
-			Request: server.LoginRequest{}, RateLimited: true, Responses: ok("a session token", server.LoginResponse{})},
+			Request: server.LoginRequest{}, RateLimited: true, Responses: ok("a session token", server.LoginResponse{}),
+			Errors: []int{http.StatusUnauthorized}},
 		{Method: "GET", Path: "/api/public", Tags: []string{"AI Learning API"}, Summary: "Public greeting (rate limited: 10 per minute)",
 			RateLimited: true, Responses: ok("greeting", server.PublicResponse{})},
 
@@ -101,32 +112,37 @@ func operations() []apidocs.Operation {
 			Params: []apidocs.Param{
 				{Name: "state", In: "query", Schema: apidocs.ParamSchema{Enum: []string{"pending", "firing", "acknowledged", "resolved", "silenced"}}},
 				{Name: "limit", In: "query", Schema: intRange(1, 1000, 100)}},
-			Responses: ok("alerts, newest first", server.AlertList{})},
+			Responses: ok("alerts, newest first", server.AlertList{}), Errors: storeBacked},
 		{Method: "GET", Path: "/api/alerts/rules", Tags: []string{"Alerts"}, Summary: "Loaded rules and their last evaluation",
 			Security: viewerRoles, Responses: ok("rules", server.RuleList{})},
 		{Method: "GET", Path: "/api/alerts/:id", Tags: []string{"Alerts"}, Summary: "One alert", Security: viewerRoles,
-			Params: []apidocs.Param{alertID}, Responses: ok("the alert", store.Alert{})},
+			Params: []apidocs.Param{alertID}, Responses: ok("the alert", store.Alert{}), Errors: storeBacked},
 		{Method: "GET", Path: "/api/alerts/:id/history", Tags: []string{"Alerts"}, Summary: "An alert's append-only history",
-			Security: viewerRoles, Params: []apidocs.Param{alertID}, Responses: ok("history, oldest first", server.AlertHistory{})},
+			Security: viewerRoles, Params: []apidocs.Param{alertID}, Responses: ok("history, oldest first", server.AlertHistory{}),
+			Errors: storeBacked},
 		{Method: "POST", Path: "/api/alerts/:id/acknowledge", Tags: []string{"Alerts"}, Summary: "Acknowledge an alert",
 			Description: "Stops repeat notifications; the resolved notification is still sent. 409 on a resolved alert.",
 			Security:    adminRoles, Params: []apidocs.Param{alertID}, Request: server.AlertAction{},
-			Example: server.AlertAction{By: "ana", Comment: "investigating"}, Responses: ok("the alert", store.Alert{})},
+			Example: server.AlertAction{By: "ana", Comment: "investigating"}, Responses: ok("the alert", store.Alert{}),
+			Errors: []int{http.StatusConflict, http.StatusServiceUnavailable}},
 		{Method: "POST", Path: "/api/alerts/:id/resolve", Tags: []string{"Alerts"}, Summary: "Resolve an alert by hand",
-			Security: adminRoles, Params: []apidocs.Param{alertID}, Request: server.AlertAction{},
-			Example: server.AlertAction{By: "ana", Comment: "fixed by rollback"}, Responses: ok("the alert", store.Alert{})},
+			Description: "409 on an alert already resolved.", Security: adminRoles, Params: []apidocs.Param{alertID}, Request: server.AlertAction{},
+			Example: server.AlertAction{By: "ana", Comment: "fixed by rollback"}, Responses: ok("the alert", store.Alert{}),
+			Errors: []int{http.StatusConflict, http.StatusServiceUnavailable}},
 		{Method: "POST", Path: "/api/alerts/webhook", Tags: []string{"Alerts"}, Summary: "Ingest an Alertmanager v4 webhook",
 			Description: "Fleet-wide alerts from Prometheus via Alertmanager, deduplicated by fingerprint.",
-			Security:    adminRoles, Request: alerting.WebhookPayload{}, Responses: ok("the alerts created or updated", server.WebhookResult{})},
+			Security:    adminRoles, Request: alerting.WebhookPayload{}, Responses: ok("the alerts created or updated", server.WebhookResult{}),
+			Errors: storeBacked},
 		{Method: "GET", Path: "/api/silences", Tags: []string{"Alerts"}, Summary: "List silences", Security: viewerRoles,
-			Responses: ok("silences", server.SilenceList{})},
+			Responses: ok("silences", server.SilenceList{}), Errors: storeBacked},
 		{Method: "POST", Path: "/api/silences", Tags: []string{"Alerts"}, Summary: "Create a silence", Security: adminRoles,
 			Request: server.SilenceRequest{}, Example: server.SilenceRequest{
 				Matchers: []store.Matcher{{Name: "alertname", Value: "HighErrorRate", IsEqual: true}},
 				Duration: "2h", CreatedBy: "ana", Comment: "deploying a fix"},
-			Responses: map[int]apidocs.Response{201: {Description: "the silence", Body: store.Silence{}}}},
+			Responses: map[int]apidocs.Response{201: {Description: "the silence", Body: store.Silence{}}}, Errors: storeBacked},
 		{Method: "DELETE", Path: "/api/silences/:id", Tags: []string{"Alerts"}, Summary: "Expire a silence", Security: adminRoles,
-			Params: []apidocs.Param{{Name: "id", In: "path", Required: true}}, Responses: map[int]apidocs.Response{204: {Description: "expired"}}},
+			Params: []apidocs.Param{{Name: "id", In: "path", Required: true}}, Responses: map[int]apidocs.Response{204: {Description: "expired"}},
+			Errors: storeBacked},
 
 		{Method: "GET", Path: "/api/metrics/requests", Tags: []string{"Metrics"}, Summary: "Request counts, errors and throughput by route and method",
 			Security: viewerRoles, Params: []apidocs.Param{minutes}, Responses: ok("summary", reporting.RequestSummary{})},
@@ -141,7 +157,7 @@ func operations() []apidocs.Operation {
 			Security: viewerRoles, Params: []apidocs.Param{
 				{Name: "minutes", In: "query", Description: "timeframe in minutes (up to 30 days)", Schema: intRange(1, 43200, 60)},
 				{Name: "client", In: "query", Description: "only this client (API key name, or anonymous)"}},
-			Responses: ok("usage", reporting.UsageReport{})},
+			Responses: ok("usage", reporting.UsageReport{}), Errors: storeBacked},
 		{Method: "GET", Path: "/api/traces", Tags: []string{"Metrics"}, Summary: "Recent failing and slow requests with trace IDs",
 			Security: viewerRoles, Params: []apidocs.Param{
 				{Name: "kind", In: "query", Schema: apidocs.ParamSchema{Enum: []string{"error", "slow"}}},
@@ -152,18 +168,19 @@ func operations() []apidocs.Operation {
 			Description: "An ExportTraceServiceRequest that any OTLP/HTTP receiver (Jaeger, a collector) accepts at /v1/traces.",
 			Security:    viewerRoles, Params: []apidocs.Param{minutes}, Responses: map[int]apidocs.Response{200: {Description: "OTLP JSON"}}},
 		{Method: "GET", Path: "/api/slos", Tags: []string{"Metrics"}, Summary: "SLOs: SLIs, error budget and burn rate",
-			Security: viewerRoles, Responses: ok("SLO status", reporting.SLOReport{})},
+			Security: viewerRoles, Responses: ok("SLO status", reporting.SLOReport{}), Errors: storeBacked},
 		{Method: "GET", Path: "/api/reports", Tags: []string{"Metrics"}, Summary: "An exportable report (JSON, CSV or Markdown)",
 			Security: viewerRoles, Params: []apidocs.Param{minutes,
 				{Name: "format", In: "query", Schema: apidocs.ParamSchema{Enum: []string{"json", "csv", "markdown"}, Default: "json"}}},
-			Responses: map[int]apidocs.Response{200: {Description: "the report", Body: reporting.Report{}}}},
+			Responses: map[int]apidocs.Response{200: {Description: "the report", Body: reporting.Report{}}}, Errors: storeBacked},
 		{Method: "POST", Path: "/api/readiness/runs", Tags: []string{"Readiness"}, Summary: "Start a readiness check",
 			Description: "Only targets in the configuration's `readiness.allowed_targets` are accepted; anything else is 403.",
 			Security:    adminRoles, Request: readiness.StartRequest{}, Example: readiness.StartRequest{Target: "http://127.0.0.1:8000"},
-			Responses: map[int]apidocs.Response{202: {Description: "the queued run", Body: store.ReadinessRun{}}}},
+			Responses: map[int]apidocs.Response{202: {Description: "the queued run", Body: store.ReadinessRun{}}},
+			Errors:    []int{http.StatusTooManyRequests, http.StatusServiceUnavailable}},
 		{Method: "GET", Path: "/api/readiness/runs/:id", Tags: []string{"Readiness"}, Summary: "A readiness run and its report",
 			Security: adminRoles, Params: []apidocs.Param{{Name: "id", In: "path", Required: true}},
-			Responses: ok("the run", store.ReadinessRun{})},
+			Responses: ok("the run", store.ReadinessRun{}), Errors: storeBacked},
 	}
 }
 
