@@ -95,7 +95,7 @@ func (s *SQLite) listUsage(ctx context.Context, ut usageTable, f UsageFilter) ([
 		where = append(where, "client = ?")
 		args = append(args, f.Client)
 	}
-	q := `SELECT ` + ut.col + `, client, route, method, requests, errors, rate_limited, tokens FROM ` + ut.table
+	q := `SELECT ` + ut.col + `, client, route, method, requests, errors, rate_limited, tokens FROM ` + ut.table //nolint:gosec // constant names
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}

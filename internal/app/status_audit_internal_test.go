@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -67,7 +68,9 @@ func newStatusAuditor(t *testing.T) *statusAuditor {
 	require.True(t, ok)
 	a := &statusAuditor{t: t, root: filepath.Join(filepath.Dir(file), "..", ".."), codes: map[string]int{}, pkgs: map[string]*auditPkg{}}
 	// The net/http status constants, read from the standard library's source.
-	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(runtime.GOROOT(), "src", "net", "http", "status.go"), nil, 0)
+	goroot, err := exec.CommandContext(t.Context(), "go", "env", "GOROOT").Output()
+	require.NoError(t, err)
+	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(strings.TrimSpace(string(goroot)), "src", "net", "http", "status.go"), nil, 0)
 	require.NoError(t, err)
 	for _, d := range f.Decls {
 		g, ok := d.(*ast.GenDecl)

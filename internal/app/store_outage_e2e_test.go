@@ -110,14 +110,15 @@ func (p *tcpProxy) stop() {
 
 func (p *tcpProxy) restart() { p.listen(p.addr) }
 
-// TestStoreOutageIsA503 runs vigil serve on PostgreSQL through a proxy and
-// cuts the proxy: the alert API answers 503 problem details with
-// Retry-After, and recovers when the database is reachable again.
-func TestStoreOutageIsA503(t *testing.T) {
+// proxiedStore gives a DSN reaching the test PostgreSQL through a proxy the
+// test can cut, in a fresh schema (created by vigil itself, dropped at
+// cleanup).
+func proxiedStore(t *testing.T, name string) (*tcpProxy, string) {
+	t.Helper()
 	pg := pgAddr(t)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	schema := "vigil_test_outage_" + hex.EncodeToString(b)
+	schema := "vigil_test_" + name + "_" + hex.EncodeToString(b)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -127,9 +128,17 @@ func TestStoreOutageIsA503(t *testing.T) {
 		}
 	})
 	proxy := newTCPProxy(t, pg)
+	return proxy, "postgres://postgres@" + proxy.addr + "/test?sslmode=disable&connect_timeout=3&search_path=" + schema
+}
+
+// TestStoreOutageIsA503 runs vigil serve on PostgreSQL through a proxy and
+// cuts the proxy: the alert API answers 503 problem details with
+// Retry-After, and recovers when the database is reachable again.
+func TestStoreOutageIsA503(t *testing.T) {
+	proxy, storeDSN := proxiedStore(t, "outage")
 	const admin = "outage-admin-token-0123456789"
 	p := startVigil(t, t.TempDir(), []string{"VIGIL_ADMIN_TOKEN=" + admin,
-		"VIGIL_STORE=postgres://postgres@" + proxy.addr + "/test?sslmode=disable&connect_timeout=3&search_path=" + schema})
+		"VIGIL_STORE=" + storeDSN})
 	resp, body := p.Do(http.MethodGet, "/api/alerts", admin, nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 
