@@ -1,6 +1,8 @@
 package app
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -43,4 +45,30 @@ func TestEnvBool(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+}
+
+func FuzzEnvBool(f *testing.F) {
+	for _, s := range []string{"1", "true", "TRUE", "t", "0", "false", "yes", "on", "", " 1", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if strings.ContainsRune(v, 0) {
+			return // no environment can hold a NUL
+		}
+		t.Setenv("VIGIL_FUZZ_BOOL", v)
+		got, err := envBool("VIGIL_FUZZ_BOOL", false)
+		want, perr := strconv.ParseBool(v)
+		switch {
+		case v == "":
+			if err != nil || got {
+				t.Fatalf("empty: %v %v", got, err)
+			}
+		case (err == nil) != (perr == nil):
+			t.Fatalf("envBool(%q) error %v, ParseBool error %v", v, err, perr)
+		case err == nil && got != want:
+			t.Fatalf("envBool(%q) = %v, want %v", v, got, want)
+		case err != nil && !strings.Contains(err.Error(), "VIGIL_FUZZ_BOOL"):
+			t.Fatalf("error %q does not name the variable", err)
+		}
+	})
 }
