@@ -256,6 +256,7 @@ func principalName(c echo.Context) string {
 	return ""
 }
 
+// listen binds addr; serveHTTP then owns (and closes) the listener.
 func listen(ctx context.Context, addr string) (net.Listener, error) {
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
