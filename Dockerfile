@@ -21,6 +21,6 @@ USER nonroot
 VOLUME ["/var/lib/vigil"]
 # distroless has no shell or curl: the binary probes itself.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-    CMD ["/usr/local/bin/vigil", "health", "--url", "http://127.0.0.1:8000/health"]
+    CMD ["/usr/local/bin/vigil", "health", "--url", "http://127.0.0.1:8000"]
 ENTRYPOINT ["/usr/local/bin/vigil"]
 CMD ["serve"]

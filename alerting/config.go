@@ -139,6 +139,9 @@ func ParseConfig(b []byte, opts ...ParseOption) (Config, error) {
 			cfg.SLOs = []SLO{}
 		}
 	}
+	if hasKey(node, "evaluation_interval") && cfg.EvaluationInterval <= 0 {
+		return Config{}, fmt.Errorf("%w: evaluation_interval: must be > 0 (omit it for the default 5s)", ErrInvalidConfig)
+	}
 	cfg.applyDefaults()
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -237,7 +238,7 @@ func buildOperation(op Operation, gen *schemaGen, ids map[string]bool) (*openapi
 		}
 		o.Responses.Set(strconv.Itoa(code), &openapi3.ResponseRef{Value: resp})
 	}
-	for _, code := range errorCodes(op) {
+	for _, code := range ErrorStatuses(op) {
 		if o.Responses.Value(strconv.Itoa(code)) != nil {
 			continue
 		}
@@ -262,12 +263,32 @@ func buildOperation(op Operation, gen *schemaGen, ids map[string]bool) (*openapi
 	return o, nil
 }
 
-// errorCodes lists the problem responses an operation can return.
+// ErrorStatuses lists every problem status op is documented to return:
+// 400 when it takes a body, non-path parameters or a constrained path
+// parameter, 401 and 403 with
+// Security, 404 with path parameters, 413 and 415 with a Request body, 429
+// when RateLimited, 500 always, and op.Errors; sorted.
+func ErrorStatuses(op Operation) []int {
+	codes := errorCodes(op)
+	for _, c := range op.Errors {
+		if !slices.Contains(codes, c) {
+			codes = append(codes, c)
+		}
+	}
+	slices.Sort(codes)
+	return codes
+}
+
+// errorCodes lists the automatic problem responses of an operation.
 func errorCodes(op Operation) []int {
 	var codes []int
 	hasInput := op.Request != nil
 	for _, p := range op.Params {
-		if p.In != "path" {
+		// A path parameter is input that can be refused when its schema
+		// constrains it (an integer ID); any other parameter always.
+		constrained := (p.Schema.Type != "" && p.Schema.Type != "string") || p.Schema.Min != nil || p.Schema.Max != nil ||
+			len(p.Schema.Enum) > 0 || p.Schema.Format != ""
+		if p.In != "path" || constrained {
 			hasInput = true
 		}
 	}
@@ -281,7 +302,7 @@ func errorCodes(op Operation) []int {
 		codes = append(codes, http.StatusNotFound)
 	}
 	if op.Request != nil {
-		codes = append(codes, http.StatusUnsupportedMediaType)
+		codes = append(codes, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 	}
 	if op.RateLimited {
 		codes = append(codes, http.StatusTooManyRequests)

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/vigilhq/vigil/internal/baseurl"
 )
 
 // ErrFetch reports a failure to fetch a running server's document.
@@ -61,13 +61,19 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, builtin 
 		return usage("--timeout must be positive")
 	}
 	if *server != "" {
-		u, err := url.Parse(*server)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usage("--url must be an http or https base URL")
+		u, err := baseurl.Parse(*server)
+		if err != nil {
+			return usage("--url " + err.Error())
 		}
+		*server = u.String()
 	}
 
 	doc, err := loadDoc(ctx, *server, *timeout, builtin)
+	if err == nil && *server != "" {
+		// The published pages call the documented server: servers and
+		// every code sample name it instead of localhost:8000.
+		err = SetServer(doc, *server)
+	}
 	if err == nil {
 		err = writeDocs(*out, doc, stdout)
 	}
@@ -97,7 +103,11 @@ func loadDoc(ctx context.Context, server string, timeout time.Duration, builtin 
 func Fetch(ctx context.Context, base string, timeout time.Duration) (*openapi3.T, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%w: no answer within %s", ErrFetch, timeout))
 	defer cancel()
-	target := strings.TrimSuffix(base, "/") + SpecPath
+	u, err := baseurl.Parse(base)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFetch, err)
+	}
+	target := baseurl.Join(u, SpecPath)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFetch, err)
@@ -122,6 +132,13 @@ func Fetch(ctx context.Context, base string, timeout time.Duration) (*openapi3.T
 		return nil, fmt.Errorf("%w: document larger than %d bytes", ErrFetch, MaxSpecBytes)
 	}
 	return Load(raw)
+}
+
+// SetServer makes base (an absolute base URL) the document's only server
+// and regenerates every operation's code samples to call it.
+func SetServer(doc *openapi3.T, base string) error {
+	doc.Servers = openapi3.Servers{&openapi3.Server{URL: base}}
+	return addCodeSamples(doc, nil)
 }
 
 func writeDocs(dir string, doc *openapi3.T, stdout io.Writer) error {

@@ -87,6 +87,45 @@ func TestMainFromURL(t *testing.T) {
 			t.Errorf("markdown from --url lacks %q", want)
 		}
 	}
+	// Every code sample, the servers and the page call the documented
+	// server: nothing is left pointing at localhost:8000.
+	for _, name := range []string{"openapi.json", "API_DOCUMENTATION.md", "index.html"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := bytes.Count(b, []byte("localhost:8000")); n > 0 {
+			t.Errorf("%s still names localhost:8000 %d times", name, n)
+		}
+		if !bytes.Contains(b, []byte(srv.URL+"/api/chat")) {
+			t.Errorf("%s has no sample calling %s/api/chat", name, srv.URL)
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "openapi.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := apidocs.Load(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Servers) != 1 || doc.Servers[0].URL != srv.URL {
+		t.Errorf("servers = %+v, want only %s", doc.Servers, srv.URL)
+	}
+	n := 0
+	for _, path := range doc.Paths.InMatchingOrder() {
+		for method, o := range doc.Paths.Value(path).Operations() {
+			for _, cs := range apidocs.Samples(o) {
+				n++
+				if !strings.Contains(cs.Source, srv.URL+"/") {
+					t.Errorf("%s %s %s sample does not call %s", method, path, cs.Lang, srv.URL)
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no code samples")
+	}
 }
 
 func TestMainErrors(t *testing.T) {

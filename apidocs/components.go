@@ -73,9 +73,13 @@ var errorResponseList = []errorResponse{
 	{http.StatusUnauthorized, "Unauthorized", "Missing or invalid credentials."},
 	{http.StatusForbidden, "Forbidden", "The credentials lack the required role."},
 	{http.StatusNotFound, "NotFound", "The resource does not exist."},
+	{http.StatusConflict, "Conflict", "The request conflicts with the resource's state, for example acting on a resolved alert."},
+	{http.StatusRequestEntityTooLarge, "PayloadTooLarge", "The request body exceeds the size limit."},
 	{http.StatusUnsupportedMediaType, "UnsupportedMediaType", "The request body has an unsupported content type."},
+	{http.StatusUpgradeRequired, "UpgradeRequired", "The route is a WebSocket: send a WebSocket upgrade request."},
 	{http.StatusTooManyRequests, "TooManyRequests", "The client exceeded its rate limit; retry after Retry-After seconds."},
 	{http.StatusInternalServerError, "InternalError", "An unexpected error; trace_id identifies the trace."},
+	{http.StatusServiceUnavailable, "ServiceUnavailable", "The store is unreachable or the server is at capacity; retry after Retry-After seconds when given."},
 }
 
 func errorResponseName(code int) string {
@@ -96,6 +100,8 @@ func errorResponses() openapi3.ResponseBodies {
 		switch e.code {
 		case http.StatusUnauthorized:
 			r.Headers = openapi3.Headers{"WWW-Authenticate": header("The authentication scheme to use.", "string")}
+		case http.StatusServiceUnavailable:
+			r.Headers = openapi3.Headers{"Retry-After": header("Seconds to wait before retrying, when the store is unavailable.", "integer")}
 		case http.StatusTooManyRequests:
 			r.Headers = openapi3.Headers{
 				"Retry-After":      header("Seconds to wait before retrying.", "integer"),

@@ -61,6 +61,11 @@ type Operation struct {
 	Security []string
 	// RateLimited adds a 429 response with Retry-After and RateLimit headers.
 	RateLimited bool
+	// Errors lists the problem statuses the operation can return beyond
+	// the automatic ones ([ErrorStatuses]): 409 for a conflict, 503 when
+	// the store is unavailable, 401 for a login... Each must be one of the
+	// shared problem responses.
+	Errors []int
 	// Hidden keeps a served route out of the document while still counting
 	// it as documented for [Check].
 	Hidden bool
@@ -192,6 +197,11 @@ func (op Operation) validate() error {
 		case "query", "path", "header":
 		default:
 			return fmt.Errorf("%w: %s %s: parameter %q: in must be query, path or header", ErrInvalidOperation, op.Method, op.Path, p.Name)
+		}
+	}
+	for _, code := range op.Errors {
+		if errorResponseName(code) == "" {
+			return fmt.Errorf("%w: %s %s: error status %d has no shared problem response", ErrInvalidOperation, op.Method, op.Path, code)
 		}
 	}
 	return nil

@@ -61,7 +61,11 @@ func ValidateRequestsWithConfig(cfg ValidatorConfig) echo.MiddlewareFunc {
 				return next(c)
 			}
 			req := c.Request()
-			route, ok := index[req.Method+" "+OpenAPIPath(c.Path())]
+			method := req.Method
+			if method == http.MethodHead {
+				method = http.MethodGet // a HEAD is validated as the GET it mirrors
+			}
+			route, ok := index[method+" "+OpenAPIPath(c.Path())]
 			if !ok {
 				return next(c)
 			}

@@ -26,8 +26,11 @@ type CollectFunc func(ctx context.Context, rm *metricdata.ResourceMetrics) error
 //
 // Conversion, per series (scope, metric name and attribute set):
 // monotonic sums become Counter samples carrying the increase; histograms
-// become Histogram samples with per-bucket increases (Min and Max are only
-// known for a series' first read or after a reset, NaN otherwise);
+// become Histogram samples with per-bucket increases, whose Min and Max
+// are the reader's cumulative extremes: exact for a series' first read,
+// after a reset and when the extreme moved since the previous read, and
+// otherwise a bound (every observation of the interval lies within the
+// cumulative extremes);
 // non-monotonic sums and gauges become Gauge samples with their value. A
 // series whose start time changed or whose value went down was reset: its
 // whole value is the increase. Counters and histograms that did not change
@@ -291,14 +294,14 @@ func appendCumulativeHistogram[N int64 | float64](p *Poller, out []Sample, scope
 			Min:    math.NaN(),
 			Max:    math.NaN(),
 		}
+		if v, ok := dp.Min.Value(); ok {
+			s.Min = float64(v)
+		}
+		if v, ok := dp.Max.Value(); ok {
+			s.Max = float64(v)
+		}
 		if reset {
 			copy(s.Counts, dp.BucketCounts)
-			if v, ok := dp.Min.Value(); ok {
-				s.Min = float64(v)
-			}
-			if v, ok := dp.Max.Value(); ok {
-				s.Max = float64(v)
-			}
 		} else {
 			for i, c := range dp.BucketCounts {
 				s.Counts[i] = c - prev.counts[i]

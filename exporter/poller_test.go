@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -204,7 +203,7 @@ func TestPollerConvertsCumulativeToDelta(t *testing.T) {
 	}
 }
 
-func TestPollerHistogramMinMaxOnlyWhenKnown(t *testing.T) {
+func TestPollerHistogramMinMaxBoundTheInterval(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	src, sink := &fakeCollect{}, &recSink{}
@@ -221,8 +220,9 @@ func TestPollerHistogramMinMaxOnlyWhenKnown(t *testing.T) {
 	if err := p.ForceFlush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := sink.all(); len(got) != 1 || !math.IsNaN(got[0].Min) || !math.IsNaN(got[0].Max) {
-		t.Fatalf("second read = %+v, want unknown min and max", got)
+	// The cumulative extremes did not move: they still bound the interval.
+	if got := sink.all(); len(got) != 1 || got[0].Min != 0.5 || got[0].Max != 5 {
+		t.Fatalf("second read = %+v, want the bounds min 0.5 max 5", got)
 	}
 }
 

@@ -50,11 +50,15 @@ type Sample struct {
 	Value float64
 	// Histogram fields: Counts has len(Bounds)+1 entries (the last is the
 	// +Inf bucket), non-cumulative deltas.
-	Bounds   []float64
-	Counts   []uint64
-	Sum      float64
-	Count    uint64
-	Min, Max float64 // NaN when unknown
+	Bounds []float64
+	Counts []uint64
+	Sum    float64
+	Count  uint64
+	// Min and Max bound the observations: each one lies in [Min, Max].
+	// They are the exact extremes when the reader reports them per
+	// interval (delta temporality); a cumulative reader's extremes since
+	// its start are a wider bound (see Poller). NaN when unknown.
+	Min, Max float64
 }
 
 // Sink receives converted metric samples. It owns the slice it is given.

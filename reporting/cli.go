@@ -12,8 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/vigilhq/vigil/internal/baseurl"
 )
 
 // Exit codes of Main.
@@ -62,10 +63,11 @@ func ParseArgs(args []string, stderr io.Writer, lookupEnv func(string) (string, 
 	if fs.NArg() > 0 {
 		return CLIOptions{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	u, err := url.Parse(o.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return CLIOptions{}, fmt.Errorf("--url: must be an http(s) URL such as http://host:8000")
+	u, err := baseurl.Parse(o.URL)
+	if err != nil {
+		return CLIOptions{}, fmt.Errorf("--url %w", err)
 	}
+	o.URL = u.String()
 	if o.Minutes < 1 || o.Minutes > MaxMinutes {
 		return CLIOptions{}, fmt.Errorf("--minutes: must be from 1 to %d", MaxMinutes)
 	}
@@ -116,7 +118,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func Fetch(ctx context.Context, client *http.Client, o CLIOptions) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	u := strings.TrimRight(o.URL, "/") + "/api/reports?" + url.Values{
+	base, err := baseurl.Parse(o.URL)
+	if err != nil {
+		return nil, fmt.Errorf("fetch report: --url: %w", err)
+	}
+	u := baseurl.Join(base, "/api/reports") + "?" + url.Values{
 		"minutes": {strconv.Itoa(o.Minutes)}, "format": {o.Format}}.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {

@@ -36,7 +36,10 @@ type RequestSummary struct {
 }
 
 // Latency summarises a duration histogram; quantiles, mean and max are in
-// milliseconds and null without requests (or, for max, when unknown).
+// milliseconds and null without requests (or, for max, when unknown). Max
+// is the largest request, or where the cumulative data cannot tell it
+// exactly, the least bound it proves (never below the largest request, at
+// most one bucket above it); no quantile exceeds it.
 type Latency struct {
 	Requests      int64    `json:"requests"`
 	Errors        int64    `json:"errors"`
@@ -56,8 +59,9 @@ type RouteLatency struct {
 }
 
 // PerformanceSummary is the body of GET /api/metrics/performance.
-// Quantiles are series.Quantile (histogram_quantile) of the merged
-// http.server.request.duration histogram over the window.
+// Quantiles are series.Quantile (histogram_quantile, clamped to the
+// observed extremes) of the merged http.server.request.duration histogram
+// over the window.
 type PerformanceSummary struct {
 	WindowMinutes int            `json:"window_minutes"`
 	Until         time.Time      `json:"until"`

@@ -14,6 +14,7 @@ const (
 	metricSystemNetworkIO         = "system.network.io"
 	metricGoroutines              = instrumentation.MetricGoGoroutines
 	attrNetworkDirection          = "network.io.direction"
+	attrMemoryState               = "system.memory.state"
 )
 
 // maxSystemPoints bounds the points of each system series.
@@ -26,7 +27,8 @@ type Point struct {
 }
 
 // SystemSeries is one system metric over the window. Gauges give their
-// value per step, network series bytes per second over the step.
+// value per step, network series bytes per second over the step (from the
+// step after the first read on: the host counts bytes since boot).
 type SystemSeries struct {
 	Name    string   `json:"name"`
 	Metric  string   `json:"metric"`
@@ -43,20 +45,28 @@ type SystemSummary struct {
 	Series      []SystemSeries `json:"series"`
 }
 
+// systemDef is one series of the summary. Every def selects exactly one
+// series of its metric: a gauge split by state (memory used|free) is not
+// summed across states, since the states of a utilization add up to 1.
 type systemDef struct {
 	name, metric, unit string
 	ms                 []series.Matcher
 	rate               bool // counter: bytes per second over the step
+	// sinceBoot: the counter counts since the host booted (the host
+	// package's network bytes), so its first sample is not traffic of its
+	// step and is left out.
+	sinceBoot bool
 }
 
 var systemDefs = []systemDef{
 	{name: "cpu", metric: instrumentation.MetricProcessCPUUtilization, unit: "1"},
 	{name: "memory", metric: instrumentation.MetricProcessMemoryUsage, unit: "By"},
-	{name: "system_memory", metric: metricSystemMemoryUtilization, unit: "1"},
+	{name: "system_memory", metric: metricSystemMemoryUtilization, unit: "1",
+		ms: []series.Matcher{{Name: attrMemoryState, Value: "used"}}},
 	{name: "disk", metric: instrumentation.MetricSystemFilesystemUtilization, unit: "1"},
-	{name: "network_receive", metric: metricSystemNetworkIO, unit: "By/s", rate: true,
+	{name: "network_receive", metric: metricSystemNetworkIO, unit: "By/s", rate: true, sinceBoot: true,
 		ms: []series.Matcher{{Name: attrNetworkDirection, Value: "receive"}}},
-	{name: "network_transmit", metric: metricSystemNetworkIO, unit: "By/s", rate: true,
+	{name: "network_transmit", metric: metricSystemNetworkIO, unit: "By/s", rate: true, sinceBoot: true,
 		ms: []series.Matcher{{Name: attrNetworkDirection, Value: "transmit"}}},
 	{name: "goroutines", metric: metricGoroutines, unit: "{goroutine}"},
 }
@@ -73,7 +83,14 @@ func (s *Service) System(hours int) SystemSummary {
 	for _, d := range systemDefs {
 		ss := SystemSeries{Name: d.name, Metric: d.metric, Unit: d.unit, Points: []Point{}}
 		pts := s.ser.Range(d.metric, d.ms, window, step, now)
+		var first time.Time
+		if d.sinceBoot {
+			first = s.ser.FirstSample(d.metric, d.ms)
+		}
 		for _, p := range pts {
+			if !first.IsZero() && p.T.Add(-step).Before(first) {
+				continue // the step of the first sample, and older ones without data
+			}
 			v := p.V
 			if d.rate {
 				v /= step.Seconds()

@@ -13,9 +13,13 @@ import (
 	"github.com/vigilhq/vigil/store"
 )
 
-// UsageStore is what Usage needs of the store.
+// UsageStore is what Usage needs of the store: minute rollups (each also
+// counted in its hour by the store) and the hourly rollups.
 type UsageStore interface {
-	AddUsage(ctx context.Context, rows []store.UsageRollup) error
+	AddUsageMinutes(ctx context.Context, rows []store.UsageMinute) error
+	ListUsageMinutes(ctx context.Context, f store.UsageFilter) ([]store.UsageMinute, error)
+	DeleteUsageMinutesBefore(ctx context.Context, t time.Time) (int64, error)
+	UsageMinutesSince(ctx context.Context) (time.Time, error)
 	ListUsage(ctx context.Context, f store.UsageFilter) ([]store.UsageRollup, error)
 	DeleteUsageBefore(ctx context.Context, t time.Time) (int64, error)
 }
@@ -26,19 +30,20 @@ const OverflowClient = "_other"
 
 // UsageConfig configures a Usage.
 type UsageConfig struct {
-	// Store receives the hourly rollups. Required.
+	// Store receives the minute rollups (and from them the hourly ones).
+	// Required.
 	Store UsageStore
 	// Logger. Optional. Default value discards.
 	Logger *slog.Logger
 	// Now is the clock. Optional. Default value time.Now.
 	Now func() time.Time
-	// MemorySpan is how far back minute buckets are kept. Optional. Default
-	// value 24h.
+	// MemorySpan is how far back minute buckets are kept in memory, and
+	// minute rollups in the store. Optional. Default value 24h.
 	MemorySpan time.Duration
 	// MaxKeys bounds the distinct (client, route, method) keys in memory.
 	// Optional. Default value 5000.
 	MaxKeys int
-	// FlushInterval is how often hourly deltas go to the store. Optional.
+	// FlushInterval is how often minute deltas go to the store. Optional.
 	// Default value 1m.
 	FlushInterval time.Duration
 	// Retention is how long rollups are kept in the store. Optional. Default
@@ -117,23 +122,28 @@ type minuteBucket struct {
 	counts map[UsageKey]*Counts
 }
 
-type hourKey struct {
-	hour int64 // unix hours
-	key  UsageKey
+type minuteKey struct {
+	minute int64 // unix minutes
+	key    UsageKey
 }
 
 // Usage counts requests exactly per minute and per key, and rolls them up
-// per hour into the store. Safe for concurrent use.
+// per minute (kept MemorySpan) and per hour (kept Retention) into the
+// store. Safe for concurrent use.
 type Usage struct {
 	cfg     UsageConfig
 	started time.Time
 
 	mu       sync.Mutex
-	buckets  []minuteBucket      // ascending minutes
-	keys     map[UsageKey]int64  // key → newest minute it was counted in
-	pending  map[hourKey]*Counts // hourly deltas not yet in the store
+	buckets  []minuteBucket        // ascending minutes
+	keys     map[UsageKey]int64    // key → newest minute it was counted in
+	pending  map[minuteKey]*Counts // minute deltas not yet in the store
 	overflow uint64
-	prior    time.Time // newest rollup hour written before this process (LoadHistory)
+	// From LoadHistory: the newest hourly rollup in the store, and the
+	// newest of an hour counted before the store kept minute rollups
+	// (whose minutes are unknown).
+	newest time.Time
+	prior  time.Time
 
 	flushMu sync.Mutex // one flush at a time keeps rows ordered
 }
@@ -148,25 +158,57 @@ func NewUsage(cfg UsageConfig) (*Usage, error) {
 		cfg:     cfg,
 		started: cfg.Now(),
 		keys:    map[UsageKey]int64{},
-		pending: map[hourKey]*Counts{},
+		pending: map[minuteKey]*Counts{},
 	}, nil
 }
 
-// LoadHistory notes the newest rollup already in the store, so Query knows
-// whether memory alone covers a window reaching back before Started. Call it
-// before the first request is counted.
+// LoadHistory reads what the store already holds, so Query knows how to
+// answer a window reaching back before Started: not at all when the store
+// holds nothing of it (memory is complete), per minute from the minute
+// rollups, or per hour for hours the store counted before it kept minute
+// rollups (an upgraded store). Call it before the first request is counted.
 func (u *Usage) LoadHistory(ctx context.Context) error {
+	since, err := u.cfg.Store.UsageMinutesSince(ctx)
+	if err != nil {
+		return fmt.Errorf("load usage history: %w", err)
+	}
 	rows, err := u.cfg.Store.ListUsage(ctx, store.UsageFilter{Since: u.started.Add(-u.cfg.MemorySpan).Truncate(time.Hour)})
 	if err != nil {
 		return fmt.Errorf("load usage history: %w", err)
 	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
+	var newest, prior time.Time
+	var mixedHour int64 // counts of the hour minute rollups began in
+	first := since.Truncate(time.Hour)
 	for _, r := range rows {
-		if r.Hour.After(u.prior) {
-			u.prior = r.Hour
+		if r.Hour.After(newest) {
+			newest = r.Hour
+		}
+		switch {
+		case r.Hour.Before(first):
+			if r.Hour.After(prior) {
+				prior = r.Hour
+			}
+		case r.Hour.Equal(first):
+			mixedHour += r.Requests + r.Errors + r.RateLimited + r.Tokens
 		}
 	}
+	if mixedHour > 0 {
+		// Counted before the minute rollups began within their first
+		// hour? Then the hour holds more than its minutes.
+		ms, err := u.cfg.Store.ListUsageMinutes(ctx, store.UsageFilter{Since: first, Until: first.Add(time.Hour)})
+		if err != nil {
+			return fmt.Errorf("load usage history: %w", err)
+		}
+		for _, m := range ms {
+			mixedHour -= m.Requests + m.Errors + m.RateLimited + m.Tokens
+		}
+		if mixedHour > 0 {
+			prior = first
+		}
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.newest, u.prior = newest, prior
 	return nil
 }
 
@@ -201,12 +243,12 @@ func (u *Usage) Record(t time.Time, k UsageKey, c Counts) {
 			u.keys[k] = minute
 		}
 	}
-	hk := hourKey{hour: floorDiv(t.Unix(), 3600), key: k}
-	if p := u.pending[hk]; p != nil {
+	mk := minuteKey{minute: minute, key: k}
+	if p := u.pending[mk]; p != nil {
 		p.add(c)
 	} else {
 		cc := c
-		u.pending[hk] = &cc
+		u.pending[mk] = &cc
 	}
 }
 
@@ -247,35 +289,36 @@ func (u *Usage) evict(nowMinute int64) {
 	}
 }
 
-// Flush adds the hourly deltas counted since the last flush to the store.
-// On failure the deltas are kept for the next flush.
+// Flush adds the minute deltas counted since the last flush to the store
+// (which adds them to their hours in the same transaction). On failure
+// the deltas are kept for the next flush.
 func (u *Usage) Flush(ctx context.Context) error {
 	u.flushMu.Lock()
 	defer u.flushMu.Unlock()
 	u.mu.Lock()
 	pending := u.pending
-	u.pending = map[hourKey]*Counts{}
+	u.pending = map[minuteKey]*Counts{}
 	u.mu.Unlock()
 	if len(pending) == 0 {
 		return nil
 	}
-	rows := make([]store.UsageRollup, 0, len(pending))
-	for hk, c := range pending {
-		rows = append(rows, store.UsageRollup{
-			Hour: time.Unix(hk.hour*3600, 0).UTC(), Client: hk.key.Client, Route: hk.key.Route, Method: hk.key.Method,
+	rows := make([]store.UsageMinute, 0, len(pending))
+	for mk, c := range pending {
+		rows = append(rows, store.UsageMinute{
+			Minute: time.Unix(mk.minute*60, 0).UTC(), Client: mk.key.Client, Route: mk.key.Route, Method: mk.key.Method,
 			Requests: c.Requests, Errors: c.Errors, RateLimited: c.RateLimited, Tokens: c.Tokens,
 		})
 	}
-	slices.SortFunc(rows, func(a, b store.UsageRollup) int {
-		return cmp.Or(a.Hour.Compare(b.Hour), cmp.Compare(a.Client, b.Client), cmp.Compare(a.Route, b.Route), cmp.Compare(a.Method, b.Method))
+	slices.SortFunc(rows, func(a, b store.UsageMinute) int {
+		return cmp.Or(a.Minute.Compare(b.Minute), cmp.Compare(a.Client, b.Client), cmp.Compare(a.Route, b.Route), cmp.Compare(a.Method, b.Method))
 	})
-	if err := u.cfg.Store.AddUsage(ctx, rows); err != nil {
+	if err := u.cfg.Store.AddUsageMinutes(ctx, rows); err != nil {
 		u.mu.Lock()
-		for hk, c := range pending {
-			if p := u.pending[hk]; p != nil {
+		for mk, c := range pending {
+			if p := u.pending[mk]; p != nil {
 				p.add(*c)
 			} else {
-				u.pending[hk] = c
+				u.pending[mk] = c
 			}
 		}
 		u.mu.Unlock()
@@ -284,13 +327,19 @@ func (u *Usage) Flush(ctx context.Context) error {
 	return nil
 }
 
-// DeleteExpired removes rollups older than the retention.
+// DeleteExpired removes hourly rollups older than the retention and minute
+// rollups older than the memory span (and a minute).
 func (u *Usage) DeleteExpired(ctx context.Context) (int64, error) {
-	n, err := u.cfg.Store.DeleteUsageBefore(ctx, u.cfg.Now().Add(-u.cfg.Retention).Truncate(time.Hour))
+	now := u.cfg.Now()
+	n, err := u.cfg.Store.DeleteUsageBefore(ctx, now.Add(-u.cfg.Retention).Truncate(time.Hour))
 	if err != nil {
 		return 0, fmt.Errorf("delete expired usage: %w", err)
 	}
-	return n, nil
+	m, err := u.cfg.Store.DeleteUsageMinutesBefore(ctx, now.Add(-u.cfg.MemorySpan-time.Minute).Truncate(time.Minute))
+	if err != nil {
+		return n, fmt.Errorf("delete expired usage minutes: %w", err)
+	}
+	return n + m, nil
 }
 
 // Run flushes every FlushInterval and deletes expired rollups every
@@ -307,7 +356,7 @@ func (u *Usage) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-flush.C:
-			if err := u.Flush(ctx); err != nil {
+			if err := u.Flush(ctx); err != nil && ctx.Err() == nil {
 				u.cfg.Logger.Error("usage flush failed; retrying", "error", err)
 			}
 		case <-ret.C:
@@ -319,6 +368,9 @@ func (u *Usage) Run(ctx context.Context) error {
 func (u *Usage) retain(ctx context.Context) {
 	n, err := u.DeleteExpired(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return // stopping: not a failure of the store
+		}
 		u.cfg.Logger.Error("usage retention failed", "error", err)
 		return
 	}

@@ -66,11 +66,14 @@ type UsageReport struct {
 	Endpoints     []EndpointUsage `json:"endpoints"`
 }
 
-// Query answers a usage report: from the minute buckets overlapping the
-// window (rounded outward to whole minutes) in memory when they
-// cover the whole window (the process is older than the window, or the store
-// held nothing of the window when it started: see LoadHistory), otherwise from the hourly rollups in the store
-// (after flushing), whose hours overlapping the window are counted whole.
+// Query answers a usage report at minute resolution when it can, from
+// the minute buckets overlapping the window (rounded outward to whole
+// minutes): in memory when the process is older than the window, else the
+// store's minute rollups (after flushing). Windows longer than the memory
+// span, or reaching back into hours the store counted before it kept
+// minute rollups, are answered at hour resolution from the hourly
+// rollups, whose hours overlapping the window are counted whole. The
+// report says which (Resolution, Source) and where it starts (Since).
 func (u *Usage) Query(ctx context.Context, q UsageQuery) (UsageReport, error) {
 	if q.Top <= 0 {
 		q.Top = DefaultUsageTop
@@ -80,14 +83,20 @@ func (u *Usage) Query(ctx context.Context, q UsageQuery) (UsageReport, error) {
 	rep := UsageReport{WindowMinutes: q.Minutes, Client: q.Client, Until: now}
 	agg := map[UsageKey]Counts{}
 	peaks := map[int64]int64{}
-	u.mu.Lock()
-	fromMemory := window <= u.cfg.MemorySpan &&
-		(!now.Add(-window).Before(u.started) || u.prior.IsZero() || u.prior.Add(time.Hour).Before(now.Add(-window)))
-	u.mu.Unlock()
-	if fromMemory {
+	add := func(k UsageKey, c Counts, start int64) {
+		if q.Client != "" && k.Client != q.Client {
+			return
+		}
+		a := agg[k]
+		a.add(c)
+		agg[k] = a
+		peaks[start] += c.Requests
+	}
+	nowMin := floorDiv(now.Unix(), 60)
+	from := floorDiv(now.Add(-window).Unix(), 60) // first minute overlapping the window
+	switch u.source(now, window) {
+	case SourceMemory:
 		rep.Resolution, rep.Source = ResolutionMinute, SourceMemory
-		nowMin := floorDiv(now.Unix(), 60)
-		from := floorDiv(now.Add(-window).Unix(), 60) // first minute overlapping the window
 		rep.Since = time.Unix(from*60, 0).UTC()
 		u.mu.Lock()
 		for _, b := range u.buckets {
@@ -95,17 +104,26 @@ func (u *Usage) Query(ctx context.Context, q UsageQuery) (UsageReport, error) {
 				continue
 			}
 			for k, c := range b.counts {
-				if q.Client != "" && k.Client != q.Client {
-					continue
-				}
-				a := agg[k]
-				a.add(*c)
-				agg[k] = a
-				peaks[b.minute*60] += c.Requests
+				add(k, *c, b.minute*60)
 			}
 		}
 		u.mu.Unlock()
-	} else {
+	case ResolutionMinute:
+		rep.Resolution, rep.Source = ResolutionMinute, SourceStore
+		rep.Since = time.Unix(from*60, 0).UTC()
+		if err := u.Flush(ctx); err != nil {
+			return UsageReport{}, err
+		}
+		rows, err := u.cfg.Store.ListUsageMinutes(ctx, store.UsageFilter{Since: rep.Since,
+			Until: time.Unix((nowMin+1)*60, 0).UTC(), Client: q.Client})
+		if err != nil {
+			return UsageReport{}, fmt.Errorf("usage query: %w", err)
+		}
+		for _, r := range rows {
+			add(UsageKey{Client: r.Client, Route: r.Route, Method: r.Method},
+				Counts{Requests: r.Requests, Errors: r.Errors, RateLimited: r.RateLimited, Tokens: r.Tokens}, r.Minute.Unix())
+		}
+	default:
 		rep.Resolution, rep.Source = ResolutionHour, SourceStore
 		if err := u.Flush(ctx); err != nil {
 			return UsageReport{}, err
@@ -117,11 +135,8 @@ func (u *Usage) Query(ctx context.Context, q UsageQuery) (UsageReport, error) {
 			return UsageReport{}, fmt.Errorf("usage query: %w", err)
 		}
 		for _, r := range rows {
-			k := UsageKey{Client: r.Client, Route: r.Route, Method: r.Method}
-			a := agg[k]
-			a.add(Counts{Requests: r.Requests, Errors: r.Errors, RateLimited: r.RateLimited, Tokens: r.Tokens})
-			agg[k] = a
-			peaks[r.Hour.Unix()] += r.Requests
+			add(UsageKey{Client: r.Client, Route: r.Route, Method: r.Method},
+				Counts{Requests: r.Requests, Errors: r.Errors, RateLimited: r.RateLimited, Tokens: r.Tokens}, r.Hour.Unix())
 		}
 	}
 	for t, n := range peaks {
@@ -131,6 +146,28 @@ func (u *Usage) Query(ctx context.Context, q UsageQuery) (UsageReport, error) {
 	}
 	buildUsage(&rep, agg, q.Top)
 	return rep, nil
+}
+
+// source picks where a window is answered from: SourceMemory,
+// ResolutionMinute (the store's minute rollups) or ResolutionHour (the
+// store's hourly rollups).
+func (u *Usage) source(now time.Time, window time.Duration) string {
+	since := now.Add(-window)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	switch {
+	case window > u.cfg.MemorySpan:
+		return ResolutionHour
+	case !since.Before(u.started), u.newest.IsZero(), !u.newest.Add(time.Hour).After(since):
+		// The process is older than the window, or the store held nothing
+		// of it when the process started.
+		return SourceMemory
+	case !u.prior.IsZero() && u.prior.Add(time.Hour).After(since):
+		// Hours counted before the store kept minutes overlap the window.
+		return ResolutionHour
+	default:
+		return ResolutionMinute
+	}
 }
 
 func buildUsage(rep *UsageReport, agg map[UsageKey]Counts, top int) {

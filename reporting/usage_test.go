@@ -21,7 +21,8 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 func (c *clock) add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -120,38 +121,118 @@ func TestUsageFlushAddsEachDeltaOnce(t *testing.T) {
 	assert.Equal(t, int64(1), rows[0].Errors)
 	assert.Equal(t, int64(5), rows[1].Requests)
 
-	// A restarted Usage on the same store answers from the rollups.
+	// A restarted Usage on the same store answers from the minute rollups.
 	clk.add(10 * time.Minute)
-	u2 := newUsage(t, st, clk)
+	u2 := newUsage(t, minutesSince{st, t0.Add(-time.Hour)}, clk)
 	require.NoError(t, u2.LoadHistory(ctx))
 	rep, err := u2.Query(ctx, reporting.UsageQuery{Minutes: 120})
 	require.NoError(t, err)
-	assert.Equal(t, reporting.ResolutionHour, rep.Resolution)
+	assert.Equal(t, reporting.ResolutionMinute, rep.Resolution)
 	assert.Equal(t, reporting.SourceStore, rep.Source)
 	assert.Equal(t, int64(8), rep.Totals.Requests)
 	assert.Equal(t, int64(5), rep.Peak.Requests)
 }
 
-type fakeStore struct {
-	add  func(rows []store.UsageRollup) error
-	rows []store.UsageRollup
+// minutesSince is a store whose minute rollups began at since (the
+// migration's time is the wall clock, later than the tests' clock).
+type minutesSince struct {
+	*store.SQLite
+	since time.Time
 }
 
-func (f *fakeStore) AddUsage(_ context.Context, rows []store.UsageRollup) error {
+func (m minutesSince) UsageMinutesSince(context.Context) (time.Time, error) { return m.since, nil }
+
+// TestUsageAfterRestartCountsOnlyTheWindow: a server restarted in the hour
+// of its previous run used to answer /api/usage?minutes=5 with that
+// hour's whole rollup.
+func TestUsageAfterRestartCountsOnlyTheWindow(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: t0} // 10:00:30
+	st := openStore(t)
+	prev := newUsage(t, minutesSince{st, t0.Add(-time.Hour)}, clk)
+	require.NoError(t, prev.LoadHistory(ctx))
+	prev.Record(clk.now(), aliceUsers, reporting.Counts{Requests: 7})
+	clk.add(20 * time.Minute)
+	prev.Record(clk.now(), aliceUsers, reporting.Counts{Requests: 2, Errors: 1})
+	require.NoError(t, prev.Close(ctx))
+
+	clk.add(3 * time.Minute) // 10:23:30, a fresh process
+	u := newUsage(t, minutesSince{st, t0.Add(-time.Hour)}, clk)
+	require.NoError(t, u.LoadHistory(ctx))
+	u.Record(clk.now(), bobUsers, reporting.Counts{Requests: 1})
+	tests := []struct {
+		name       string
+		minutes    int
+		want       reporting.Counts
+		resolution string
+		since      time.Time
+	}{
+		{"five minutes count only those minutes", 5, reporting.Counts{Requests: 3, Errors: 1},
+			reporting.ResolutionMinute, time.Date(2026, 3, 1, 10, 18, 0, 0, time.UTC)},
+		{"two minutes hold only this run", 2, reporting.Counts{Requests: 1},
+			reporting.ResolutionMinute, time.Date(2026, 3, 1, 10, 21, 0, 0, time.UTC)},
+		{"thirty minutes reach the first request", 30, reporting.Counts{Requests: 10, Errors: 1},
+			reporting.ResolutionMinute, time.Date(2026, 3, 1, 9, 53, 0, 0, time.UTC)},
+		{"past the memory span the hours count whole", 25 * 60, reporting.Counts{Requests: 10, Errors: 1},
+			reporting.ResolutionHour, time.Date(2026, 2, 28, 9, 0, 0, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := u.Query(ctx, reporting.UsageQuery{Minutes: tt.minutes})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, rep.Totals)
+			assert.Equal(t, tt.resolution, rep.Resolution)
+			assert.Equal(t, reporting.SourceStore, rep.Source)
+			assert.Equal(t, tt.since, rep.Since)
+		})
+	}
+}
+
+// TestUsageBeforeMinuteRollupsSaysHours: hours the store counted before it
+// kept minute rollups (an upgraded store) can only be answered whole.
+func TestUsageBeforeMinuteRollupsSaysHours(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: t0}
+	st := openStore(t)
+	require.NoError(t, st.AddUsage(ctx, []store.UsageRollup{{Hour: t0.Truncate(time.Hour), Client: "alice",
+		Route: "/api/users/:id", Method: "GET", Requests: 7}}))
+	clk.add(20 * time.Minute)
+	u := newUsage(t, minutesSince{st, clk.now().Add(-time.Minute)}, clk)
+	require.NoError(t, u.LoadHistory(ctx))
+	rep, err := u.Query(ctx, reporting.UsageQuery{Minutes: 5})
+	require.NoError(t, err)
+	assert.Equal(t, reporting.ResolutionHour, rep.Resolution)
+	assert.Equal(t, int64(7), rep.Totals.Requests)
+	assert.Equal(t, t0.Truncate(time.Hour), rep.Since)
+}
+
+type fakeStore struct {
+	add  func(rows []store.UsageMinute) error
+	rows []store.UsageMinute
+}
+
+func (f *fakeStore) AddUsageMinutes(_ context.Context, rows []store.UsageMinute) error {
 	if err := f.add(rows); err != nil {
 		return err
 	}
 	f.rows = append(f.rows, rows...)
 	return nil
 }
-func (f *fakeStore) ListUsage(context.Context, store.UsageFilter) ([]store.UsageRollup, error) {
+func (f *fakeStore) ListUsageMinutes(context.Context, store.UsageFilter) ([]store.UsageMinute, error) {
 	return f.rows, nil
 }
+func (f *fakeStore) ListUsage(context.Context, store.UsageFilter) ([]store.UsageRollup, error) {
+	return nil, nil
+}
+func (f *fakeStore) UsageMinutesSince(context.Context) (time.Time, error)        { return time.Time{}, nil }
 func (f *fakeStore) DeleteUsageBefore(context.Context, time.Time) (int64, error) { return 0, nil }
+func (f *fakeStore) DeleteUsageMinutesBefore(context.Context, time.Time) (int64, error) {
+	return 0, nil
+}
 
 func TestUsageFlushFailureKeepsDeltas(t *testing.T) {
 	fail := true
-	fs := &fakeStore{add: func([]store.UsageRollup) error {
+	fs := &fakeStore{add: func([]store.UsageMinute) error {
 		if fail {
 			return errors.New("disk full")
 		}
@@ -197,10 +278,10 @@ func TestUsageMemoryIsBounded(t *testing.T) {
 func TestUsageRunFlushesAndExpires(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex
-		var added []store.UsageRollup
-		var deletedBefore []time.Time
+		var added []store.UsageMinute
+		var deletedBefore, minutesBefore []time.Time
 		st := &funcStore{
-			add: func(rows []store.UsageRollup) error {
+			add: func(rows []store.UsageMinute) error {
 				mu.Lock()
 				defer mu.Unlock()
 				added = append(added, rows...)
@@ -210,6 +291,11 @@ func TestUsageRunFlushesAndExpires(t *testing.T) {
 				mu.Lock()
 				defer mu.Unlock()
 				deletedBefore = append(deletedBefore, t)
+			},
+			delMinutes: func(t time.Time) {
+				mu.Lock()
+				defer mu.Unlock()
+				minutesBefore = append(minutesBefore, t)
 			},
 		}
 		u, err := reporting.NewUsage(reporting.UsageConfig{Store: st, Retention: 48 * time.Hour})
@@ -226,6 +312,8 @@ func TestUsageRunFlushesAndExpires(t *testing.T) {
 		assert.Equal(t, int64(4), added[0].Requests)
 		require.Len(t, deletedBefore, 1, "retention runs at start")
 		assert.Equal(t, time.Now().Add(-48*time.Hour-time.Minute).Truncate(time.Hour), deletedBefore[0])
+		require.Len(t, minutesBefore, 1, "minute rollups past the memory span too")
+		assert.Equal(t, time.Now().Add(-24*time.Hour-2*time.Minute).Truncate(time.Minute), minutesBefore[0])
 		mu.Unlock()
 		cancel()
 		assert.ErrorIs(t, <-done, context.Canceled)
@@ -233,16 +321,27 @@ func TestUsageRunFlushesAndExpires(t *testing.T) {
 }
 
 type funcStore struct {
-	add func(rows []store.UsageRollup) error
-	del func(t time.Time)
+	add        func(rows []store.UsageMinute) error
+	del        func(t time.Time)
+	delMinutes func(t time.Time)
 }
 
-func (f *funcStore) AddUsage(_ context.Context, rows []store.UsageRollup) error { return f.add(rows) }
+func (f *funcStore) AddUsageMinutes(_ context.Context, rows []store.UsageMinute) error {
+	return f.add(rows)
+}
+func (f *funcStore) ListUsageMinutes(context.Context, store.UsageFilter) ([]store.UsageMinute, error) {
+	return nil, nil
+}
 func (f *funcStore) ListUsage(context.Context, store.UsageFilter) ([]store.UsageRollup, error) {
 	return nil, nil
 }
+func (f *funcStore) UsageMinutesSince(context.Context) (time.Time, error) { return time.Time{}, nil }
 func (f *funcStore) DeleteUsageBefore(_ context.Context, t time.Time) (int64, error) {
 	f.del(t)
+	return 0, nil
+}
+func (f *funcStore) DeleteUsageMinutesBefore(_ context.Context, t time.Time) (int64, error) {
+	f.delMinutes(t)
 	return 0, nil
 }
 

@@ -10,7 +10,29 @@ import (
 // first bucket's lower bound is 0, or its upper bound if that is ≤ 0); a rank
 // in the +Inf bucket gives the upper bound of the last finite bucket. It
 // returns NaN for an empty histogram, -Inf for q < 0 and +Inf for q > 1.
+//
+// One deviation from Prometheus, whose classic histograms keep no
+// extremes: where h bounds its observations (h.Min, h.Max not NaN), the
+// estimate is clamped to [Min, Max], so no quantile exceeds the maximum
+// reported beside it (p50 2.5 ms from the 0–5 ms bucket when every request
+// took 0.4 ms) nor falls below the minimum. Without extremes the result is
+// exactly histogram_quantile's.
 func Quantile(q float64, h Histogram) float64 {
+	v := bucketQuantile(q, h)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
+	if v > h.Max { // false when Max is NaN
+		v = h.Max
+	}
+	if v < h.Min {
+		v = h.Min
+	}
+	return v
+}
+
+// bucketQuantile is histogram_quantile itself.
+func bucketQuantile(q float64, h Histogram) float64 {
 	if math.IsNaN(q) {
 		return math.NaN()
 	}

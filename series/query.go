@@ -18,12 +18,29 @@ type Group struct {
 // Histogram is a merged histogram. Counts has len(Bounds)+1 entries, the
 // last being the +Inf bucket, non-cumulative.
 type Histogram struct {
-	Labels   map[string]string
-	Bounds   []float64
-	Counts   []uint64
-	Count    uint64
-	Sum      float64
-	Min, Max float64 // NaN if unknown
+	Labels map[string]string
+	Bounds []float64
+	Counts []uint64
+	Count  uint64
+	Sum    float64
+	// Min and Max bound the window's observations: exact extremes where
+	// the samples carried them (a delta reader), otherwise the tightest
+	// bounds the samples prove (a cumulative reader's extremes, narrowed
+	// to the lowest and highest non-empty buckets), so each is at most one
+	// bucket away from the true extreme. NaN when unbounded (observations
+	// without extremes in the first or +Inf bucket).
+	Min, Max float64
+}
+
+// settle turns the ±Inf marking an unbounded side (see extremeBounds) into
+// NaN.
+func (h *Histogram) settle() {
+	if math.IsInf(h.Min, 0) {
+		h.Min = math.NaN()
+	}
+	if math.IsInf(h.Max, 0) {
+		h.Max = math.NaN()
+	}
 }
 
 // Point is one value of a Range.
@@ -190,6 +207,7 @@ func (s *Store) Histogram(metric string, ms []Matcher, window time.Duration, now
 			s.mergeHist(&h, sr, lo, hi)
 		}
 	})
+	h.settle()
 	return h
 }
 
@@ -216,6 +234,9 @@ func (s *Store) HistogramBy(metric string, ms []Matcher, by []string, window tim
 			s.mergeHist(&out[i], sr, lo, hi)
 		}
 	})
+	for i := range out {
+		out[i].settle()
+	}
 	slices.SortFunc(out, func(a, b Histogram) int { return g.less(a.Labels, b.Labels) })
 	return out
 }
@@ -334,6 +355,26 @@ func (s *Store) Range(metric string, ms []Matcher, window, step time.Duration, n
 		out = append(out, Point{T: now.Add(-time.Duration(n-1-p) * step), V: vals[p]})
 	}
 	return out
+}
+
+// FirstSample returns the time of the oldest sample written to any of the
+// matching series (since the series was created); zero if none. A
+// counter's first sample may carry everything it counted before it was
+// first read (host counters count since boot), not an increase of its step.
+func (s *Store) FirstSample(metric string, ms []Matcher) time.Time {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	fam := s.family(metric)
+	if fam == nil {
+		return time.Time{}
+	}
+	var first time.Time
+	s.selectSeries(fam, ms, func(sr *series) {
+		if !sr.firstT.IsZero() && (first.IsZero() || sr.firstT.Before(first)) {
+			first = sr.firstT
+		}
+	})
+	return first
 }
 
 // LastSeen returns the time of the newest sample with a non-zero delta (any

@@ -64,6 +64,7 @@ type series struct {
 	bounds    []float64
 	lastWrite int64     // newest fine step written
 	lastSeen  time.Time // newest sample with a non-zero delta (any sample for gauges)
+	firstT    time.Time // oldest sample written: FirstSample
 	lastT     time.Time // gauges: time of lastVal
 	lastVal   float64
 	fine      ring
@@ -388,6 +389,9 @@ func (s *Store) write(sr *series, sm *exporter.Sample) {
 	if fi > sr.lastWrite {
 		sr.lastWrite = fi
 	}
+	if sr.firstT.IsZero() || sm.Time.Before(sr.firstT) {
+		sr.firstT = sm.Time
+	}
 	switch sm.Kind {
 	case exporter.Counter:
 		if fok {
@@ -442,8 +446,43 @@ func writeHist(r *ring, idx int64, p int, sm *exporter.Sample) {
 	}
 	r.addCount(idx, n)
 	setF(a, r.nb, getF(a, r.nb)+sm.Sum)
-	setF(a, r.nb+2, nanMin(getF(a, r.nb+2), sm.Min))
-	setF(a, r.nb+4, nanMax(getF(a, r.nb+4), sm.Max))
+	if n > 0 {
+		mn, mx := extremeBounds(sm)
+		setF(a, r.nb+2, nanMin(getF(a, r.nb+2), mn))
+		setF(a, r.nb+4, nanMax(getF(a, r.nb+4), mx))
+	}
+}
+
+// extremeBounds gives the tightest bounds of a histogram sample's
+// observations that it proves: its Min and Max (exact, or a cumulative
+// reader's wider bound) narrowed to the lowest and highest non-empty
+// buckets, whose observations lie in (lower, upper]. An unbounded side is
+// ±Inf, which every merge keeps (a NaN would be skipped) and queries
+// report as NaN.
+func extremeBounds(sm *exporter.Sample) (float64, float64) {
+	lo, hi := -1, -1
+	for b, c := range sm.Counts {
+		if c > 0 {
+			if lo < 0 {
+				lo = b
+			}
+			hi = b
+		}
+	}
+	mn, mx := sm.Min, sm.Max
+	if math.IsNaN(mn) {
+		mn = math.Inf(-1)
+	}
+	if math.IsNaN(mx) {
+		mx = math.Inf(1)
+	}
+	if lo > 0 {
+		mn = max(mn, sm.Bounds[lo-1])
+	}
+	if hi >= 0 && hi < len(sm.Bounds) {
+		mx = min(mx, sm.Bounds[hi])
+	}
+	return mn, mx
 }
 
 // gc deletes series without samples for the retention period.

@@ -131,7 +131,9 @@ func TestHistogramAndQuantile(t *testing.T) {
 	)
 	now := t0.Add(20 * time.Second)
 	h := s.Histogram(instrumentation.MetricRequestDuration, []series.Matcher{{Name: route, Value: "/a"}}, time.Minute, now)
-	if h.Count != 10 || h.Sum != 3.5 || h.Min != 0.01 || h.Max != 2 {
+	// The samples say max 2, but nothing was observed above 1 (the highest
+	// non-empty bucket is (0.5, 1]): 1 bounds the window.
+	if h.Count != 10 || h.Sum != 3.5 || h.Min != 0.01 || h.Max != 1 {
 		t.Fatalf("histogram = %+v", h)
 	}
 	if want := []uint64{2, 3, 5, 0}; !equalU(h.Counts, want) {
@@ -156,12 +158,18 @@ func TestHistogramAndQuantile(t *testing.T) {
 		{"p90 interpolates inside the third bucket", 0.9, h, 0.9},
 		{"p10 interpolates from zero in the first bucket", 0.1, h, 0.05},
 		{"p75 lands mid third bucket", 0.75, h, 0.75},
-		{"a rank in the +Inf bucket gives the last finite bound", 0.99, series.Histogram{Bounds: bounds, Counts: []uint64{0, 0, 1, 1}}, 1},
+		{"a rank in the +Inf bucket gives the last finite bound", 0.99, series.Histogram{Bounds: bounds, Counts: []uint64{0, 0, 1, 1}, Min: nan, Max: nan}, 1},
 		{"an empty histogram gives NaN", 0.5, series.Histogram{Bounds: bounds, Counts: []uint64{0, 0, 0, 0}}, math.NaN()},
 		{"no buckets give NaN", 0.5, series.Histogram{}, math.NaN()},
 		{"q below zero gives -Inf", -0.1, h, math.Inf(-1)},
 		{"q above one gives +Inf", 1.1, h, math.Inf(1)},
-		{"a non-positive first bound is returned as is", 0.2, series.Histogram{Bounds: []float64{-1, 0, 1}, Counts: []uint64{5, 0, 5, 0}}, -1},
+		{"a non-positive first bound is returned as is", 0.2, series.Histogram{Bounds: []float64{-1, 0, 1}, Counts: []uint64{5, 0, 5, 0}, Min: nan, Max: nan}, -1},
+		// Vigil keeps the observed extremes, Prometheus does not.
+		{"interpolation stops at the observed maximum", 0.5, clamped(0.0004, 0.0004), 0.0004},
+		{"p99 never exceeds the observed maximum", 0.99, clamped(0.3, 0.302), 0.302},
+		{"interpolation stops at the observed minimum", 0.01, clamped(0.3, 0.45), 0.3},
+		{"the +Inf bucket gives the maximum when it is below the last bound", 1, series.Histogram{Bounds: bounds, Counts: []uint64{0, 0, 0, 2}, Min: 0.2, Max: 0.9}, 0.9},
+		{"unknown extremes leave histogram_quantile as is", 0.5, series.Histogram{Bounds: bounds, Counts: []uint64{4, 0, 0, 0}, Min: nan, Max: nan}, 0.05},
 	}
 	for _, tt := range quantiles {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,6 +183,79 @@ func TestHistogramAndQuantile(t *testing.T) {
 	if !math.IsNaN(series.Quantile(0.5, empty)) || !math.IsNaN(empty.Min) {
 		t.Errorf("empty histogram: %+v", empty)
 	}
+}
+
+var nan = math.NaN()
+
+func TestHistogramExtremesBoundTheWindow(t *testing.T) {
+	withExtremes := func(sm exporter.Sample, mn, mx float64) exporter.Sample {
+		sm.Min, sm.Max = mn, mx
+		return sm
+	}
+	route := instrumentation.AttrRoute
+	// bounds: (-Inf, 0.1], (0.1, 0.5], (0.5, 1], (1, +Inf)
+	tests := []struct {
+		name             string
+		samples          []exporter.Sample
+		wantMin, wantMax float64
+	}{
+		{"exact extremes of every step merge", []exporter.Sample{
+			withExtremes(hist(t0.Add(10*time.Second), []uint64{1, 0, 0, 0}, 0.05, route, "/a"), 0.05, 0.05),
+			withExtremes(hist(t0.Add(20*time.Second), []uint64{0, 1, 0, 0}, 0.3, route, "/a"), 0.3, 0.3),
+		}, 0.05, 0.3},
+		{"a cumulative bound is narrowed to the highest non-empty bucket", []exporter.Sample{
+			withExtremes(hist(t0.Add(10*time.Second), []uint64{0, 1, 0, 0}, 0.3, route, "/a"), 0.001, 9),
+		}, 0.1, 0.5},
+		{"a bound below the bucket's upper bound is kept", []exporter.Sample{
+			withExtremes(hist(t0.Add(10*time.Second), []uint64{3, 0, 0, 0}, 0.001, route, "/a"), 0.0003, 0.0005),
+		}, 0.0003, 0.0005},
+		{"observations without extremes are bounded by their buckets", []exporter.Sample{
+			withExtremes(hist(t0.Add(10*time.Second), []uint64{0, 1, 1, 0}, 0.9, route, "/a"), nan, nan),
+		}, 0.1, 1},
+		{"without extremes the first and +Inf buckets are unbounded", []exporter.Sample{
+			withExtremes(hist(t0.Add(10*time.Second), []uint64{1, 0, 0, 1}, 3, route, "/a"), nan, nan),
+			withExtremes(hist(t0.Add(20*time.Second), []uint64{0, 1, 0, 0}, 0.3, route, "/b"), 0.3, 0.3),
+		}, nan, nan},
+		{"an empty sample changes nothing", []exporter.Sample{
+			withExtremes(hist(t0.Add(10*time.Second), []uint64{1, 0, 0, 0}, 0.05, route, "/a"), 0.05, 0.05),
+			withExtremes(hist(t0.Add(20*time.Second), []uint64{0, 0, 0, 0}, 0, route, "/a"), nan, nan),
+		}, 0.05, 0.05},
+	}
+	same := func(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newStore(t, series.Config{})
+			appendAll(t, s, tt.samples...)
+			now := t0.Add(20 * time.Second)
+			h := s.Histogram(instrumentation.MetricRequestDuration, nil, time.Minute, now)
+			if !same(h.Min, tt.wantMin) || !same(h.Max, tt.wantMax) {
+				t.Errorf("Histogram min %v max %v, want %v %v", h.Min, h.Max, tt.wantMin, tt.wantMax)
+			}
+			for _, g := range s.HistogramBy(instrumentation.MetricRequestDuration, nil, []string{route}, time.Minute, now) {
+				if math.IsInf(g.Min, 0) || math.IsInf(g.Max, 0) {
+					t.Errorf("HistogramBy leaks the unbounded marker: %+v", g)
+				}
+			}
+			for _, q := range []float64{0, 0.5, 0.99, 1} {
+				v := series.Quantile(q, h)
+				if (!math.IsNaN(h.Max) && v > h.Max) || (!math.IsNaN(h.Min) && v < h.Min) {
+					t.Errorf("quantile %v = %v outside [%v, %v]", q, v, h.Min, h.Max)
+				}
+			}
+		})
+	}
+}
+
+// clamped is a histogram whose observations all lie in [mn, mx] inside the
+// bucket (0.1, 0.5] or (0, 0.1].
+func clamped(mn, mx float64) series.Histogram {
+	h := series.Histogram{Bounds: bounds, Counts: []uint64{0, 0, 0, 0}, Min: mn, Max: mx}
+	if mx <= 0.1 {
+		h.Counts[0] = 10
+	} else {
+		h.Counts[1] = 10
+	}
+	return h
 }
 
 func equalU(a, b []uint64) bool {

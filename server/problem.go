@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.opentelemetry.io/otel/trace"
@@ -26,9 +28,15 @@ type Problem struct {
 	TraceID  string `json:"trace_id,omitempty"`
 }
 
+// StoreRetryAfter is the Retry-After of a 503 answered while the store is
+// unavailable.
+const StoreRetryAfter = 5 * time.Second
+
 // ErrorHandler renders every error as problem details. Handlers return
-// echo.NewHTTPError(code, "lowercase detail"); any other error is a 500 whose
-// cause is logged with the trace ID and never shown to the client.
+// echo.NewHTTPError(code, "lowercase detail"); an error meaning the store
+// is unavailable (store.IsUnavailable: connection refused, pool closed, a
+// deadline) is a 503 with Retry-After; any other error is a 500 whose cause
+// is logged with the trace ID and never shown to the client.
 func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
@@ -47,13 +55,17 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			// backend: the client's mistake, named by its field.
 			status = http.StatusBadRequest
 			detail = fmt.Sprintf("request body: field %q: %s", te.Field, te.Reason)
+		case store.IsUnavailable(err):
+			status = http.StatusServiceUnavailable
+			detail = "the store is unavailable; retry later"
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(StoreRetryAfter/time.Second)))
 		}
 		traceID := traceIDOf(c)
 		if status >= 500 {
 			logger.ErrorContext(c.Request().Context(), "request failed",
 				"method", c.Request().Method, "route", c.Path(), "status", status,
 				"trace_id", traceID, "error", err)
-			if he == nil || he.Internal != nil || detail == "" {
+			if (he == nil && status == http.StatusInternalServerError) || (he != nil && he.Internal != nil) || detail == "" {
 				detail = "the server failed to handle the request; quote the trace_id when reporting it"
 			}
 		}

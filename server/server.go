@@ -72,6 +72,8 @@ func New(cfg Config) (*echo.Echo, error) {
 		}
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
+	e.Pre(routeHeadAsGet)
+	e.Use(restoreHead)
 	// echo runs e.Use middleware for unmatched paths and wrong methods too, so
 	// they are counted (without a route) and get security headers.
 	e.Use(cfg.Middleware...)

@@ -182,11 +182,13 @@ type UsageRollup struct {
 	Tokens      int64     `json:"tokens"`
 }
 
-// UsageFilter selects rollups with Since <= Hour < Until.
+// UsageFilter selects rollups with Since <= Hour (or Minute) < Until,
+// oldest first.
 type UsageFilter struct {
 	Since  time.Time
 	Until  time.Time
 	Client string
+	Limit  int // 0: every row
 }
 
 // Readiness run states.

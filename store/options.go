@@ -12,6 +12,7 @@ type config struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	maxConns int
+	walLimit int64
 }
 
 type optionFunc func(config) config
@@ -20,8 +21,9 @@ func (f optionFunc) apply(c config) config { return f(c) }
 
 func newConfig(opts []Option) config {
 	c := config{
-		logger: slog.New(slog.DiscardHandler),
-		now:    time.Now,
+		logger:   slog.New(slog.DiscardHandler),
+		now:      time.Now,
+		walLimit: DefaultWALLimit,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -62,6 +64,24 @@ func WithMaxConns(n int) Option {
 	return optionFunc(func(c config) config {
 		if n > 0 {
 			c.maxConns = n
+		}
+		return c
+	})
+}
+
+// DefaultWALLimit is the SQLite write-ahead log size above which the store
+// checkpoints it and truncates it to zero.
+const DefaultWALLimit = 16 << 20
+
+// WithWALLimit bounds the SQLite write-ahead log: when it grows past limit
+// bytes (readers keeping SQLite's own checkpoints from ever resetting it),
+// the store checkpoints it with truncation, and it never keeps more than
+// limit bytes after a checkpoint. Default: DefaultWALLimit (16 MiB).
+// Ignored by PostgreSQL.
+func WithWALLimit(limit int64) Option {
+	return optionFunc(func(c config) config {
+		if limit > 0 {
+			c.walLimit = limit
 		}
 		return c
 	})

@@ -61,11 +61,20 @@ func (p *Postgres) migrate(ctx context.Context) error {
 		return err
 	}
 	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		schema, exists, err := migrationSchema(ctx, tx)
+		if err != nil {
+			return err
+		}
 		// Held until commit or rollback: N replicas starting at once take
 		// turns, and the later ones find nothing left to do.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int4, hashtext(coalesce(current_schema(), '')))`,
-			migrationLockClass); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int4, hashtext($2))`,
+			migrationLockClass, schema); err != nil {
 			return fmt.Errorf("migrate: lock: %w", err)
+		}
+		if !exists {
+			if err := ensureSchema(ctx, tx, schema); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {

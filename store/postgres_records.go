@@ -291,73 +291,18 @@ func (p *Postgres) CountSecurityEvents(ctx context.Context, typ string, since ti
 // AddUsage adds every row's counts to its (hour, client, route, method) row,
 // all in one transaction. Hours are truncated to the hour in UTC.
 func (p *Postgres) AddUsage(ctx context.Context, rows []UsageRollup) error {
-	if err := CheckUsage(rows); err != nil {
-		return fmt.Errorf("add usage: %w", err)
-	}
-	if len(rows) == 0 {
-		return nil
-	}
-	var b pgx.Batch
-	for _, r := range rows {
-		b.Queue(`INSERT INTO usage_rollups AS t
-			(hour, client, route, method, requests, errors, rate_limited, tokens) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (hour, client, route, method) DO UPDATE SET
-			requests = t.requests + excluded.requests,
-			errors = t.errors + excluded.errors,
-			rate_limited = t.rate_limited + excluded.rate_limited,
-			tokens = t.tokens + excluded.tokens`,
-			usageHour(r.Hour), r.Client, r.Route, r.Method, r.Requests, r.Errors, r.RateLimited, r.Tokens)
-	}
-	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		return tx.SendBatch(ctx, &b).Close()
-	})
-	if err != nil {
-		return fmt.Errorf("add usage: %w", err)
-	}
-	return nil
+	return p.addUsage(ctx, hourlyUsage, rows)
 }
 
 // ListUsage returns rollups with Since <= Hour < Until (a zero bound is
 // open), ordered by hour, client, route, method.
 func (p *Postgres) ListUsage(ctx context.Context, f UsageFilter) ([]UsageRollup, error) {
-	var w pgWhere
-	if !f.Since.IsZero() {
-		w.add("hour >= ", normTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		w.add("hour < ", normTime(f.Until))
-	}
-	if f.Client != "" {
-		w.add("client = ", f.Client)
-	}
-	q := `SELECT hour, client, route, method, requests, errors, rate_limited, tokens FROM usage_rollups` +
-		w.sql() + ` ORDER BY hour, client, route, method`
-	rows, err := p.pool.Query(ctx, q, w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("list usage: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (UsageRollup, error) {
-		var u UsageRollup
-		err := r.Scan(&u.Hour, &u.Client, &u.Route, &u.Method, &u.Requests, &u.Errors, &u.RateLimited, &u.Tokens)
-		u.Hour = u.Hour.UTC()
-		return u, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list usage: %w", err)
-	}
-	if out == nil {
-		out = []UsageRollup{}
-	}
-	return out, nil
+	return p.listUsage(ctx, hourlyUsage, f)
 }
 
 // DeleteUsageBefore deletes rollups whose hour is before t.
 func (p *Postgres) DeleteUsageBefore(ctx context.Context, t time.Time) (int64, error) {
-	tag, err := p.pool.Exec(ctx, `DELETE FROM usage_rollups WHERE hour < $1`, normTime(t))
-	if err != nil {
-		return 0, fmt.Errorf("delete usage: %w", err)
-	}
-	return tag.RowsAffected(), nil
+	return p.deleteUsageBefore(ctx, hourlyUsage, t)
 }
 
 // CreateRun stores a new run; an existing ID is ErrConflict.

@@ -23,6 +23,7 @@ var _ Store = (*SQLite)(nil)
 type SQLite struct {
 	w   *sql.DB // exactly one connection; BEGIN IMMEDIATE
 	r   *sql.DB // read-only connections
+	wal *walKeeper
 	cfg config
 }
 
@@ -42,7 +43,10 @@ func OpenSQLite(ctx context.Context, path string, opts ...Option) (*SQLite, erro
 		}
 	}
 	const common = "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
-	w, err := sql.Open("sqlite", path+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	// journal_size_limit: a WAL reset by a checkpoint keeps at most the
+	// limit on disk (the walKeeper truncates it to zero when it can).
+	w, err := sql.Open("sqlite", path+common+"&_pragma=journal_mode(WAL)"+
+		fmt.Sprintf("&_pragma=journal_size_limit(%d)", cfg.walLimit)+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -73,6 +77,7 @@ func OpenSQLite(ctx context.Context, path string, opts ...Option) (*SQLite, erro
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s.r = r
+	s.wal = startWALKeeper(s, path, cfg.walLimit)
 	return s, nil
 }
 
@@ -149,6 +154,7 @@ func (s *SQLite) Ping(ctx context.Context) error {
 
 // Close closes the database; committed data is on disk.
 func (s *SQLite) Close() error {
+	s.wal.close()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 

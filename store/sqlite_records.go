@@ -302,87 +302,18 @@ func (s *SQLite) CountSecurityEvents(ctx context.Context, typ string, since time
 // AddUsage adds every row's counts to its (hour, client, route, method) row,
 // all in one transaction. Hours are truncated to the hour in UTC.
 func (s *SQLite) AddUsage(ctx context.Context, rows []UsageRollup) error {
-	if err := CheckUsage(rows); err != nil {
-		return fmt.Errorf("add usage: %w", err)
-	}
-	if len(rows) == 0 {
-		return nil
-	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO usage_rollups
-			(hour, client, route, method, requests, errors, rate_limited, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (hour, client, route, method) DO UPDATE SET
-			requests = usage_rollups.requests + excluded.requests,
-			errors = usage_rollups.errors + excluded.errors,
-			rate_limited = usage_rollups.rate_limited + excluded.rate_limited,
-			tokens = usage_rollups.tokens + excluded.tokens`)
-		if err != nil {
-			return fmt.Errorf("add usage: %w", err)
-		}
-		defer stmt.Close()
-		for _, r := range rows {
-			if _, err := stmt.ExecContext(ctx, sqliteTime(usageHour(r.Hour)), r.Client, r.Route, r.Method,
-				r.Requests, r.Errors, r.RateLimited, r.Tokens); err != nil {
-				return fmt.Errorf("add usage: %w", err)
-			}
-		}
-		return nil
-	})
+	return s.addUsage(ctx, hourlyUsage, rows)
 }
 
 // ListUsage returns rollups with Since <= Hour < Until (a zero bound is
 // open), ordered by hour, client, route, method.
 func (s *SQLite) ListUsage(ctx context.Context, f UsageFilter) ([]UsageRollup, error) {
-	var where []string
-	var args []any
-	if !f.Since.IsZero() {
-		where = append(where, "hour >= ?")
-		args = append(args, sqliteTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		where = append(where, "hour < ?")
-		args = append(args, sqliteTime(f.Until))
-	}
-	if f.Client != "" {
-		where = append(where, "client = ?")
-		args = append(args, f.Client)
-	}
-	q := `SELECT hour, client, route, method, requests, errors, rate_limited, tokens FROM usage_rollups`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ") //nolint:gosec // constant conditions; values are bound as ? parameters
-	}
-	q += " ORDER BY hour, client, route, method"
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list usage: %w", err)
-	}
-	defer rows.Close()
-	out := []UsageRollup{}
-	for rows.Next() {
-		var u UsageRollup
-		if err := rows.Scan(liteTime{&u.Hour}, &u.Client, &u.Route, &u.Method, &u.Requests, &u.Errors,
-			&u.RateLimited, &u.Tokens); err != nil {
-			return nil, fmt.Errorf("list usage: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list usage: %w", err)
-	}
-	return out, nil
+	return s.listUsage(ctx, hourlyUsage, f)
 }
 
 // DeleteUsageBefore deletes rollups whose hour is before t.
 func (s *SQLite) DeleteUsageBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM usage_rollups WHERE hour < ?`, sqliteTime(t))
-	if err != nil {
-		return 0, fmt.Errorf("delete usage: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("delete usage: %w", err)
-	}
-	return n, nil
+	return s.deleteUsageBefore(ctx, hourlyUsage, t)
 }
 
 const runCols = `id, target, status, progress, total, score, grade, error, report, created_by, created_at, finished_at`

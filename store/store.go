@@ -74,6 +74,14 @@ type Store interface {
 	AddUsage(ctx context.Context, rows []UsageRollup) error
 	ListUsage(ctx context.Context, f UsageFilter) ([]UsageRollup, error)
 	DeleteUsageBefore(ctx context.Context, t time.Time) (int64, error)
+	// Per-minute usage rollups of the recent past: AddUsageMinutes adds
+	// each row to its minute and to its hour's rollup in one transaction;
+	// UsageMinutesSince is when minute rollups began (earlier hours have
+	// none).
+	AddUsageMinutes(ctx context.Context, rows []UsageMinute) error
+	ListUsageMinutes(ctx context.Context, f UsageFilter) ([]UsageMinute, error)
+	DeleteUsageMinutesBefore(ctx context.Context, t time.Time) (int64, error)
+	UsageMinutesSince(ctx context.Context) (time.Time, error)
 
 	// Readiness runs.
 	CreateRun(ctx context.Context, r ReadinessRun) error

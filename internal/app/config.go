@@ -46,17 +46,32 @@ type ServerConfig struct {
 // sectionDecoders lists the top-level keys and who decodes them. Packages
 // register their sections in the files that wire them.
 var sectionDecoders = map[string]func(cfg *FileConfig, n *yaml.Node) error{
-	"links":  func(cfg *FileConfig, n *yaml.Node) error { return decodeStrict(n, &cfg.Links) },
+	"links": func(cfg *FileConfig, n *yaml.Node) error {
+		if err := decodeStrict(n, &cfg.Links); err != nil {
+			return err
+		}
+		return cfg.Links.Validate()
+	},
 	"server": func(cfg *FileConfig, n *yaml.Node) error { return decodeStrict(n, &cfg.Server) },
 }
+
+// MaxConfigBytes caps the config file: a real one is a few kilobytes, and
+// YAML decoding of a huge file costs several times its size in memory.
+const MaxConfigBytes = 4 << 20
+
+// errConfigTooLarge reports a config file over MaxConfigBytes.
+var errConfigTooLarge = fmt.Errorf("invalid configuration: larger than %d bytes (4 MiB)", MaxConfigBytes)
 
 // LoadConfig reads the file at path; an empty path gives the defaults.
 func LoadConfig(path string) (FileConfig, error) {
 	if path == "" {
 		return ParseConfig(nil)
 	}
-	data, err := os.ReadFile(path)
+	data, err := readCapped(path, MaxConfigBytes)
 	if err != nil {
+		if errors.Is(err, errConfigTooLarge) {
+			return FileConfig{}, fmt.Errorf("config %s: %w", path, err)
+		}
 		return FileConfig{}, fmt.Errorf("read config: %w", err)
 	}
 	cfg, err := ParseConfig(data)
@@ -66,8 +81,29 @@ func LoadConfig(path string) (FileConfig, error) {
 	return cfg, nil
 }
 
-// ParseConfig decodes a config file's content.
+// readCapped reads at most limit bytes of path, without reading a larger
+// file whole.
+func readCapped(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path) //nolint:gosec // the operator's own config file
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, errConfigTooLarge
+	}
+	return data, nil
+}
+
+// ParseConfig decodes a config file's content, at most MaxConfigBytes.
 func ParseConfig(data []byte) (FileConfig, error) {
+	if len(data) > MaxConfigBytes {
+		return FileConfig{}, errConfigTooLarge
+	}
 	cfg := FileConfig{raw: map[string]*yaml.Node{}}
 	if len(bytes.TrimSpace(data)) > 0 {
 		var top map[string]yaml.Node

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -31,15 +30,7 @@ func startVigil(tb testing.TB, dataDir string, env []string, args ...string) *vi
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(vigilBin, args...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
-		return ee.ExitCode(), o.String(), e.String()
-	}
-	require.NoError(t, err)
-	return 0, o.String(), e.String()
+	return runCLIEnv(t, nil, args...)
 }
 
 func TestCommandLine(t *testing.T) {

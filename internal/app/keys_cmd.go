@@ -46,7 +46,12 @@ func keysMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return ExitOK
 	}
 	sub, rest := args[0], args[1:]
-	kf := keyFlags{opts: DefaultOptions()}
+	opts, err := DefaultOptions()
+	if err != nil {
+		fmt.Fprintf(stderr, "vigil keys: %v\n", err)
+		return ExitUsage
+	}
+	kf := keyFlags{opts: opts}
 	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
 	fs.StringVar(&kf.opts.DataDir, "data-dir", kf.opts.DataDir, "directory of the embedded SQLite store, as for vigil serve (env VIGIL_DATA_DIR)")
 	fs.StringVar(&kf.opts.Store, "store", kf.opts.Store, "postgres://... store shared by replicas, as for vigil serve (env VIGIL_STORE)")
@@ -79,7 +84,6 @@ func keysMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return ExitUsage
 	}
-	var err error
 	switch sub {
 	case "list":
 		err = keysList(ctx, kf, stdout)

@@ -44,6 +44,11 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(opts.DataDir)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = unlock() }()
 	v, err := build(ctx, opts, cfg, logger)
 	if err != nil {
 		return err
@@ -55,6 +60,12 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 		return err
 	}
 
+	// Listen before any loop starts: a bad address or a taken port is then
+	// the only thing a failed start reports.
+	ln, err := listen(ctx, opts.Addr)
+	if err != nil {
+		return err
+	}
 	loops, stopLoops := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for name, run := range v.loops {
@@ -64,7 +75,7 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 			}
 		})
 	}
-	err = serveHTTP(ctx, opts.Addr, v.echo, logger, onListen)
+	err = serveHTTP(ctx, ln, v.echo, logger, onListen)
 	stopLoops()
 	wg.Wait()
 	return err
@@ -263,6 +274,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 		return nil, err
 	}
 	e.Use(apidocs.ValidateRequests(v.docs.doc.Load()))
+	warnUnservedRoutes(logger, e, &cfg)
 	v.echo = e
 	return v, nil
 }
@@ -274,13 +286,18 @@ func principalName(c echo.Context) string {
 	return ""
 }
 
-// serveHTTP listens first, so a taken port fails at once, then serves until
-// ctx ends and drains for at most drainTimeout.
-func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Logger, onListen func(net.Addr)) error {
+// listen binds addr; serveHTTP then owns (and closes) the listener.
+func listen(ctx context.Context, addr string) (net.Listener, error) {
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return nil, fmt.Errorf("listen: %w", err)
 	}
+	return ln, nil
+}
+
+// serveHTTP serves on ln until ctx ends and drains for at most
+// drainTimeout; onListen (optional) is told the address it serves on.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, onListen func(net.Addr)) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,

@@ -20,8 +20,8 @@ type Options struct {
 	ConfigPath string // VIGIL_CONFIG
 	LogFormat  string // VIGIL_LOG_FORMAT: text or json
 	LogLevel   string // VIGIL_LOG_LEVEL: debug, info, warn, error
-	DemoFaults bool   // VIGIL_DEMO_FAULTS=1
-	Demo       bool   // VIGIL_DEMO=1: demo faults and the demo rule set (demo.go)
+	DemoFaults bool   // VIGIL_DEMO_FAULTS: a boolean (strconv.ParseBool)
+	Demo       bool   // VIGIL_DEMO: demo faults and the demo rule set (demo.go)
 
 	RateLimitRedis string // VIGIL_RATELIMIT_REDIS: share rate limits through Redis
 	Store          string // VIGIL_STORE: postgres://... shares state between replicas
@@ -30,24 +30,37 @@ type Options struct {
 	Stderr io.Writer
 }
 
-// DefaultOptions reads the environment.
-func DefaultOptions() Options {
+// DefaultOptions reads the environment; a variable with an invalid value
+// is an error naming it.
+func DefaultOptions() (Options, error) {
+	demoFaults, err := envBool("VIGIL_DEMO_FAULTS", false)
+	if err != nil {
+		return Options{}, err
+	}
+	demo, err := envBool("VIGIL_DEMO", false)
+	if err != nil {
+		return Options{}, err
+	}
 	return Options{
 		Addr:       envOr("VIGIL_ADDR", ":8000"),
 		DataDir:    envOr("VIGIL_DATA_DIR", "./data"),
 		ConfigPath: envOr("VIGIL_CONFIG", ""),
 		LogFormat:  envOr("VIGIL_LOG_FORMAT", "text"),
 		LogLevel:   envOr("VIGIL_LOG_LEVEL", "info"),
-		DemoFaults: envOr("VIGIL_DEMO_FAULTS", "") == "1",
-		Demo:       envOr("VIGIL_DEMO", "") == "1",
+		DemoFaults: demoFaults,
+		Demo:       demo,
 
 		RateLimitRedis: envOr("VIGIL_RATELIMIT_REDIS", ""),
 		Store:          envOr("VIGIL_STORE", ""),
-	}
+	}, nil
 }
 
 func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	opts := DefaultOptions()
+	opts, err := DefaultOptions()
+	if err != nil {
+		fmt.Fprintf(stderr, "vigil serve: %v\n", err)
+		return ExitUsage
+	}
 	opts.Stderr = stderr
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&opts.Addr, "addr", opts.Addr, "listen address (env VIGIL_ADDR)")
@@ -55,8 +68,8 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&opts.ConfigPath, "config", opts.ConfigPath, "optional YAML config file: rules, receivers, keys, limits, SLOs (env VIGIL_CONFIG)")
 	fs.StringVar(&opts.LogFormat, "log-format", opts.LogFormat, "log format: text or json (env VIGIL_LOG_FORMAT)")
 	fs.StringVar(&opts.LogLevel, "log-level", opts.LogLevel, "log level: debug, info, warn or error (env VIGIL_LOG_LEVEL)")
-	fs.BoolVar(&opts.DemoFaults, "demo-faults", opts.DemoFaults, "honour X-Demo-Fault and X-Demo-Delay on the reference API (env VIGIL_DEMO_FAULTS=1)")
-	fs.BoolVar(&opts.Demo, "demo", opts.Demo, "demo mode: demo faults on and, without an alerting section in the config, demo rules that fire within seconds (env VIGIL_DEMO=1)")
+	fs.BoolVar(&opts.DemoFaults, "demo-faults", opts.DemoFaults, "honour X-Demo-Fault and X-Demo-Delay on the reference API (env VIGIL_DEMO_FAULTS: 1, true, 0, false)")
+	fs.BoolVar(&opts.Demo, "demo", opts.Demo, "demo mode: demo faults on and, without an alerting section in the config, demo rules that fire within seconds (env VIGIL_DEMO: 1, true, 0, false)")
 	fs.StringVar(&opts.RateLimitRedis, "ratelimit-redis", opts.RateLimitRedis, "redis://host:port/db to share rate limits across replicas (env VIGIL_RATELIMIT_REDIS)")
 	fs.StringVar(&opts.Store, "store", opts.Store, "postgres://... to share alerts, silences and events between replicas; default the SQLite file in --data-dir (env VIGIL_STORE)")
 	fs.Usage = usageFunc(fs, "vigil [serve] [flags]")

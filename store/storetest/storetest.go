@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"security events filter and count", testSecurityFilterCount},
 		{"usage upsert adds counts", testUsageAdds},
 		{"usage filters and deletes before a time", testUsageFilterDelete},
+		{"usage minutes add, filter and delete", testUsageMinutes},
 		{"readiness runs create, update and list", testRuns},
 		{"lease is exclusive until released or expired", testLeaseSemantics},
 		{"lease goes to exactly one of many contenders", testLeaseContention},
