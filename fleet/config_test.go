@@ -72,7 +72,7 @@ prometheus:
 		{name: "a day duration is Prometheus notation", yaml: "prometheus: {url: http://p, timeout: 1m}",
 			check: func(t *testing.T, c fleet.Config) { assert.Equal(t, time.Minute, c.Prometheus.Timeout.D()) }},
 		{name: "basic auth reads the password from the environment", env: []string{"PW", "pw"},
-			yaml: "prometheus: {url: http://p, basic_auth: {username: u, password_env: PW}}",
+			yaml:  "prometheus: {url: http://p, basic_auth: {username: u, password_env: PW}}",
 			check: func(t *testing.T, c fleet.Config) { assert.Equal(t, "u", c.Prometheus.BasicAuth.Username) }},
 
 		{name: "an unknown key is named with the keys known", yaml: "prometheus: {url: http://p, urll: x}",

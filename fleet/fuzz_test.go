@@ -25,7 +25,9 @@ func FuzzParseConfig(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	lookup := func(k string) (string, bool) { return map[string]string{"TOK": "t", "PW": "p"}[k], k == "TOK" || k == "PW" }
+	lookup := func(k string) (string, bool) {
+		return map[string]string{"TOK": "t", "PW": "p"}[k], k == "TOK" || k == "PW"
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := fleet.ParseConfig(data, lookup)
 		if err != nil {
