@@ -87,6 +87,19 @@ type outcome struct {
 	duration time.Duration
 }
 
+// loadCA reads a PEM file of CA certificates.
+func loadCA(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path) //nolint:gosec // the operator's configured file
+	if err != nil {
+		return nil, &ConfigError{Key: "prometheus.tls_config.ca_file", Reason: "cannot read " + path}
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, &ConfigError{Key: "prometheus.tls_config.ca_file", Reason: path + " holds no PEM certificate"}
+	}
+	return pool, nil
+}
+
 // bodyLimitFor derives the response cap from max_series: 4 KiB per series
 // (labels and a value, or a few hundred points of a range) plus 1 MiB.
 func bodyLimitFor(maxSeries int) int64 { return 1<<20 + int64(maxSeries)*4<<10 }
@@ -119,13 +132,9 @@ func NewClient(cfg PrometheusConfig, deps Deps) (*Client, error) {
 	if cfg.TLS.CAFile != "" || cfg.TLS.InsecureSkipVerify {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.TLS.InsecureSkipVerify} //nolint:gosec // the operator's explicit choice
 		if cfg.TLS.CAFile != "" {
-			pem, err := os.ReadFile(cfg.TLS.CAFile)
+			pool, err := loadCA(cfg.TLS.CAFile)
 			if err != nil {
-				return nil, &ConfigError{Key: "prometheus.tls_config.ca_file", Reason: "cannot read " + cfg.TLS.CAFile}
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, &ConfigError{Key: "prometheus.tls_config.ca_file", Reason: cfg.TLS.CAFile + " holds no PEM certificate"}
+				return nil, err
 			}
 			tc.RootCAs = pool
 		}

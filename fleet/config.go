@@ -149,8 +149,9 @@ func ParseConfig(data []byte, lookupEnv func(string) (string, bool)) (Config, er
 			return Config{}, err
 		}
 	}
+	fromEnv := false
 	if v, ok := lookupEnv(EnvPrometheusURL); ok && v != "" {
-		cfg.Prometheus.URL = v
+		cfg.Prometheus.URL, fromEnv = v, true
 	}
 	p := &cfg.Prometheus
 	if p.URL == "" {
@@ -160,6 +161,9 @@ func ParseConfig(data []byte, lookupEnv func(string) (string, bool)) (Config, er
 		return Config{}, nil
 	}
 	if err := p.validate(lookupEnv); err != nil {
+		if ce, ok := err.(*ConfigError); ok && fromEnv && ce.Key == "prometheus.url" { //nolint:errorlint // validate returns it unwrapped
+			ce.Reason += " (from " + EnvPrometheusURL + ")"
+		}
 		return Config{}, err
 	}
 	return cfg, nil
@@ -210,6 +214,11 @@ func (p *PrometheusConfig) validate(lookupEnv func(string) (string, bool)) error
 			return &ConfigError{Key: "prometheus.basic_auth.password_env", Reason: "required"}
 		}
 		if p.password, err = secret("prometheus.basic_auth.password_env", p.BasicAuth.PasswordEnv, lookupEnv); err != nil {
+			return err
+		}
+	}
+	if p.TLS.CAFile != "" {
+		if _, err := loadCA(p.TLS.CAFile); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/vigilhq/vigil/alerting"
+	"github.com/vigilhq/vigil/fleet"
 	"github.com/vigilhq/vigil/ratelimit"
 	"github.com/vigilhq/vigil/readiness"
 	"github.com/vigilhq/vigil/security"
@@ -27,6 +28,7 @@ type FileConfig struct {
 	Auth      security.Config      `yaml:"auth"`
 	RateLimit ratelimit.Config     `yaml:"ratelimit"`
 	Readiness readiness.FileConfig `yaml:"readiness"`
+	Fleet     fleet.Config         `yaml:"fleet"`
 
 	// raw holds every top-level section, for sections decoded by other packages.
 	raw map[string]*yaml.Node

@@ -207,7 +207,17 @@ type PromSample struct {
 // Vigil's client) and returns its vector; a failed query fails the test.
 func (p *Prometheus) Query(q string) []PromSample {
 	p.tb.Helper()
-	req, err := http.NewRequestWithContext(p.tb.Context(), http.MethodGet, p.URL+"/api/v1/query?query="+url.QueryEscape(q), nil)
+	return p.QueryAt(q, time.Time{})
+}
+
+// QueryAt is Query evaluated at ts (zero: now).
+func (p *Prometheus) QueryAt(q string, ts time.Time) []PromSample {
+	p.tb.Helper()
+	args := url.Values{"query": {q}}
+	if !ts.IsZero() {
+		args.Set("time", strconv.FormatFloat(float64(ts.UnixNano())/1e9, 'f', -1, 64))
+	}
+	req, err := http.NewRequestWithContext(p.tb.Context(), http.MethodGet, p.URL+"/api/v1/query?"+args.Encode(), nil)
 	require.NoError(p.tb, err)
 	resp, err := p.client.Do(req)
 	require.NoError(p.tb, err, "query %s", q)
@@ -245,7 +255,9 @@ func (p *Prometheus) WaitScraped(job string, targets int, within time.Duration) 
 	deadline := time.Now().Add(within)
 	for {
 		ok := 0
-		for _, s := range p.Query(fmt.Sprintf(`timestamp(up{job=%q} == 1)`, job)) {
+		// timestamp() of a selector is the scrape's time (of anything else,
+		// the evaluation time).
+		for _, s := range p.Query(fmt.Sprintf(`timestamp(up{job=%q}) and up{job=%q} == 1`, job, job)) {
 			if s.Value > since {
 				ok++
 			}
