@@ -46,6 +46,9 @@ func (s *Service) APISnapshot(ctx context.Context) APISnapshot {
 	}
 	s.snapMu.Unlock()
 	snap, err := s.apiSnapshot(ctx, sc, now)
+	if ctx.Err() != nil {
+		return snap // the connection went away mid-query: nothing to keep
+	}
 	if err != nil {
 		s.logger.Debug("stream snapshot: fleet scope failed, answering for this replica", "error", err)
 		snap, _ = s.apiSnapshot(ctx, scoped{src: replicaSource{s.ser}, scope: ScopeReplica}, now)

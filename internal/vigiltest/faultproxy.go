@@ -28,7 +28,8 @@ type Fault struct {
 
 // FaultProxy is a reverse proxy in front of a real server (Prometheus)
 // that injects faults on demand: a slow answer, an error status or a
-// malformed body. Without a fault it forwards unchanged.
+// malformed body. Without a fault it forwards unchanged; while the server
+// is down it drops the client's connection (as the dead server would).
 type FaultProxy struct {
 	// URL is the proxy's base URL.
 	URL string
@@ -46,6 +47,15 @@ func NewFaultProxy(tb testing.TB, target string) *FaultProxy {
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.Transport = &http.Transport{}
 	rp.ErrorLog = log.New(io.Discard, "", 0) // a client giving up mid-request is the point of a delay
+	// Upstream down: drop the client's connection as a dead server would,
+	// rather than answer 502 as a proxy does.
+	rp.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) {
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+		w.WriteHeader(http.StatusBadGateway)
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f := fp.current()
 		if f.Delay > 0 {

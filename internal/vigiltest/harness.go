@@ -116,7 +116,7 @@ func Launch(tb testing.TB, bin string, opts Options) *Proc {
 	if opts.DataDir == "" {
 		opts.DataDir = tb.TempDir()
 	}
-	addr := freeAddr(tb)
+	addr := FreeAddr(tb)
 	args := append([]string{"serve", "--addr", addr, "--data-dir", opts.DataDir}, opts.Args...)
 	cmd := exec.CommandContext(context.Background(), bin, args...) //nolint:gosec // the test's own binary and flags
 	cmd.Env = append(os.Environ(), opts.Env...)
@@ -347,7 +347,8 @@ func (h *HookReceiver) Payloads() []alerting.WebhookPayload {
 	return append([]alerting.WebhookPayload(nil), h.payloads...)
 }
 
-func freeAddr(tb testing.TB) string {
+// FreeAddr returns a 127.0.0.1:port that was free a moment ago.
+func FreeAddr(tb testing.TB) string {
 	tb.Helper()
 	ln, err := (&net.ListenConfig{}).Listen(tb.Context(), "tcp", "127.0.0.1:0")
 	require.NoError(tb, err)

@@ -49,6 +49,9 @@ type PrometheusOptions struct {
 	ScrapeInterval time.Duration
 	// RuleFiles are loaded as rule_files (absolute paths). Optional.
 	RuleFiles []string
+	// Addr is the 127.0.0.1:port to listen on, for tests that must name
+	// Prometheus before it starts (FreeAddr). Optional. Default a free port.
+	Addr string
 }
 
 // Prometheus is a running Debian prometheus (2.42) with exemplar storage,
@@ -80,7 +83,10 @@ func StartPrometheus(tb testing.TB, opts PrometheusOptions) *Prometheus {
 		opts.ScrapeInterval = time.Second
 	}
 	dir := tb.TempDir()
-	addr := freeAddr(tb)
+	addr := opts.Addr
+	if addr == "" {
+		addr = FreeAddr(tb)
+	}
 	iv := opts.ScrapeInterval.String()
 	cfg := map[string]any{
 		"global": map[string]any{"scrape_interval": iv, "scrape_timeout": iv, "evaluation_interval": iv},
