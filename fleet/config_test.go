@@ -77,7 +77,7 @@ prometheus:
 
 		{name: "an unknown key is named with the keys known", yaml: "prometheus: {url: http://p, urll: x}",
 			wantErr: "prometheus.urll: unknown key (known: basic_auth, bearer_token_env, extra_matchers, max_series, timeout, tls_config, url)"},
-		{name: "an unknown section key is named", yaml: "prometheous: {}", wantErr: "prometheous: unknown key (known: prometheus)"},
+		{name: "an unknown section key is named", yaml: "prometheus_: {}", wantErr: "prometheus_: unknown key (known: prometheus)"},
 		{name: "a key given twice is an error", yaml: "prometheus: {url: http://p, url: http://q}", wantErr: "prometheus.url: given twice"},
 		{name: "other keys without a url are an error", yaml: "prometheus: {timeout: 2s}", wantErr: "prometheus.url: required (or set VIGIL_FLEET_PROMETHEUS)"},
 		{name: "a url without a scheme is an error", yaml: "prometheus: {url: prometheus:9090}", wantErr: "prometheus.url: want an http or https URL such as http://prometheus:9090"},

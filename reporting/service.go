@@ -67,7 +67,7 @@ type Service struct {
 	snapMu sync.Mutex
 	snap   APISnapshot
 	snapAt time.Time
-	reg      metric.Registration
+	reg    metric.Registration
 }
 
 // sloCacheTTL bounds how often the gauges query the store.

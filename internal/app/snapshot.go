@@ -10,6 +10,8 @@ import (
 
 // SystemSnapshot is the data of a system_metrics stream message.
 type SystemSnapshot struct {
+	// Scope is always replica: the answering process and host.
+	Scope                 string   `json:"scope"`
 	ProcessCPUUtilization *float64 `json:"process_cpu_utilization"`
 	ProcessMemoryBytes    *float64 `json:"process_memory_bytes"`
 	DiskUtilization       *float64 `json:"disk_utilization"`
@@ -25,6 +27,7 @@ func systemSnapshot(ser *series.Store) func(context.Context) any {
 	}
 	return func(context.Context) any {
 		return SystemSnapshot{
+			Scope:                 "replica",
 			ProcessCPUUtilization: last(instrumentation.MetricProcessCPUUtilization),
 			ProcessMemoryBytes:    last(instrumentation.MetricProcessMemoryUsage),
 			DiskUtilization:       last(instrumentation.MetricSystemFilesystemUtilization),
