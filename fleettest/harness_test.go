@@ -190,19 +190,6 @@ func streamMessage(t *testing.T, p *vigiltest.Proc, typ string) json.RawMessage 
 	}
 }
 
-// eventually polls cond (a real process answers over HTTP; there is no
-// clock to inject into it) until it holds or within passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // metricValue sums the samples of a metric family on p's /metrics whose
 // line contains every one of the label pairs.
 func metricValue(t *testing.T, p *vigiltest.Proc, name string, labels ...string) float64 {

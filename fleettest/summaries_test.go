@@ -68,7 +68,7 @@ func TestFleetSummaries(t *testing.T) {
 			p    *vigiltest.Proc
 			want int64
 		}{{a, okA}, {b, okB + failB}} {
-			eventually(t, 10*time.Second, "the replica's own series hold its requests", func() bool {
+			vigiltest.Eventually(t, 10*time.Second, "the replica's own series hold its requests", func() bool {
 				var s reporting.RequestSummary
 				getJSON(t, tc.p, "/api/metrics/requests?minutes=5&scope=replica", &s)
 				return s.Scope == reporting.ScopeReplica && usersRow(t, s.Routes).Requests == tc.want
@@ -193,7 +193,7 @@ func TestFleetSummaries(t *testing.T) {
 			assert.Equal(t, server.StatusWarn, c.Status)
 			assert.Contains(t, c.Output, "prometheus "+ft.reason)
 			assert.Equal(t, server.StatusWarn, status, "a warning, not a failure: the replica serves")
-			eventually(t, 10*time.Second, "the failures are exported", func() bool {
+			vigiltest.Eventually(t, 10*time.Second, "the failures are exported", func() bool {
 				return metricValue(t, a, "vigil_fleet_query_failures_total", `reason="`+ft.reason+`"`) >= before+5
 			})
 		})

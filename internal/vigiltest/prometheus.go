@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -137,24 +136,9 @@ func (p *Prometheus) start() {
 
 func (p *Prometheus) waitReady() {
 	p.tb.Helper()
-	deadline := time.Now().Add(promReadyTimeout)
-	for time.Now().Before(deadline) {
-		req, err := http.NewRequestWithContext(p.tb.Context(), http.MethodGet, p.URL+"/-/ready", nil)
-		require.NoError(p.tb, err)
-		if resp, err := p.client.Do(req); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-p.exited:
-			p.tb.Fatalf("prometheus exited early\n%s", p.logs.String())
-		case <-time.After(100 * time.Millisecond): // polling another process
-		}
-	}
-	p.tb.Fatalf("prometheus not ready within %s\n%s", promReadyTimeout, p.logs.String())
+	waitOK(p.tb, p.client, p.URL+"/-/ready", promReadyTimeout, p.exited,
+		func() string { return "prometheus exited early\n" + p.logs.String() },
+		func() string { return "prometheus\n" + p.logs.String() })
 }
 
 // Kill crashes Prometheus with SIGKILL and waits until it is gone.
