@@ -271,3 +271,17 @@ func TestClientCredentialsAndTLS(t *testing.T) {
 		})
 	}
 }
+
+func TestHealthProbeCutShort(t *testing.T) {
+	prom := vigiltest.StartPrometheus(t, vigiltest.PrometheusOptions{})
+	proxy := vigiltest.NewFaultProxy(t, prom.URL)
+	c, _ := newClient(t, fleet.PrometheusConfig{URL: proxy.URL, Timeout: fleet.Duration(5 * time.Second), MaxSeries: 10})
+	proxy.Set(vigiltest.Fault{Delay: 3 * time.Second})
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	h := c.Health(ctx)
+	assert.False(t, h.OK, "a probe the health check gave up on is no pass")
+	assert.Contains(t, h.Detail, "probe unanswered")
+	proxy.Set(vigiltest.Fault{})
+	assert.True(t, c.Health(t.Context()).OK)
+}

@@ -30,10 +30,15 @@ func (c *Client) Health(ctx context.Context) Health {
 	c.mu.Unlock()
 	now := c.now()
 	if last.at.IsZero() || now.Sub(last.at) > healthFresh {
-		_, _ = c.Query(ctx, "vector(1)", time.Time{})
+		before := last.at
+		_, err := c.Query(ctx, "vector(1)", time.Time{})
 		c.mu.Lock()
 		last = c.last
 		c.mu.Unlock()
+		if last.at.Equal(before) {
+			// The health check's own deadline cut the probe short.
+			return Health{Detail: fmt.Sprintf("probe unanswered within the health check's time: %v", err)}
+		}
 	}
 	if last.at.IsZero() {
 		return Health{Detail: "no query has completed yet"}
