@@ -116,6 +116,16 @@ func TestClientAgainstPrometheus(t *testing.T) {
 		require.NotEmpty(t, ex[0].Exemplars)
 		assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", string(ex[0].Exemplars[0].Labels["trace_id"]))
 	})
+	t.Run("Exemplars flattens them, newest first, one per trace", func(t *testing.T) {
+		now := time.Now()
+		ex, err := c.Exemplars(ctx, `demo_requests_total{job="vigil"}`, now.Add(-time.Minute), now, 5)
+		require.NoError(t, err)
+		require.Len(t, ex, 1)
+		assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", ex[0].TraceID)
+		assert.Equal(t, "demo_requests_total", ex[0].Series["__name__"])
+		assert.Equal(t, 3.0, ex[0].Value)
+		assert.WithinDuration(t, now, ex[0].Time, time.Minute)
+	})
 	t.Run("a query Prometheus rejects is an error_response with its message", func(t *testing.T) {
 		_, err := c.Query(ctx, "sum(", time.Time{})
 		assert.Equal(t, fleet.ReasonErrorResponse, reasonOf(t, err))

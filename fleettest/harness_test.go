@@ -126,6 +126,16 @@ func send(t *testing.T, p *vigiltest.Proc, n int, fail bool) {
 	}
 }
 
+// sendTraced sends one failing request to p in a sampled trace (an
+// incoming traceparent), so its observation carries the trace as exemplar.
+func sendTraced(t *testing.T, p *vigiltest.Proc, traceID string) {
+	t.Helper()
+	resp, body := p.Do(http.MethodGet, "/api/users/3", "", nil,
+		"X-Demo-Fault", "error", "traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	require.Equal(t, http.StatusInternalServerError, resp.StatusCode, "%s", body)
+	require.Equal(t, traceID, resp.Header.Get("X-Trace-Id"))
+}
+
 // get GETs path as admin and returns the status and body.
 func get(t *testing.T, p *vigiltest.Proc, path string) (int, []byte) {
 	t.Helper()

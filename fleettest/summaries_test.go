@@ -38,7 +38,9 @@ func TestFleetSummaries(t *testing.T) {
 	const okA, okB, failB = 37, 18, 5
 	send(t, a, okA, false)
 	send(t, b, okB, false)
-	send(t, b, failB, true)
+	send(t, b, failB-1, true)
+	const tracedOnB = "4bf92f3577b34da6a3ce929d0e0e4736"
+	sendTraced(t, b, tracedOnB)
 	const total, errs = okA + okB + failB, failB
 	f.scraped()
 
@@ -116,6 +118,11 @@ func TestFleetSummaries(t *testing.T) {
 		}
 		require.NotNil(t, users)
 		assert.Equal(t, int64(total), users.Requests)
+		var traces []string
+		for _, e := range r.TopErrors {
+			traces = append(traces, e.TraceID)
+		}
+		assert.Contains(t, traces, tracedOnB, "a's report lists b's sampled failing request, from its exemplar")
 
 		code, body := get(t, a, "/api/reports?minutes=5&format=csv")
 		require.Equal(t, http.StatusOK, code)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/vigilhq/vigil/fleet"
 	"github.com/vigilhq/vigil/instrumentation"
 	"github.com/vigilhq/vigil/series"
 )
@@ -20,21 +21,54 @@ type PromQuerier interface {
 	Query(ctx context.Context, q string, ts time.Time) (model.Vector, error)
 }
 
+// ExemplarQuerier reads the exemplars of the series a selector selects
+// (*fleet.Client is one).
+type ExemplarQuerier interface {
+	Exemplars(ctx context.Context, q string, start, end time.Time, limit int) ([]fleet.Exemplar, error)
+}
+
 // FleetSource answers the summaries for the whole fleet from the
 // Prometheus that scrapes every replica: the counts of
 // http_server_request_duration_seconds over the window, exact for a
 // finished window (see ExactIncrease), and its buckets for the quantiles.
 type FleetSource struct {
 	q        PromQuerier
+	ex       ExemplarQuerier // nil: no exemplars
 	matchers []string
 }
 
 var _ Source = (*FleetSource)(nil)
 
 // NewFleetSource returns a source querying q; extraMatchers (rendered
-// PromQL matchers such as job="vigil") are added to every selector.
+// PromQL matchers such as job="vigil") are added to every selector. When q
+// is also an ExemplarQuerier (as *fleet.Client is), the fleet report's top
+// errors include the failing requests of every replica, from their
+// exemplars.
 func NewFleetSource(q PromQuerier, extraMatchers []string) *FleetSource {
-	return &FleetSource{q: q, matchers: slices.Clone(extraMatchers)}
+	f := &FleetSource{q: q, matchers: slices.Clone(extraMatchers)}
+	f.ex, _ = q.(ExemplarQuerier)
+	return f
+}
+
+// RecentErrors returns the failing requests of the window from the
+// exemplars of the 5xx buckets, newest first (none without exemplars).
+func (f *FleetSource) RecentErrors(ctx context.Context, window time.Duration, now time.Time, limit int) ([]TraceRecord, error) {
+	if f.ex == nil {
+		return nil, nil
+	}
+	ex, err := f.ex.Exemplars(ctx, f.selector(promBucket, errorMatchers), now.Add(-window), now, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TraceRecord, 0, len(ex))
+	for _, e := range ex {
+		status, _ := strconv.Atoi(e.Series[instrumentation.PromAttrStatusCode])
+		d := time.Duration(e.Value * float64(time.Second))
+		out = append(out, TraceRecord{TraceID: e.TraceID, SpanID: e.SpanID, Kind: KindError,
+			Route: e.Series[instrumentation.PromAttrRoute], Method: e.Series[instrumentation.PromAttrMethod], Status: status,
+			DurationMs: e.Value * 1000, Start: e.Time.Add(-d).UTC(), End: e.Time.UTC()})
+	}
+	return out, nil
 }
 
 // PromQL names of the request-duration histogram.

@@ -87,7 +87,7 @@ func newHistogramTarget(t *testing.T) *histogramTarget {
 		Buckets: []float64{0.005, 0.01, 0.025, 0.25, 0.5},
 	}, []string{instrumentation.PromAttrRoute, instrumentation.PromAttrMethod, instrumentation.PromAttrStatusCode})
 	reg.MustRegister(h)
-	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
 	t.Cleanup(srv.Close)
 	return &histogramTarget{addr: strings.TrimPrefix(srv.URL, "http://"), h: h}
 }
@@ -98,6 +98,12 @@ func (ht *histogramTarget) observe(route, method, status string, d float64, n in
 	}
 }
 
+// traced observes one request with its trace as the exemplar.
+func (ht *histogramTarget) traced(route, method, status string, d float64, traceID string) {
+	ht.h.WithLabelValues(route, method, status).(prometheus.ExemplarObserver).ObserveWithExemplar(d,
+		prometheus.Labels{"trace_id": traceID, "span_id": "00f067aa0ba902b7"})
+}
+
 func TestFleetSourceAgainstPrometheus(t *testing.T) {
 	a, b := newHistogramTarget(t), newHistogramTarget(t)
 	prom := vigiltest.StartPrometheus(t, vigiltest.PrometheusOptions{Targets: []string{a.addr, b.addr}})
@@ -105,7 +111,8 @@ func TestFleetSourceAgainstPrometheus(t *testing.T) {
 	// Replica a: 10 fast and 4 slow GETs on users, 2 failing; replica b: 5 chat POSTs, 1 failing.
 	a.observe("/api/users/:id", "GET", "200", 0.02, 10)
 	a.observe("/api/users/:id", "GET", "200", 0.4, 4)
-	a.observe("/api/users/:id", "GET", "500", 0.003, 2)
+	a.observe("/api/users/:id", "GET", "500", 0.003, 1)
+	a.traced("/api/users/:id", "GET", "500", 0.003, "4bf92f3577b34da6a3ce929d0e0e4736")
 	b.observe("/api/chat", "POST", "200", 0.2, 4)
 	b.observe("/api/chat", "POST", "503", 0.004, 1)
 	prom.WaitScraped("vigil", 2, 30*time.Second)
@@ -195,6 +202,24 @@ func TestFleetSourceAgainstPrometheus(t *testing.T) {
 		assert.Nil(t, perf.Overall.MaxMs, "Prometheus histograms keep no maximum")
 		snap := f.svc.APISnapshot(ctx)
 		assert.Equal(t, reporting.ScopeFleet, snap.Scope)
+	})
+	t.Run("the fleet's failing requests come from their exemplars", func(t *testing.T) {
+		recs, err := src.RecentErrors(ctx, 5*time.Minute, time.Now(), 20)
+		require.NoError(t, err)
+		require.Len(t, recs, 1)
+		r := recs[0]
+		assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", r.TraceID)
+		assert.Equal(t, "00f067aa0ba902b7", r.SpanID)
+		assert.Equal(t, reporting.TraceRecord{TraceID: r.TraceID, SpanID: r.SpanID, Kind: reporting.KindError, Route: "/api/users/:id",
+			Method: "GET", Status: 500, DurationMs: 3, Start: r.End.Add(-3 * time.Millisecond), End: r.End}, r)
+		f := newFixture(t, nil, func(c *reporting.ServiceConfig) { c.Fleet = src; c.Now = time.Now })
+		rep, err := f.svc.Report(ctx, "", 5*time.Minute)
+		require.NoError(t, err)
+		require.Len(t, rep.TopErrors, 1, "this replica saw none; the fleet one")
+		assert.Equal(t, r.TraceID, rep.TopErrors[0].TraceID)
+		rep, err = f.svc.Report(ctx, reporting.ScopeReplica, 5*time.Minute)
+		require.NoError(t, err)
+		assert.Empty(t, rep.TopErrors)
 	})
 	t.Run("a failing Prometheus makes fleet summaries fail, the stream fall back", func(t *testing.T) {
 		f := newFixture(t, nil, func(c *reporting.ServiceConfig) { c.Fleet = src; c.Now = time.Now })

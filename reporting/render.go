@@ -233,7 +233,7 @@ func WriteMarkdown(w io.Writer, r Report) error {
 // scopeLine says in words whose requests a report counts.
 func scopeLine(sc Scope) string {
 	if sc == ScopeFleet {
-		return "fleet (every replica, from Prometheus); top errors are this replica's recent spans"
+		return "fleet (every replica, from Prometheus); top errors are this replica's failing spans and every replica's sampled failing requests (exemplars)"
 	}
 	return "replica (the requests this replica served)"
 }

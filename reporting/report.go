@@ -26,8 +26,10 @@ type EndpointRow struct {
 // its CSV and Markdown renderings.
 type Report struct {
 	// Scope is whose requests Summary, Endpoints and the SLOs' series
-	// figures count. TopErrors are this replica's recent spans; Usage and
-	// Alerts come from the store (shared by every replica on PostgreSQL).
+	// figures count. TopErrors are this replica's recent failing spans and,
+	// in the fleet scope, every replica's failing requests that carry an
+	// exemplar (sampled traces); Usage and Alerts come from the store
+	// (shared by every replica on PostgreSQL).
 	Scope         Scope         `json:"scope"`
 	GeneratedAt   time.Time     `json:"generated_at"`
 	WindowMinutes int           `json:"window_minutes"`
@@ -56,7 +58,9 @@ func (s *Service) Report(ctx context.Context, scope Scope, window time.Duration)
 	if r.Endpoints, err = s.endpoints(ctx, sc, window, now); err != nil {
 		return Report{}, err
 	}
-	r.TopErrors = s.Traces(KindError, "", window, maxReportErrors).Traces
+	if r.TopErrors, err = s.topErrors(ctx, sc, window, now); err != nil {
+		return Report{}, err
+	}
 	u, err := s.usage.Query(ctx, UsageQuery{Minutes: minutes, Top: reportTop})
 	if err != nil {
 		return Report{}, err
@@ -71,6 +75,43 @@ func (s *Service) Report(ctx context.Context, scope Scope, window time.Duration)
 	}
 	r.SLOs = slos.SLOs
 	return r, nil
+}
+
+// errorTracer gives the fleet's recent failing requests (FleetSource).
+type errorTracer interface {
+	RecentErrors(ctx context.Context, window time.Duration, now time.Time, limit int) ([]TraceRecord, error)
+}
+
+// topErrors are this replica's recent failing spans and, in the fleet
+// scope, the failing requests of every replica from their exemplars; one
+// per trace (this replica's record first: it has the error message),
+// newest first.
+func (s *Service) topErrors(ctx context.Context, sc scoped, window time.Duration, now time.Time) ([]TraceRecord, error) {
+	local := s.Traces(KindError, "", window, maxReportErrors).Traces
+	et, ok := sc.src.(errorTracer)
+	if sc.scope != ScopeFleet || !ok {
+		return local, nil
+	}
+	fleet, err := et.RecentErrors(ctx, window, now, maxReportErrors)
+	if err != nil {
+		return nil, sc.wrap(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range local {
+		seen[r.TraceID] = true
+	}
+	out := local
+	for _, r := range fleet {
+		if !seen[r.TraceID] {
+			seen[r.TraceID] = true
+			out = append(out, r)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b TraceRecord) int { return b.End.Compare(a.End) })
+	if len(out) > maxReportErrors {
+		out = out[:maxReportErrors]
+	}
+	return out, nil
 }
 
 func (s *Service) endpoints(ctx context.Context, sc scoped, window time.Duration, now time.Time) ([]EndpointRow, error) {
