@@ -9,7 +9,7 @@ import (
 )
 
 // liveAlert is the latest evaluation of an active alert, kept in memory
-// between the writes that persist it (see Engine.Evaluate).
+// between the writes that persist it (see Evaluator.Evaluate).
 type liveAlert struct {
 	value       float64
 	lastEvalAt  time.Time
@@ -22,7 +22,7 @@ type liveAlert struct {
 // cycle is one evaluation's view of the active alerts: the store's rows,
 // overlaid with what this engine evaluated since it last wrote them.
 type cycle struct {
-	e      *Engine
+	e      *Evaluator
 	alerts map[string]*store.Alert // by ID; resolved alerts are removed
 	stored map[string]time.Time    // LastEvalAt as persisted, by ID
 	exact  map[string]bool         // LastEvalAt observed by this engine, by ID
@@ -32,7 +32,7 @@ type cycle struct {
 // newCycle overlays the engine's live evaluations on the stored active
 // alerts and forgets live evaluations of alerts that are no longer active
 // (resolved by hand or by another replica).
-func newCycle(e *Engine, stored []store.Alert, now time.Time) *cycle {
+func newCycle(e *Evaluator, stored []store.Alert, now time.Time) *cycle {
 	c := &cycle{e: e, alerts: make(map[string]*store.Alert, len(stored)), stored: make(map[string]time.Time, len(stored)),
 		exact: make(map[string]bool, len(stored)), now: now}
 	for i := range stored {
@@ -57,8 +57,8 @@ func newCycle(e *Engine, stored []store.Alert, now time.Time) *cycle {
 // least one evaluation interval and at most a minute. It bounds how stale
 // the store's copy (what the API and another replica read) can be; every
 // write is a synced commit, so steady alerts are not rewritten each cycle.
-func (e *Engine) refreshEvery(r *Rule) time.Duration {
-	return min(max(e.noDataHold(r)/2, e.cfg.EvaluationInterval.D()), time.Minute)
+func (e *Evaluator) refreshEvery(r *Rule) time.Duration {
+	return min(max(e.noDataHold(r)/2, e.cfg.Config.EvaluationInterval.D()), time.Minute)
 }
 
 // due reports whether an alert's unpersisted evaluation must be written

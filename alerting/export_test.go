@@ -1,9 +1,24 @@
 package alerting
 
-import "time"
+import (
+	"time"
+
+	"github.com/vigilhq/vigil/alerting/notify"
+)
 
 // WaitIdle waits for notifications in flight.
-func WaitIdle(e *Engine) { e.notif.wait() }
+func WaitIdle(e *Engine) { e.Notifications.Wait() }
 
-// SetBackoff shortens retry waits in tests.
-func SetBackoff(e *Engine, d time.Duration) { e.notif.backoff, e.notif.maxWait = d, d }
+// SetBackoff shortens retry waits in tests: the engine's pipeline is
+// rebuilt with them.
+func SetBackoff(e *Engine, d time.Duration) {
+	cfg := e.notifyCfg
+	cfg.Retry.Backoff, cfg.Retry.MaxBackoff = d, d
+	p, err := notify.New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	_ = e.Notifications.Close()
+	e.Notifications, e.notifyCfg = p, cfg
+	e.Evaluator.cfg.Notifier = p
+}

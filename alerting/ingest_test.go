@@ -98,6 +98,8 @@ func TestParseWebhookErrors(t *testing.T) {
 func FuzzParseWebhook(f *testing.F) {
 	f.Add(payload("firing", "0001-01-01T00:00:00Z"))
 	f.Add(payload("resolved", "2026-03-01T11:30:00Z"))
+	f.Add(payload("resolved", "2026-03-01T10:30:00Z"))
+	f.Add([]byte(strings.Replace(string(payload("firing", "0001-01-01T00:00:00Z")), `"a:8000"`, `"a\u0000"`, 1)))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := alerting.ParseWebhook(b)
 		if err != nil {
@@ -109,6 +111,21 @@ func FuzzParseWebhook(f *testing.F) {
 		for _, a := range p.Alerts {
 			if a.Fingerprint == "" || a.Labels["alertname"] == "" {
 				t.Fatalf("accepted alert without identity %+v", a)
+			}
+			if a.StartsAt.Year() < 2000 || a.StartsAt.Year() > 2099 || a.StartsAt.Nanosecond()%1000 != 0 {
+				t.Fatalf("accepted startsAt %s", a.StartsAt)
+			}
+			if !a.EndsAt.IsZero() && (a.EndsAt.Before(a.StartsAt) || a.EndsAt.Year() > 2099) {
+				t.Fatalf("accepted endsAt %s (startsAt %s)", a.EndsAt, a.StartsAt)
+			}
+			if err := store.CheckTextMap("labels", a.Labels); err != nil {
+				t.Fatalf("accepted %v", err)
+			}
+			if err := store.CheckTextMap("annotations", a.Annotations); err != nil {
+				t.Fatalf("accepted %v", err)
+			}
+			if err := store.CheckText("fingerprint", a.Fingerprint); err != nil || strings.ContainsAny(a.Fingerprint, "/?#%") {
+				t.Fatalf("accepted fingerprint %q", a.Fingerprint)
 			}
 		}
 	})

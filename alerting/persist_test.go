@@ -29,6 +29,12 @@ func (c *countingStore) UpdateAlert(ctx context.Context, id string, fn func(*sto
 	return c.Store.UpdateAlert(ctx, id, fn)
 }
 
+// UpdateAlertEvents is how the engine writes a change with its history.
+func (c *countingStore) UpdateAlertEvents(ctx context.Context, id string, fn func(*store.Alert) ([]store.AlertEvent, error)) (store.Alert, []store.AlertEvent, error) {
+	c.updates.Add(1)
+	return c.Store.UpdateAlertEvents(ctx, id, fn)
+}
+
 // errorRule's window is 30s and the interval 1s: the no-data hold is 30s,
 // so an alert's value is persisted at least every 15s.
 const refresh = 15 * time.Second

@@ -3,14 +3,10 @@ package alerting
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/vigilhq/vigil/instrumentation"
 )
 
 type promRuleFile struct {
@@ -33,9 +29,10 @@ type promRule struct {
 
 // PrometheusRules renders cfg's rules as a Prometheus alerting rule file, so
 // the same definitions are evaluated by Prometheus (and routed through
-// Alertmanager back to Vigil's webhook). Per-route rules carry a `route`
-// label like Vigil's own alerts; resolve thresholds become the usual
-// ALERTS-based hysteresis.
+// Alertmanager back to Vigil's webhook). Each alert's expression is built
+// from its kind's value expression (Rule.ValueExpr) by AlertExpr. Per-route
+// rules carry a `route` label like Vigil's own alerts, per-SLO rules a
+// `slo` label.
 func PrometheusRules(cfg Config) ([]byte, error) {
 	cfg.applyDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -44,11 +41,7 @@ func PrometheusRules(cfg Config) ([]byte, error) {
 	g := promGroup{Name: "vigil-alerts"}
 	for i := range cfg.Rules {
 		r := &cfg.Rules[i]
-		expr, err := promExpr(r)
-		if err != nil {
-			return nil, err
-		}
-		pr := promRule{Alert: r.Name, Expr: expr, Labels: map[string]string{LabelSeverity: r.Severity}}
+		pr := promRule{Alert: r.Name, Expr: AlertExpr(r, PromQL{}), Labels: map[string]string{LabelSeverity: r.Severity}}
 		if r.For > 0 {
 			pr.For = r.For.String()
 		}
@@ -85,6 +78,24 @@ func PrometheusRules(cfg Config) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// AlertExpr is the condition of a rule as a Prometheus alerting rule: its
+// value expression compared with its threshold on the kind's side, and
+// with resolve_threshold the usual hysteresis — a firing alert
+// (ALERTS{alertstate="firing"}) keeps firing while the value has not
+// crossed back over the resolve threshold. The rule must come from a
+// validated Config.
+func AlertExpr(r *Rule, p PromQL) string {
+	k := r.kind()
+	v := operand(k.Value(r, p))
+	fire, hold := k.Direction().op()
+	expr := v + " " + fire + " " + fnum(k.Threshold(r))
+	if r.ResolveThreshold != nil {
+		expr = fmt.Sprintf("%s\nor\n(%s %s %s and on(%s) ALERTS{alertname=%q, alertstate=\"firing\"})",
+			expr, v, hold, fnum(*r.ResolveThreshold), k.SplitBy(r), r.Name)
+	}
+	return expr
+}
+
 var (
 	tmplValueRE     = regexp.MustCompile(`\.Value\b`)
 	tmplLabelsRE    = regexp.MustCompile(`\.Labels\.`)
@@ -98,75 +109,4 @@ func promTemplate(s string, threshold float64) string {
 	s = tmplLabelsRE.ReplaceAllString(s, "$$labels.")
 	s = tmplValueRE.ReplaceAllString(s, "$$value")
 	return tmplThresholdRE.ReplaceAllString(s, strconv.FormatFloat(threshold, 'g', -1, 64))
-}
-
-func promSelector(r *Rule, extra ...string) string {
-	var parts []string
-	if r.Route != "" {
-		parts = append(parts, instrumentation.PromAttrRoute+"="+strconv.Quote(r.Route))
-	}
-	if r.Method != "" {
-		parts = append(parts, instrumentation.PromAttrMethod+"="+strconv.Quote(r.Method))
-	}
-	parts = append(parts, extra...)
-	if len(parts) == 0 {
-		return ""
-	}
-	return "{" + strings.Join(parts, ",") + "}"
-}
-
-// fnum formats a number without float noise (1-0.999 is 0.001).
-func fnum(f float64) string { return strconv.FormatFloat(math.Round(f*1e9)/1e9, 'g', -1, 64) }
-
-// promExpr is the PromQL condition of a rule.
-func promExpr(r *Rule) (string, error) {
-	count := instrumentation.PromRequestDuration + "_count"
-	bucket := instrumentation.PromRequestDuration + "_bucket"
-	errSel := instrumentation.PromAttrStatusCode + `=~"5.."`
-	w := r.Window.String()
-	by := ""
-	if r.perRoute() {
-		by = " by (" + instrumentation.PromAttrRoute + ")"
-	}
-	var value string
-	switch r.Kind {
-	case KindErrorRatio:
-		value = fmt.Sprintf("sum%s (rate(%s%s[%s])) / sum%s (rate(%s%s[%s]))",
-			by, count, promSelector(r, errSel), w, by, count, promSelector(r), w)
-	case KindLatencyQuantile:
-		le := " by (le)"
-		if r.perRoute() {
-			le = " by (le, " + instrumentation.PromAttrRoute + ")"
-		}
-		value = fmt.Sprintf("histogram_quantile(%s, sum%s (rate(%s%s[%s])))", fnum(r.Quantile), le, bucket, promSelector(r), w)
-	case KindRequestRate:
-		value = fmt.Sprintf("sum%s (rate(%s%s[%s]))", by, count, promSelector(r), w)
-	case KindSaturation:
-		value = fmt.Sprintf("sum(%s%s)", r.PromMetric, promSelector(r))
-	case KindAbsent:
-		sel := count + promSelector(r)
-		return fmt.Sprintf("sum(increase(%s[%s])) == 0 or absent_over_time(%s[%s])", sel, w, sel, w), nil
-	case KindSLOBurnRate:
-		burn := func(win string) string {
-			return fmt.Sprintf("(sum(rate(%s%s[%s])) / sum(rate(%s%s[%s]))) / %s",
-				count, promSelector(r, errSel), win, count, promSelector(r), win, fnum(1-r.Objective))
-		}
-		f := fnum(r.Factor)
-		return fmt.Sprintf("%s > %s\nand\n%s > %s", burn(r.LongWindow.String()), f, burn(r.ShortWindow.String()), f), nil
-	default:
-		return "", fmt.Errorf("%w: rule %s: unknown kind %q", ErrInvalidConfig, r.Name, r.Kind)
-	}
-	if r.perRoute() {
-		value = fmt.Sprintf(`label_replace(%s, "%s", "$1", "%s", "(.*)")`, value, LabelRoute, instrumentation.PromAttrRoute)
-	}
-	expr := value + " > " + fnum(r.Threshold)
-	if r.ResolveThreshold != nil {
-		on := "on()"
-		if r.perRoute() {
-			on = "on(" + LabelRoute + ")"
-		}
-		expr = fmt.Sprintf("%s\nor\n(%s >= %s and %s ALERTS{alertname=%q, alertstate=\"firing\"})",
-			expr, value, fnum(*r.ResolveThreshold), on, r.Name)
-	}
-	return expr, nil
 }

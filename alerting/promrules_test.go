@@ -79,7 +79,8 @@ func TestPrometheusRulesEveryKind(t *testing.T) {
 		`on(route) ALERTS{alertname="HighLatencyP95", alertstate="firing"}`,
 		`histogram_quantile(0.95, sum by (le, http_route)`,
 		`summary: Error ratio {{ $value }} on {{ $labels.route }}`,
-		`/ 0.001 > 14.4`,
+		`) / 0.001, "slo", "api", "", "")`, // the API SLO's budget, per SLO
+		`) > 14.4`,
 		`absent_over_time(`,
 	} {
 		if !strings.Contains(string(got), want) {

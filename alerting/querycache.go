@@ -1,10 +1,8 @@
 package alerting
 
 import (
-	"hash/maphash"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vigilhq/vigil/series"
@@ -98,46 +96,4 @@ func (c *cachedQuerier) Last(metric string, ms []series.Matcher, now time.Time) 
 
 func (c *cachedQuerier) LastSeen(metric string, ms []series.Matcher) time.Time {
 	return c.q.LastSeen(metric, ms)
-}
-
-// ruleResult is one rule's evaluation: its samples or its error.
-type ruleResult struct {
-	samples []sample
-	err     error
-}
-
-// parallelRules is the rule count from which a cycle's queries run on two
-// goroutines. Queries only read the series store (under its read lock);
-// the state machine that follows stays sequential.
-const parallelRules = 16
-
-var shardSeed = maphash.MakeSeed()
-
-// shard puts rules with the same filters on the same goroutine, so they
-// share its query cache.
-func shard(r *Rule) int {
-	return int(maphash.String(shardSeed, r.Route+"\x00"+r.Method) & 1)
-}
-
-// query evaluates every rule's queries at now, in configuration order.
-func (e *Engine) query(now time.Time) []ruleResult {
-	rules := e.cfg.Rules
-	out := make([]ruleResult, len(rules))
-	run := func(w int) {
-		q := newCachedQuerier(e.deps.Series)
-		for i := range rules {
-			if w < 0 || shard(&rules[i]) == w {
-				out[i].samples, out[i].err = rules[i].evaluate(q, now, e.started)
-			}
-		}
-	}
-	if len(rules) < parallelRules {
-		run(-1)
-		return out
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() { run(0) })
-	run(1)
-	wg.Wait()
-	return out
 }

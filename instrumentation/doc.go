@@ -1,15 +1,35 @@
 // Package instrumentation sets up OpenTelemetry for an echo v4 service and
-// instruments its requests.
+// instruments its requests: it is the echo v4 adapter of Vigil's
+// instrumentation.
+//
+// # Layout
+//
+// The behaviour lives in packages no web framework is compiled into:
+// [github.com/vigilhq/vigil/instrumentation/telemetry] (Setup, its options,
+// samplers, runtime and host metrics),
+// [github.com/vigilhq/vigil/instrumentation/httpserver] (the
+// framework-neutral HTTP server instrumentation: metrics, spans, request
+// and trace ID headers, late spans) and
+// [github.com/vigilhq/vigil/instrumentation/names] (metric and attribute
+// names). This package translates echo v4's request, route and error model
+// for httpserver, and forwards Setup, its options and the names so that
+// existing code keeps compiling unchanged. The echo v5 and net/http
+// adapters are instrumentation/echov5 and instrumentation/nethttp; they are
+// packages of this module rather than modules of their own because Go
+// compiles only the packages a program imports: a program importing
+// instrumentation/nethttp compiles neither echo version (go mod why in
+// examples/nethttp shows it).
 //
 // # Setup
 //
 // [Setup] builds the Resource (service.name "vigil" unless
 // [WithServiceName] or OTEL_SERVICE_NAME says otherwise), a MeterProvider
-// exporting to its own Prometheus registry, and a TracerProvider. Traces go
-// over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT or
-// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set (protocol from
-// OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf, the default, or grpc); with
-// neither, nothing touches the network. Go runtime, host and process metrics are started unless disabled.
+// exporting to its own Prometheus registry, a TracerProvider and a
+// LoggerProvider; OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER,
+// OTEL_LOGS_EXPORTER and the OTEL_EXPORTER_OTLP_* variables choose where
+// each signal goes (see Exporters in package telemetry); with no OTLP
+// endpoint, nothing touches the network. [Logger] gives a handler the
+// trace-correlated logger. Go runtime, host and process metrics are started unless disabled.
 //
 //	tel, err := instrumentation.Setup(ctx, instrumentation.WithServiceVersion(version))
 //	if err != nil { ... }
@@ -95,8 +115,7 @@
 //
 // # Dropped telemetry
 //
-// Spans that fail to export over OTLP are counted in vigil.exporter.dropped
-// {signal="traces"}. The SDK's batch span processor drops spans silently
-// when its queue (2048 by default, OTEL_BSP_MAX_QUEUE_SIZE) is full; those
-// are not counted.
+// Spans, metrics and log records that could not be exported are counted
+// in vigil.exporter.dropped{signal=...} (see Dropped telemetry in package
+// telemetry).
 package instrumentation

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	redactpkg "github.com/vigilhq/vigil/internal/redact"
 )
 
 // maxBody caps every response body read.
@@ -64,14 +66,8 @@ var evidenceHeaders = []string{
 	"X-Frame-Options", "Referrer-Policy", "Cross-Origin-Resource-Policy",
 }
 
-var secretRe = regexp.MustCompile(`(?i)((?:password|passwd|secret|token|api[_-]?key|authorization|private[_-]?key)["']?\s*[:=]\s*["']?)[^\s"',;&<]+`)
-var akiaRe = regexp.MustCompile(`AKIA[0-9A-Z]{16}`)
-
-// redact masks secret-looking values.
-func redact(s string) string {
-	s = secretRe.ReplaceAllString(s, "${1}[redacted]")
-	return akiaRe.ReplaceAllString(s, "AKIA[redacted]")
-}
+// redact masks secret-looking values (Vigil's one set of rules).
+func redact(s string) string { return redactpkg.String(s) }
 
 // excerpt returns a short, printable, redacted prefix of b.
 func excerpt(b []byte, n int) string {

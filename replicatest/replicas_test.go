@@ -302,6 +302,14 @@ func TestLeaderKilledMidIncident(t *testing.T) {
 			for fp, n := range counts {
 				assert.Equal(t, map[string]int{"firing": 1, "resolved": 1}, n, "notifications of alert %s", fp)
 			}
+			// The leader's firing and the survivor's resolved notification
+			// carry one startsAt, the one the store keeps.
+			for _, p := range c.hooks.Payloads() {
+				for _, a := range p.Alerts {
+					assert.True(t, a.StartsAt.Equal(*firing[0].FiredAt), "%s notification: startsAt %s, stored %s",
+						a.Status, a.StartsAt.Format(time.RFC3339Nano), firing[0].FiredAt.Format(time.RFC3339Nano))
+				}
+			}
 			var kinds []string
 			for _, e := range survivor.history(id) {
 				if e.Kind == store.StateFiring || e.Kind == store.StateResolved {

@@ -100,6 +100,10 @@ func TestParseSLOs(t *testing.T) {
 		{"a duplicate name", "- {name: a, route: /x, objective: 0.9}\n- {name: a, route: /y, objective: 0.9}", "duplicate"},
 		{"an unknown key", "- {name: a, route: /x, objective: 0.9, budget: 3}", "budget"},
 		{"a mapping instead of a list", "name: a", "cannot unmarshal"},
+		{"a route family", "- {name: a, family: api, objective: 0.999}", ""},
+		{"an unknown family", "- {name: a, family: web, objective: 0.999}", "family: must be api or management"},
+		{"a route and a family", "- {name: a, route: /x, family: api, objective: 0.999}", "route: give route or family, not both"},
+		{"neither route nor family", "- {name: a, objective: 0.999}", "route"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,13 +163,15 @@ func FuzzParseSLOs(f *testing.F) {
 	f.Add("- {name: a, route: /x, objective: 0.99, window: 7d, latency_threshold: 250ms}")
 	f.Add("[]")
 	f.Add("- {name: a, route: /x, objective: 1e-300}")
+	f.Add("- {name: a, family: management, objective: 0.99}")
 	f.Fuzz(func(t *testing.T, doc string) {
 		slos, err := reporting.ParseSLOs([]byte(doc), 30*24*time.Hour)
 		if err != nil {
 			return
 		}
 		for _, s := range slos {
-			if !(s.Objective > 0 && s.Objective < 1) || s.Window.D() < time.Hour || s.Window.D() > 30*24*time.Hour || s.Route[0] != '/' {
+			if !(s.Objective > 0 && s.Objective < 1) || s.Window.D() < time.Hour || s.Window.D() > 30*24*time.Hour ||
+				(s.Family == "" && (s.Route == "" || s.Route[0] != '/')) || (s.Family != "" && s.Route != "") {
 				t.Fatalf("accepted invalid SLO %+v", s)
 			}
 		}

@@ -64,6 +64,9 @@ func sloFields(s SLOStatus) []kv {
 		{"availability_total", fint(s.Availability.Total)}, {"error_budget_remaining", fptr(s.ErrorBudgetRemaining)},
 		{"burn_rate_1h", fptr(s.BurnRate1h)},
 	}
+	if s.Family != "" {
+		f = append(f, kv{"family", s.Family})
+	}
 	if s.Latency != nil {
 		f = append(f, kv{"latency_threshold", s.LatencyThreshold.String()}, kv{"effective_threshold_ms", fptr(s.EffectiveThresholdMs)},
 			kv{"latency", fptr(s.Latency.Value)}, kv{"latency_good", fint(s.Latency.Good)}, kv{"latency_total", fint(s.Latency.Total)},
@@ -222,7 +225,11 @@ func WriteMarkdown(w io.Writer, r Report) error {
 		if o.Latency != nil {
 			lat = fpctp(o.Latency.Value) + " ≤ " + o.LatencyThreshold.String()
 		}
-		rows = append(rows, []string{o.Name, "`" + o.Route + "`", fpctp(&o.Objective), o.Window.String(),
+		route := "`" + o.Route + "`"
+		if o.Family != "" {
+			route = "route family " + o.Family
+		}
+		rows = append(rows, []string{o.Name, route, fpctp(&o.Objective), o.Window.String(),
 			fpctp(o.Availability.Value), lat, fpctp(o.ErrorBudgetRemaining), fptr2(o.BurnRate1h), o.Status})
 	}
 	mdTable(&b, []string{"SLO", "route", "objective", "window", "availability", "latency", "budget left", "burn rate (1h)", "status"}, rows)

@@ -152,6 +152,31 @@ func TestSLOEvaluation(t *testing.T) {
 	assert.InDelta(t, 0, *c.BurnRate1h, 1e-12)
 }
 
+// TestDefaultSLOsCoverRouteFamilies: without a `slos` section the SLOs are
+// one per route family; each counts the requests of its family only.
+func TestDefaultSLOsCoverRouteFamilies(t *testing.T) {
+	f := newFixture(t, alerting.DefaultSLOs())
+	f.traffic(t)
+	at := f.clk.now().Add(-5 * time.Second)
+	observe(t, f.ser, at, "/api/alerts", "GET", "500", 0.01)
+	observe(t, f.ser, at, "/health", "GET", "503", 0.01)
+	f.usage.Record(at, reporting.UsageKey{Client: "ops", Route: "/api/alerts", Method: "GET"}, reporting.Counts{Requests: 4, Errors: 1})
+	f.usage.Record(at, reporting.UsageKey{Client: "probe", Route: "/health", Method: "GET"}, reporting.Counts{Requests: 9, Errors: 9})
+	f.clk.add(10 * time.Second)
+	rep, err := f.svc.EvaluateSLOs(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, rep.SLOs, 2)
+	api, mgmt := rep.SLOs[0], rep.SLOs[1]
+	assert.Equal(t, alerting.FamilyAPI, api.Family)
+	assert.Equal(t, int64(14), api.Availability.Total, "the reference API's requests, not management's or probes'")
+	assert.Equal(t, int64(12), api.Availability.Good)
+	assert.InDelta(t, (2.0/16)/0.001, *api.BurnRate1h, 1e-9, "2 of the 16 API requests in the series failed")
+	assert.Equal(t, alerting.FamilyManagement, mgmt.Family)
+	assert.Equal(t, int64(4), mgmt.Availability.Total)
+	assert.Equal(t, int64(3), mgmt.Availability.Good)
+	assert.InDelta(t, 1/0.01, *mgmt.BurnRate1h, 1e-9, "the one management request in the series failed")
+}
+
 func TestSLOGaugesReachTheMeter(t *testing.T) {
 	slos, err := reporting.ParseSLOs([]byte(`[{name: users, route: "/api/users/:id", objective: 0.9}]`), 0)
 	require.NoError(t, err)

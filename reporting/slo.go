@@ -7,40 +7,29 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/vigilhq/vigil/alerting"
-	"github.com/vigilhq/vigil/instrumentation"
+
 	"github.com/vigilhq/vigil/series"
 	"go.yaml.in/yaml/v3"
 )
 
-// SLO limits.
-const (
-	DefaultSLOWindow = 30 * 24 * time.Hour
-	maxSLOs          = 100
-	burnWindow       = time.Hour
-)
+// burnWindow is the window of the burn rates /api/slos reports.
+const burnWindow = time.Hour
 
-// SLO is one service-level objective of the `slos:` configuration section.
-type SLO struct {
-	// Name identifies the SLO (gauge attribute slo). Required, unique.
-	Name string `yaml:"name" json:"name"`
-	// Route is the echo route template, e.g. /api/chat. Required.
-	Route string `yaml:"route" json:"route"`
-	// Objective is the target ratio of good requests, e.g. 0.999. Required,
-	// strictly between 0 and 1.
-	Objective float64 `yaml:"objective" json:"objective"`
-	// Window is the compliance period. Optional. Default 30d; at most the
-	// usage retention.
-	Window alerting.Duration `yaml:"window" json:"window"`
-	// LatencyThreshold adds a latency SLI: requests at or under it are good.
-	// Optional.
-	LatencyThreshold alerting.Duration `yaml:"latency_threshold,omitempty" json:"latency_threshold,omitempty"`
-}
+// DefaultSLOWindow is an SLO's compliance period unless it sets one.
+const DefaultSLOWindow = alerting.DefaultSLOWindow
+
+// SLO is one service-level objective. The definition is alerting's, so one
+// `slos` section drives /api/slos, the reports and the burn-rate rules.
+type SLO = alerting.SLO
 
 // ParseSLOs decodes and validates the `slos:` section (a YAML list; unknown
-// keys are errors). retention bounds the windows (0: no bound).
+// keys are errors). retention bounds the windows (0: no bound). An absent
+// section (no data) is no SLOs; the caller decides whether the defaults
+// (alerting.DefaultSLOs) apply.
 func ParseSLOs(data []byte, retention time.Duration) ([]SLO, error) {
 	var slos []SLO
 	if len(bytes.TrimSpace(data)) > 0 {
@@ -50,42 +39,10 @@ func ParseSLOs(data []byte, retention time.Duration) ([]SLO, error) {
 			return nil, fmt.Errorf("%w: slos: %w", ErrInvalidConfig, err)
 		}
 	}
-	if len(slos) > maxSLOs {
-		return nil, fmt.Errorf("%w: slos: at most %d", ErrInvalidConfig, maxSLOs)
-	}
-	seen := map[string]bool{}
-	for i := range slos {
-		s := &slos[i]
-		if s.Window == 0 {
-			s.Window = alerting.Duration(DefaultSLOWindow)
-		}
-		if err := s.validate(retention); err != nil {
-			return nil, fmt.Errorf("%w: slos[%d]: %w", ErrInvalidConfig, i, err)
-		}
-		if seen[s.Name] {
-			return nil, fmt.Errorf("%w: slos[%d]: duplicate name %q", ErrInvalidConfig, i, s.Name)
-		}
-		seen[s.Name] = true
+	if err := alerting.CheckSLOs(slos, retention); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	return slos, nil
-}
-
-func (s SLO) validate(retention time.Duration) error {
-	switch {
-	case s.Name == "" || len(s.Name) > 100:
-		return errors.New("name: required, at most 100 characters")
-	case s.Route == "" || s.Route[0] != '/' || len(s.Route) > 256:
-		return errors.New("route: must be a route template starting with /")
-	case !(s.Objective > 0 && s.Objective < 1):
-		return errors.New("objective: must be between 0 and 1 (exclusive), e.g. 0.999")
-	case s.Window.D() < time.Hour:
-		return errors.New("window: must be at least 1h")
-	case retention > 0 && s.Window.D() > retention:
-		return fmt.Errorf("window: must not exceed the usage retention (%s)", alerting.Duration(retention))
-	case s.LatencyThreshold < 0 || s.LatencyThreshold.D() > time.Minute:
-		return errors.New("latency_threshold: must be between 0 and 1m")
-	}
-	return nil
 }
 
 // SLI is one service-level indicator: Good of Total requests over a window.
@@ -195,8 +152,8 @@ func (s *Service) evaluateSLOs(ctx context.Context, sc scoped, now time.Time) (S
 
 func (s *Service) sloStatus(ctx context.Context, sc scoped, o SLO, now time.Time) (SLOStatus, error) {
 	st := SLOStatus{SLO: o}
-	route := []series.Matcher{{Name: instrumentation.AttrRoute, Value: o.Route}}
-	c, err := s.usage.RouteCounts(ctx, o.Route, now.Add(-o.Window.D()))
+	route := o.Matchers()
+	c, err := s.usage.RouteCounts(ctx, o.MatchRoute, now.Add(-o.Window.D()))
 	if err != nil {
 		return SLOStatus{}, err
 	}
@@ -208,7 +165,7 @@ func (s *Service) sloStatus(ctx context.Context, sc scoped, o SLO, now time.Time
 		return SLOStatus{}, err
 	}
 	if total1h := count(total); total1h > 0 {
-		errs, err := sc.increase(ctx, []series.Matcher{route[0], errorMatchers[0]}, burnWindow, now)
+		errs, err := sc.increase(ctx, append(slices.Clip(route), errorMatchers...), burnWindow, now)
 		if err != nil {
 			return SLOStatus{}, err
 		}

@@ -178,9 +178,10 @@ func sortEndpoints(es []EndpointUsage) {
 	})
 }
 
-// RouteCounts sums the rollups of route (every client and method) with
-// hours in [since, now], after flushing, for SLO availability.
-func (u *Usage) RouteCounts(ctx context.Context, route string, since time.Time) (Counts, error) {
+// RouteCounts sums the rollups of the routes match selects (every client
+// and method) with hours in [since, now], after flushing, for SLO
+// availability.
+func (u *Usage) RouteCounts(ctx context.Context, match func(route string) bool, since time.Time) (Counts, error) {
 	if err := u.Flush(ctx); err != nil {
 		return Counts{}, err
 	}
@@ -190,7 +191,7 @@ func (u *Usage) RouteCounts(ctx context.Context, route string, since time.Time) 
 	}
 	var c Counts
 	for _, r := range rows {
-		if r.Route == route {
+		if match(r.Route) {
 			c.add(Counts{Requests: r.Requests, Errors: r.Errors, RateLimited: r.RateLimited, Tokens: r.Tokens})
 		}
 	}

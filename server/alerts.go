@@ -7,21 +7,25 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/store"
 )
 
-// AlertService is what the alert API needs of the alerting engine.
-type AlertService interface {
+// AlertActions acknowledge and resolve alerts (alerting.Actions).
+type AlertActions interface {
 	Acknowledge(ctx context.Context, id, by, comment string) (store.Alert, error)
 	Resolve(ctx context.Context, id, by, comment string) (store.Alert, error)
-	CreateSilence(ctx context.Context, s store.Silence) (store.Silence, error)
-	ExpireSilence(ctx context.Context, id string) error
-	ListSilences(ctx context.Context) ([]store.Silence, error)
+}
+
+// RuleLister lists the rules and their last evaluation (alerting.Evaluator).
+type RuleLister interface {
 	Rules() []alerting.RuleStatus
+}
+
+// WebhookIngester records Alertmanager payloads (alerting.Ingester).
+type WebhookIngester interface {
 	IngestWebhook(ctx context.Context, p alerting.WebhookPayload) ([]store.Alert, error)
 }
 
@@ -56,21 +60,6 @@ type AlertAction struct {
 	Comment string `json:"comment"`
 }
 
-// SilenceRequest is the body of POST /api/silences.
-type SilenceRequest struct {
-	Matchers  []store.Matcher `json:"matchers"`
-	StartsAt  *time.Time      `json:"startsAt,omitempty"`
-	EndsAt    *time.Time      `json:"endsAt,omitempty"`
-	Duration  string          `json:"duration,omitempty"`
-	CreatedBy string          `json:"createdBy"`
-	Comment   string          `json:"comment"`
-}
-
-// SilenceList is the body of GET /api/silences.
-type SilenceList struct {
-	Silences []store.Silence `json:"silences"`
-}
-
 // RuleList is the body of GET /api/alerts/rules.
 type RuleList struct {
 	Rules []alerting.RuleStatus `json:"rules"`
@@ -81,10 +70,16 @@ type WebhookResult struct {
 	Alerts []store.Alert `json:"alerts"`
 }
 
-// AlertsAPI serves the alert management routes.
+// AlertsAPI serves the alert management routes, composed of the alerting
+// parts each route needs.
 type AlertsAPI struct {
-	Service AlertService
+	Actions AlertActions
+	Rules   RuleLister
+	Webhook WebhookIngester
 	Reader  AlertReader
+	// Silences serves /api/silences. Optional: without it the routes are
+	// not mounted.
+	Silences SilenceService
 	// Actor names who performs an action when the body has no "by". Optional.
 	Actor func(c echo.Context) string
 }
@@ -101,9 +96,9 @@ func (a *AlertsAPI) Register(e *echo.Echo, read, write echo.MiddlewareFunc) {
 	e.POST("/api/alerts/:id/acknowledge", a.acknowledge, write)
 	e.POST("/api/alerts/:id/resolve", a.resolve, write)
 	e.POST("/api/alerts/webhook", a.webhook, write)
-	e.GET("/api/silences", a.silences, read)
-	e.POST("/api/silences", a.createSilence, write)
-	e.DELETE("/api/silences/:id", a.expireSilence, write)
+	if a.Silences != nil {
+		a.registerSilences(e, read, write)
+	}
 }
 
 func (a *AlertsAPI) list(c echo.Context) error {
@@ -189,11 +184,11 @@ func (a *AlertsAPI) action(c echo.Context, do func(ctx context.Context, id, by, 
 	return c.JSON(http.StatusOK, al)
 }
 
-func (a *AlertsAPI) acknowledge(c echo.Context) error { return a.action(c, a.Service.Acknowledge) }
-func (a *AlertsAPI) resolve(c echo.Context) error     { return a.action(c, a.Service.Resolve) }
+func (a *AlertsAPI) acknowledge(c echo.Context) error { return a.action(c, a.Actions.Acknowledge) }
+func (a *AlertsAPI) resolve(c echo.Context) error     { return a.action(c, a.Actions.Resolve) }
 
 func (a *AlertsAPI) rules(c echo.Context) error {
-	return c.JSON(http.StatusOK, RuleList{Rules: a.Service.Rules()})
+	return c.JSON(http.StatusOK, RuleList{Rules: a.Rules.Rules()})
 }
 
 func (a *AlertsAPI) webhook(c echo.Context) error {
@@ -208,7 +203,7 @@ func (a *AlertsAPI) webhook(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	alerts, err := a.Service.IngestWebhook(c.Request().Context(), p)
+	alerts, err := a.Webhook.IngestWebhook(c.Request().Context(), p)
 	if err != nil {
 		if errors.Is(err, alerting.ErrInvalidWebhook) {
 			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
@@ -219,65 +214,6 @@ func (a *AlertsAPI) webhook(c echo.Context) error {
 		alerts = []store.Alert{}
 	}
 	return c.JSON(http.StatusOK, WebhookResult{Alerts: alerts})
-}
-
-func (a *AlertsAPI) silences(c echo.Context) error {
-	ss, err := a.Service.ListSilences(c.Request().Context())
-	if err != nil {
-		return fmt.Errorf("list silences: %w", err)
-	}
-	if ss == nil {
-		ss = []store.Silence{}
-	}
-	return c.JSON(http.StatusOK, SilenceList{Silences: ss})
-}
-
-func (a *AlertsAPI) createSilence(c echo.Context) error {
-	var req SilenceRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	now := time.Now().UTC()
-	s := store.Silence{Matchers: req.Matchers, StartsAt: now, CreatedBy: req.CreatedBy, Comment: req.Comment}
-	if s.CreatedBy == "" && a.Actor != nil {
-		s.CreatedBy = a.Actor(c)
-	}
-	if req.StartsAt != nil {
-		s.StartsAt = req.StartsAt.UTC()
-	}
-	switch {
-	case req.EndsAt != nil && req.Duration != "":
-		return echo.NewHTTPError(http.StatusBadRequest, `request body: give "endsAt" or "duration", not both`)
-	case req.EndsAt != nil:
-		s.EndsAt = req.EndsAt.UTC()
-	case req.Duration != "":
-		d, err := alerting.ParseDuration(req.Duration)
-		if err != nil || d <= 0 {
-			return echo.NewHTTPError(http.StatusBadRequest, `request body: field "duration" must be a positive duration such as 2h`)
-		}
-		s.EndsAt = s.StartsAt.Add(time.Duration(d))
-	default:
-		return echo.NewHTTPError(http.StatusBadRequest, `request body: field "endsAt" or "duration" is required`)
-	}
-	created, err := a.Service.CreateSilence(c.Request().Context(), s)
-	if err != nil {
-		if errors.Is(err, alerting.ErrInvalidSilence) {
-			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
-		}
-		return fmt.Errorf("create silence: %w", err)
-	}
-	c.Response().Header().Set(echo.HeaderLocation, "/api/silences/"+created.ID)
-	return c.JSON(http.StatusCreated, created)
-}
-
-func (a *AlertsAPI) expireSilence(c echo.Context) error {
-	if err := a.Service.ExpireSilence(c.Request().Context(), c.Param("id")); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("silence %q not found", c.Param("id")))
-		}
-		return fmt.Errorf("expire silence: %w", err)
-	}
-	return c.NoContent(http.StatusNoContent)
 }
 
 func alertError(err error, id string) error {

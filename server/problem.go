@@ -2,12 +2,15 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/vigilhq/vigil/store"
 )
 
 // ContentTypeProblem is the media type of RFC 9457 problem details.
@@ -34,9 +37,16 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		status := http.StatusInternalServerError
 		detail := ""
 		var he *echo.HTTPError
-		if errors.As(err, &he) {
+		var te *store.TextError
+		switch {
+		case errors.As(err, &he):
 			status = he.Code
 			detail = httpErrorDetail(he)
+		case errors.As(err, &te):
+			// Text the store cannot keep (NUL, invalid UTF-8), on either
+			// backend: the client's mistake, named by its field.
+			status = http.StatusBadRequest
+			detail = fmt.Sprintf("request body: field %q: %s", te.Field, te.Reason)
 		}
 		traceID := traceIDOf(c)
 		if status >= 500 {

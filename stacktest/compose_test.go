@@ -94,7 +94,7 @@ func readYAML(t *testing.T, path string, v any) {
 
 func TestCompose(t *testing.T) {
 	def := loadCompose(t)
-	all := loadCompose(t, "scale")
+	all := loadCompose(t, "scale", "otel")
 
 	t.Run("the default profile runs app, Prometheus, Grafana and Jaeger", func(t *testing.T) {
 		for _, name := range []string{"app", "prometheus", "grafana", "jaeger"} {
@@ -102,12 +102,12 @@ func TestCompose(t *testing.T) {
 				t.Errorf("service %s missing", name)
 			}
 		}
-		for _, name := range []string{"app2", "postgres", "redis", "alertmanager"} {
+		for _, name := range []string{"app2", "postgres", "redis", "alertmanager", "otel-collector", "app-otel"} {
 			if _, ok := def.Services[name]; ok {
-				t.Errorf("service %s runs without the scale profile", name)
+				t.Errorf("service %s runs without its profile", name)
 			}
 			if _, ok := all.Services[name]; !ok {
-				t.Errorf("service %s missing from the scale profile", name)
+				t.Errorf("service %s missing from the scale and otel profiles", name)
 			}
 		}
 	})
@@ -267,9 +267,9 @@ func TestCompose(t *testing.T) {
 				}
 			}
 		}
-		for _, name := range []string{"app", "app2"} {
+		for _, name := range []string{"app", "app2", "app-otel"} {
 			env := all.Services[name].Environment
-			for _, key := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "VIGIL_STORE", "VIGIL_RATELIMIT_REDIS"} {
+			for _, key := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "VIGIL_STORE", "VIGIL_RATELIMIT_REDIS"} {
 				if v := env[key]; v != nil && *v != "" {
 					checkURL(t, all, name+" "+key, name, *v)
 				}

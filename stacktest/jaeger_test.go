@@ -26,19 +26,7 @@ func startJaeger(t *testing.T) (otlp, query string) {
 		t.Fatal(err)
 	}
 	bin := build(t, "jaeger", "tools/jaeger", "github.com/jaegertracing/jaeger/cmd/jaeger")
-	b, err := os.ReadFile(filepath.Join(repoRoot, "tools", "jaeger", "config.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := string(b)
-	ports := map[string]int{}
-	for _, p := range jaegerPorts {
-		ports[p] = freePort(t)
-		if !strings.Contains(cfg, "127.0.0.1:"+p) {
-			t.Fatalf("tools/jaeger/config.yaml does not bind 127.0.0.1:%s", p)
-		}
-		cfg = strings.ReplaceAll(cfg, "127.0.0.1:"+p, addr(ports[p]))
-	}
+	cfg, ports := rebind(t, "tools/jaeger/config.yaml", "127.0.0.1", jaegerPorts)
 	path := filepath.Join(t.TempDir(), "jaeger.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

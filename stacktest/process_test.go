@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -104,9 +105,53 @@ func freePort(t *testing.T) int {
 
 func addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
 
+// rebind reads a committed configuration (path relative to the repository
+// root) and moves each host:port listener it must have to a free port on
+// 127.0.0.1; it returns the text and the new port of each old one.
+func rebind(t *testing.T, path, host string, ports []string) (string, map[string]int) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(b)
+	moved := map[string]int{}
+	for _, p := range ports {
+		moved[p] = freePort(t)
+		if !strings.Contains(cfg, host+":"+p) {
+			t.Fatalf("%s does not listen on %s:%s", path, host, p)
+		}
+		cfg = strings.ReplaceAll(cfg, host+":"+p, addr(moved[p]))
+	}
+	return cfg, moved
+}
+
+// process is a process started by [start].
+type process struct {
+	cmd  *exec.Cmd
+	wait func()
+}
+
+// kill ends it with SIGKILL (a crash) and waits for it.
+func (p *process) kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGCONT) // in case it was paused
+	_ = p.cmd.Process.Kill()
+	p.wait()
+}
+
+// pause stops it with SIGSTOP until the test ends: its sockets stay open
+// and accept connections, but nothing answers (a hung peer).
+func (p *process) pause(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.cmd.Process.Signal(syscall.SIGCONT) })
+}
+
 // start runs a process until the test ends; its output goes to a log file
 // printed when the test fails.
-func start(t *testing.T, bin string, args []string, env []string) {
+func start(t *testing.T, bin string, args []string, env []string) *process {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), filepath.Base(bin)+".log")
 	logFile, err := os.Create(logPath)
@@ -123,15 +168,19 @@ func start(t *testing.T, bin string, args []string, env []string) {
 		cancel()
 		t.Fatalf("start %s: %v", bin, err)
 	}
+	var waitOnce sync.Once
+	wait := func() { waitOnce.Do(func() { _ = cmd.Wait() }) }
 	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGCONT) // a paused process cannot act on SIGTERM
 		cancel()
-		_ = cmd.Wait()
+		wait()
 		_ = logFile.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
 			t.Logf("--- %s output (last 4 KiB) ---\n%s", filepath.Base(bin), tail(b, 4096))
 		}
 	})
+	return &process{cmd: cmd, wait: wait}
 }
 
 func tail(b []byte, n int) []byte {

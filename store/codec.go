@@ -27,11 +27,16 @@ func clampLimit(n, def, max int) int {
 	return n
 }
 
-// Times are kept with microsecond precision (PostgreSQL's timestamptz
-// precision) in UTC by both backends, so they behave the same.
-func normTime(t time.Time) time.Time {
-	return t.UTC().Truncate(time.Microsecond)
-}
+// Precision is the resolution of every stored time: PostgreSQL's
+// timestamptz precision, kept by both backends so they behave the same.
+const Precision = time.Microsecond
+
+// Truncate returns t in UTC at the store's precision: what any stored time
+// reads back as. Code that sends a time it also stores (a notification's
+// startsAt) truncates it first, so every copy carries the same instant.
+func Truncate(t time.Time) time.Time { return t.UTC().Truncate(Precision) }
+
+func normTime(t time.Time) time.Time { return Truncate(t) }
 
 func normTimePtr(t *time.Time) *time.Time {
 	if t == nil {
@@ -44,6 +49,17 @@ func normTimePtr(t *time.Time) *time.Time {
 // SQLite keeps times as fixed-width RFC 3339 text in UTC, which sorts and
 // compares correctly as text and round-trips the zero time.
 const sqliteTimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// zeroNil maps the zero time to nil (a NULL column).
+func zeroNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// maxOwedNotifications bounds ListOwedNotifications.
+const maxOwedNotifications = 10000
 
 func sqliteTime(t time.Time) string { return normTime(t).Format(sqliteTimeLayout) }
 
@@ -124,3 +140,44 @@ func normalizeRun(r ReadinessRun) ReadinessRun {
 }
 
 func usageHour(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
+
+// alertEvents prepares the history events of a for writing: they belong to
+// a, their times default to now and are kept at Precision, and their text
+// is checked.
+func alertEvents(a Alert, evs []AlertEvent, now time.Time) ([]AlertEvent, error) {
+	out := make([]AlertEvent, len(evs))
+	for i, e := range evs {
+		e.AlertID, e.Fingerprint = a.ID, a.Fingerprint
+		if e.Time.IsZero() {
+			e.Time = now
+		}
+		e.Time = normTime(e.Time)
+		if err := CheckAlertEvent(e); err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+// changeAlert is the backend-independent middle of UpdateAlertEvents: fn
+// applied to the alert read in the caller's transaction, then the result
+// and its events prepared and checked for writing. fnErr is fn's error, to
+// be returned as is.
+func changeAlert(a Alert, id string, now time.Time, fn func(*Alert) ([]AlertEvent, error)) (out Alert, evs []AlertEvent, fnErr, err error) {
+	events, err := fn(&a)
+	if err != nil {
+		return Alert{}, nil, err, err
+	}
+	a.ID = id
+	a = normalizeAlert(a)
+	// The events first: their fields (by, comment) are what a caller typed,
+	// the alert's (acknowledged_by) are copies of them.
+	if evs, err = alertEvents(a, events, now); err != nil {
+		return Alert{}, nil, nil, fmt.Errorf("update alert: %w", err)
+	}
+	if err := CheckAlert(a); err != nil {
+		return Alert{}, nil, nil, fmt.Errorf("update alert: %w", err)
+	}
+	return a, evs, nil, nil
+}

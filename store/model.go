@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -81,6 +82,24 @@ type Matcher struct {
 	IsEqual bool   `json:"isEqual"`
 }
 
+// UnmarshalJSON decodes a matcher as Alertmanager's API does: isEqual
+// defaults to true when absent; unknown fields are errors.
+func (m *Matcher) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Name    string `json:"name"`
+		Value   string `json:"value"`
+		IsRegex bool   `json:"isRegex"`
+		IsEqual *bool  `json:"isEqual"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	*m = Matcher{Name: v.Name, Value: v.Value, IsRegex: v.IsRegex, IsEqual: v.IsEqual == nil || *v.IsEqual}
+	return nil
+}
+
 // Silence mutes notifications of the alerts its matchers select while
 // StartsAt <= now < EndsAt. Deleting a silence expires it (EndsAt = now).
 type Silence struct {
@@ -102,6 +121,14 @@ type NotificationEntry struct {
 	ResolvedAlerts []string  `json:"resolved_alerts"` // alert IDs notified as resolved
 	SentAt         time.Time `json:"sent_at"`
 	ExpiresAt      time.Time `json:"expires_at"`
+
+	// A delivery that failed stays owed until it succeeds or its horizon
+	// passes (see alerting/notify). OwedSince is zero when nothing is owed.
+	OwedFiring  []string  `json:"owed_firing,omitempty"` // alert IDs tried as firing, never delivered
+	OwedSince   time.Time `json:"owed_since,omitzero"`   // first failed delivery
+	Attempts    int       `json:"attempts,omitempty"`    // failed deliveries since OwedSince
+	AttemptedAt time.Time `json:"attempted_at,omitzero"` // the last failed delivery
+	LastError   string    `json:"last_error,omitempty"`  // its error
 }
 
 // SecurityEvent uses OWASP Logging Vocabulary names in Type

@@ -27,6 +27,10 @@ var pgAlertValues = func() string {
 var pgUpsertAlert = `INSERT INTO alerts (` + alertCols + `) VALUES (` + pgAlertValues + `)
 	ON CONFLICT (id) DO UPDATE SET ` + excludedSet(alertCols, "id")
 
+// pgInsertAlert inserts a new alert; a taken ID or incident key inserts
+// nothing.
+var pgInsertAlert = `INSERT INTO alerts (` + alertCols + `) VALUES (` + pgAlertValues + `) ON CONFLICT DO NOTHING`
+
 func pgAlertArgs(a Alert) ([]any, error) {
 	a = normalizeAlert(a)
 	labels, err := toJSON(a.Labels)
@@ -67,6 +71,9 @@ func (p *Postgres) UpsertAlert(ctx context.Context, a Alert) error {
 	if a.ID == "" {
 		return fmt.Errorf("upsert alert: empty id: %w", ErrConflict)
 	}
+	if err := CheckAlert(a); err != nil {
+		return fmt.Errorf("upsert alert: %w", err)
+	}
 	args, err := pgAlertArgs(a)
 	if err != nil {
 		return fmt.Errorf("upsert alert: %w", err)
@@ -79,6 +86,9 @@ func (p *Postgres) UpsertAlert(ctx context.Context, a Alert) error {
 
 // GetAlert returns the alert or ErrNotFound.
 func (p *Postgres) GetAlert(ctx context.Context, id string) (Alert, error) {
+	if CheckText("id", id) != nil {
+		return Alert{}, fmt.Errorf("get alert: %w", ErrNotFound)
+	}
 	a, err := pgScanAlert(p.pool.QueryRow(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = $1`, id))
 	if err != nil {
 		return Alert{}, pgNotFound(err, "get alert")
@@ -88,6 +98,9 @@ func (p *Postgres) GetAlert(ctx context.Context, id string) (Alert, error) {
 
 // ListAlerts returns matching alerts, newest (ActiveAt) first.
 func (p *Postgres) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, error) {
+	if CheckText("state", f.State) != nil || CheckText("fingerprint", f.Fingerprint) != nil {
+		return []Alert{}, nil
+	}
 	var w pgWhere
 	if f.State != "" {
 		w.add("state = ", f.State)
@@ -117,19 +130,67 @@ func (p *Postgres) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, erro
 // UpdateAlert locks the alert's row (SELECT ... FOR UPDATE), applies fn and
 // writes it back in one transaction.
 func (p *Postgres) UpdateAlert(ctx context.Context, id string, fn func(*Alert) error) (Alert, error) {
+	a, _, err := p.UpdateAlertEvents(ctx, id, func(a *Alert) ([]AlertEvent, error) { return nil, fn(a) })
+	return a, err
+}
+
+// InsertAlert stores a new alert and its first history events in one
+// transaction; an existing ID is ErrConflict.
+func (p *Postgres) InsertAlert(ctx context.Context, a Alert, events ...AlertEvent) (Alert, []AlertEvent, error) {
+	if a.ID == "" {
+		return Alert{}, nil, fmt.Errorf("insert alert: empty id: %w", ErrConflict)
+	}
+	a = normalizeAlert(a)
+	if err := CheckAlert(a); err != nil {
+		return Alert{}, nil, fmt.Errorf("insert alert: %w", err)
+	}
+	evs, err := alertEvents(a, events, p.cfg.now())
+	if err != nil {
+		return Alert{}, nil, fmt.Errorf("insert alert: %w", err)
+	}
+	args, err := pgAlertArgs(a)
+	if err != nil {
+		return Alert{}, nil, fmt.Errorf("insert alert: %w", err)
+	}
+	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, pgInsertAlert, args...)
+		if err != nil {
+			return fmt.Errorf("insert alert: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("insert alert %q: %w", a.ID, ErrConflict)
+		}
+		for i := range evs {
+			if evs[i], err = pgInsertEvent(ctx, tx, evs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Alert{}, nil, err
+	}
+	return a, evs, nil
+}
+
+// UpdateAlertEvents locks the alert's row, applies fn, writes it back and
+// appends the events fn returns, in one transaction.
+func (p *Postgres) UpdateAlertEvents(ctx context.Context, id string, fn func(*Alert) ([]AlertEvent, error)) (Alert, []AlertEvent, error) {
+	if CheckText("id", id) != nil {
+		return Alert{}, nil, fmt.Errorf("update alert: %w", ErrNotFound)
+	}
 	var out Alert
+	var evs []AlertEvent
 	var fnErr error
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		a, err := pgScanAlert(tx.QueryRow(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = $1 FOR UPDATE`, id))
 		if err != nil {
 			return pgNotFound(err, "update alert")
 		}
-		if err := fn(&a); err != nil {
-			fnErr = err
+		a, evs, fnErr, err = changeAlert(a, id, p.cfg.now(), fn)
+		if err != nil {
 			return err
 		}
-		a.ID = id
-		a = normalizeAlert(a)
 		args, err := pgAlertArgs(a)
 		if err != nil {
 			return fmt.Errorf("update alert: %w", err)
@@ -137,16 +198,21 @@ func (p *Postgres) UpdateAlert(ctx context.Context, id string, fn func(*Alert) e
 		if _, err := tx.Exec(ctx, pgUpsertAlert, args...); err != nil {
 			return fmt.Errorf("update alert: %w", err)
 		}
+		for i := range evs {
+			if evs[i], err = pgInsertEvent(ctx, tx, evs[i]); err != nil {
+				return err
+			}
+		}
 		out = a
 		return nil
 	})
 	if fnErr != nil {
-		return Alert{}, fnErr
+		return Alert{}, nil, fnErr
 	}
 	if err != nil {
-		return Alert{}, err
+		return Alert{}, nil, err
 	}
-	return out, nil
+	return out, evs, nil
 }
 
 // AppendAlertEvent appends e to its alert's history and returns it with its
@@ -156,11 +222,23 @@ func (p *Postgres) AppendAlertEvent(ctx context.Context, e AlertEvent) (AlertEve
 		e.Time = p.cfg.now()
 	}
 	e.Time = normTime(e.Time)
+	if err := CheckAlertEvent(e); err != nil {
+		return AlertEvent{}, fmt.Errorf("append alert event: %w", err)
+	}
+	return pgInsertEvent(ctx, p.pool, e)
+}
+
+// pgRowQuerier is a pool or a transaction.
+type pgRowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func pgInsertEvent(ctx context.Context, q pgRowQuerier, e AlertEvent) (AlertEvent, error) {
 	details, err := toJSON(e.Details)
 	if err != nil {
 		return AlertEvent{}, fmt.Errorf("append alert event: %w", err)
 	}
-	err = p.pool.QueryRow(ctx, `INSERT INTO alert_events
+	err = q.QueryRow(ctx, `INSERT INTO alert_events
 		(alert_id, fingerprint, time, kind, from_state, to_state, actor, comment, value, details)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb) RETURNING id`,
 		e.AlertID, e.Fingerprint, e.Time, e.Kind, e.From, e.To, e.By, e.Comment, e.Value, details).Scan(&e.ID)
@@ -172,6 +250,9 @@ func (p *Postgres) AppendAlertEvent(ctx context.Context, e AlertEvent) (AlertEve
 
 // ListAlertEvents returns the alert's history, oldest first.
 func (p *Postgres) ListAlertEvents(ctx context.Context, alertID string) ([]AlertEvent, error) {
+	if CheckText("alert_id", alertID) != nil {
+		return []AlertEvent{}, nil
+	}
 	rows, err := p.pool.Query(ctx, `SELECT id, alert_id, fingerprint, time, kind, from_state,
 		to_state, actor, comment, value, details FROM alert_events WHERE alert_id = $1 ORDER BY id`, alertID)
 	if err != nil {

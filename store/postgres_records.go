@@ -11,6 +11,9 @@ import (
 
 // CreateSilence stores a new silence; an existing ID is ErrConflict.
 func (p *Postgres) CreateSilence(ctx context.Context, sl Silence) error {
+	if err := CheckSilence(sl); err != nil {
+		return fmt.Errorf("create silence: %w", err)
+	}
 	if sl.CreatedAt.IsZero() {
 		sl.CreatedAt = p.cfg.now()
 	}
@@ -45,6 +48,9 @@ func pgScanSilence(sc scanner) (Silence, error) {
 
 // GetSilence returns the silence or ErrNotFound.
 func (p *Postgres) GetSilence(ctx context.Context, id string) (Silence, error) {
+	if CheckText("id", id) != nil {
+		return Silence{}, fmt.Errorf("get silence: %w", ErrNotFound)
+	}
 	sl, err := pgScanSilence(p.pool.QueryRow(ctx, `SELECT `+silenceCols+` FROM silences WHERE id = $1`, id))
 	if err != nil {
 		return Silence{}, pgNotFound(err, "get silence")
@@ -71,6 +77,9 @@ func (p *Postgres) ListSilences(ctx context.Context) ([]Silence, error) {
 // ExpireSilence ends the silence at at (never later than its EndsAt; a
 // silence that had not started yet starts and ends at at).
 func (p *Postgres) ExpireSilence(ctx context.Context, id string, at time.Time) error {
+	if CheckText("id", id) != nil {
+		return fmt.Errorf("expire silence: %w", ErrNotFound)
+	}
 	at = normTime(at)
 	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		var starts, ends time.Time
@@ -87,42 +96,88 @@ func (p *Postgres) ExpireSilence(ctx context.Context, id string, at time.Time) e
 	})
 }
 
+func pgScanNotification(sc interface{ Scan(...any) error }) (NotificationEntry, error) {
+	var e NotificationEntry
+	var firing, resolved, owed []byte
+	var owedSince, attemptedAt *time.Time
+	if err := sc.Scan(&e.Receiver, &e.GroupKey, &firing, &resolved, &e.SentAt, &e.ExpiresAt,
+		&owed, &owedSince, &e.Attempts, &attemptedAt, &e.LastError); err != nil {
+		return NotificationEntry{}, err
+	}
+	for _, f := range []struct {
+		b   []byte
+		dst *[]string
+	}{{firing, &e.FiringAlerts}, {resolved, &e.ResolvedAlerts}, {owed, &e.OwedFiring}} {
+		if err := fromJSON(f.b, f.dst); err != nil {
+			return NotificationEntry{}, err
+		}
+	}
+	e.SentAt, e.ExpiresAt = e.SentAt.UTC(), e.ExpiresAt.UTC()
+	if owedSince != nil {
+		e.OwedSince = owedSince.UTC()
+	}
+	if attemptedAt != nil {
+		e.AttemptedAt = attemptedAt.UTC()
+	}
+	return e, nil
+}
+
 // GetNotification returns the log entry or ErrNotFound.
 func (p *Postgres) GetNotification(ctx context.Context, receiver, groupKey string) (NotificationEntry, error) {
-	var e NotificationEntry
-	var firing, resolved []byte
-	err := p.pool.QueryRow(ctx, `SELECT receiver, group_key, firing_alerts, resolved_alerts, sent_at, expires_at
-		FROM notification_log WHERE receiver = $1 AND group_key = $2`, receiver, groupKey).
-		Scan(&e.Receiver, &e.GroupKey, &firing, &resolved, &e.SentAt, &e.ExpiresAt)
+	if CheckText("receiver", receiver) != nil || CheckText("group_key", groupKey) != nil {
+		return NotificationEntry{}, fmt.Errorf("get notification: %w", ErrNotFound)
+	}
+	e, err := pgScanNotification(p.pool.QueryRow(ctx, `SELECT `+notificationCols+`
+		FROM notification_log WHERE receiver = $1 AND group_key = $2`, receiver, groupKey))
 	if err != nil {
 		return NotificationEntry{}, pgNotFound(err, "get notification")
 	}
-	if err := fromJSON(firing, &e.FiringAlerts); err != nil {
-		return NotificationEntry{}, fmt.Errorf("get notification: %w", err)
-	}
-	if err := fromJSON(resolved, &e.ResolvedAlerts); err != nil {
-		return NotificationEntry{}, fmt.Errorf("get notification: %w", err)
-	}
-	e.SentAt, e.ExpiresAt = e.SentAt.UTC(), e.ExpiresAt.UTC()
 	return e, nil
+}
+
+// ListOwedNotifications returns the entries owing a delivery since since.
+func (p *Postgres) ListOwedNotifications(ctx context.Context, since time.Time) ([]NotificationEntry, error) {
+	rows, err := p.pool.Query(ctx, `SELECT `+notificationCols+` FROM notification_log
+		WHERE owed_since IS NOT NULL AND owed_since >= $1 ORDER BY receiver, group_key LIMIT $2`, normTime(since), maxOwedNotifications)
+	if err != nil {
+		return nil, fmt.Errorf("list owed notifications: %w", err)
+	}
+	defer rows.Close()
+	out := []NotificationEntry{}
+	for rows.Next() {
+		e, err := pgScanNotification(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list owed notifications: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list owed notifications: %w", err)
+	}
+	return out, nil
 }
 
 // PutNotification inserts or replaces the log entry.
 func (p *Postgres) PutNotification(ctx context.Context, e NotificationEntry) error {
-	firing, err := toJSON(e.FiringAlerts)
-	if err != nil {
+	if err := CheckNotification(e); err != nil {
 		return fmt.Errorf("put notification: %w", err)
 	}
-	resolved, err := toJSON(e.ResolvedAlerts)
-	if err != nil {
-		return fmt.Errorf("put notification: %w", err)
+	var js [3]string
+	for i, v := range [][]string{e.FiringAlerts, e.ResolvedAlerts, e.OwedFiring} {
+		j, err := toJSON(v)
+		if err != nil {
+			return fmt.Errorf("put notification: %w", err)
+		}
+		js[i] = j
 	}
-	_, err = p.pool.Exec(ctx, `INSERT INTO notification_log
-		(receiver, group_key, firing_alerts, resolved_alerts, sent_at, expires_at)
-		VALUES ($1, $2, $3::text::jsonb, $4::text::jsonb, $5, $6)
+	_, err := p.pool.Exec(ctx, `INSERT INTO notification_log (`+notificationCols+`)
+		VALUES ($1, $2, $3::text::jsonb, $4::text::jsonb, $5, $6, $7::text::jsonb, $8, $9, $10, $11)
 		ON CONFLICT (receiver, group_key) DO UPDATE SET firing_alerts = excluded.firing_alerts,
-		resolved_alerts = excluded.resolved_alerts, sent_at = excluded.sent_at, expires_at = excluded.expires_at`,
-		e.Receiver, e.GroupKey, firing, resolved, normTime(e.SentAt), normTime(e.ExpiresAt))
+		resolved_alerts = excluded.resolved_alerts, sent_at = excluded.sent_at, expires_at = excluded.expires_at,
+		owed_firing = excluded.owed_firing, owed_since = excluded.owed_since, attempts = excluded.attempts,
+		attempted_at = excluded.attempted_at, last_error = excluded.last_error`,
+		e.Receiver, e.GroupKey, js[0], js[1], normTime(e.SentAt), normTime(e.ExpiresAt),
+		js[2], normTimePtr(zeroNil(e.OwedSince)), e.Attempts, normTimePtr(zeroNil(e.AttemptedAt)), e.LastError)
 	if err != nil {
 		return fmt.Errorf("put notification: %w", err)
 	}
@@ -132,6 +187,9 @@ func (p *Postgres) PutNotification(ctx context.Context, e NotificationEntry) err
 // AppendSecurityEvent appends e and returns it with its ID (and Time, if it
 // had none).
 func (p *Postgres) AppendSecurityEvent(ctx context.Context, e SecurityEvent) (SecurityEvent, error) {
+	if err := CheckSecurityEvent(e); err != nil {
+		return SecurityEvent{}, fmt.Errorf("append security event: %w", err)
+	}
 	if e.Time.IsZero() {
 		e.Time = p.cfg.now()
 	}
@@ -194,6 +252,9 @@ func (p *Postgres) CountSecurityEvents(ctx context.Context, typ string, since ti
 // AddUsage adds every row's counts to its (hour, client, route, method) row,
 // all in one transaction. Hours are truncated to the hour in UTC.
 func (p *Postgres) AddUsage(ctx context.Context, rows []UsageRollup) error {
+	if err := CheckUsage(rows); err != nil {
+		return fmt.Errorf("add usage: %w", err)
+	}
 	if len(rows) == 0 {
 		return nil
 	}
@@ -262,6 +323,9 @@ func (p *Postgres) DeleteUsageBefore(ctx context.Context, t time.Time) (int64, e
 
 // CreateRun stores a new run; an existing ID is ErrConflict.
 func (p *Postgres) CreateRun(ctx context.Context, r ReadinessRun) error {
+	if err := CheckRun(r); err != nil {
+		return fmt.Errorf("create run: %w", err)
+	}
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = p.cfg.now()
 	}
@@ -282,6 +346,9 @@ func (p *Postgres) CreateRun(ctx context.Context, r ReadinessRun) error {
 // UpdateRun writes the run's mutable fields (status, progress, total, score,
 // grade, error, report, finished_at); a missing ID is ErrNotFound.
 func (p *Postgres) UpdateRun(ctx context.Context, r ReadinessRun) error {
+	if err := CheckRun(r); err != nil {
+		return fmt.Errorf("update run: %w", err)
+	}
 	r = normalizeRun(r)
 	tag, err := p.pool.Exec(ctx, `UPDATE readiness_runs SET status = $1, progress = $2, total = $3, score = $4,
 		grade = $5, error = $6, report = $7::text::json, finished_at = $8 WHERE id = $9`,
@@ -310,6 +377,9 @@ func pgScanRun(sc scanner) (ReadinessRun, error) {
 
 // GetRun returns the run or ErrNotFound.
 func (p *Postgres) GetRun(ctx context.Context, id string) (ReadinessRun, error) {
+	if CheckText("id", id) != nil {
+		return ReadinessRun{}, fmt.Errorf("get run: %w", ErrNotFound)
+	}
 	r, err := pgScanRun(p.pool.QueryRow(ctx, `SELECT `+runCols+` FROM readiness_runs WHERE id = $1`, id))
 	if err != nil {
 		return ReadinessRun{}, pgNotFound(err, "get run")
@@ -338,6 +408,9 @@ func (p *Postgres) ListRuns(ctx context.Context, limit int) ([]ReadinessRun, err
 // until now()+ttl by the database's clock, in one atomic upsert, and reports
 // whether holder owns it.
 func (p *Postgres) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	if err := checkLease(name, holder); err != nil {
+		return false, fmt.Errorf("acquire lease: %w", err)
+	}
 	if ttl <= 0 {
 		return false, fmt.Errorf("acquire lease: ttl %s must be positive", ttl)
 	}
@@ -359,6 +432,9 @@ func (p *Postgres) AcquireLease(ctx context.Context, name, holder string, ttl ti
 // ReleaseLease gives the lease up if holder owns it; otherwise it does
 // nothing.
 func (p *Postgres) ReleaseLease(ctx context.Context, name, holder string) error {
+	if err := checkLease(name, holder); err != nil {
+		return fmt.Errorf("release lease: %w", err)
+	}
 	if _, err := p.pool.Exec(ctx, `DELETE FROM leases WHERE name = $1 AND holder = $2`, name, holder); err != nil {
 		return fmt.Errorf("release lease: %w", err)
 	}

@@ -42,6 +42,10 @@ var liteUpsertAlert = `INSERT INTO alerts (` + alertCols + `) VALUES (` +
 	strings.TrimSuffix(strings.Repeat("?, ", 22), ", ") + `)
 	ON CONFLICT (id) DO UPDATE SET ` + excludedSet(alertCols, "id")
 
+//nolint:gosec // built once from constant column names; values are bound as ? parameters
+var liteInsertAlert = `INSERT INTO alerts (` + alertCols + `) VALUES (` +
+	strings.TrimSuffix(strings.Repeat("?, ", 22), ", ") + `) ON CONFLICT DO NOTHING`
+
 // excludedSet renders "c = excluded.c, ..." for every column but skip.
 func excludedSet(cols string, skip ...string) string {
 	var parts []string
@@ -63,6 +67,9 @@ func (s *SQLite) UpsertAlert(ctx context.Context, a Alert) error {
 	if a.ID == "" {
 		return fmt.Errorf("upsert alert: empty id: %w", ErrConflict)
 	}
+	if err := CheckAlert(a); err != nil {
+		return fmt.Errorf("upsert alert: %w", err)
+	}
 	args, err := liteAlertArgs(a)
 	if err != nil {
 		return fmt.Errorf("upsert alert: %w", err)
@@ -75,6 +82,9 @@ func (s *SQLite) UpsertAlert(ctx context.Context, a Alert) error {
 
 // GetAlert returns the alert or ErrNotFound.
 func (s *SQLite) GetAlert(ctx context.Context, id string) (Alert, error) {
+	if CheckText("id", id) != nil {
+		return Alert{}, fmt.Errorf("get alert: %w", ErrNotFound)
+	}
 	a, err := liteScanAlert(s.r.QueryRowContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = ?`, id))
 	if err != nil {
 		return Alert{}, notFound(err, "get alert")
@@ -84,6 +94,9 @@ func (s *SQLite) GetAlert(ctx context.Context, id string) (Alert, error) {
 
 // ListAlerts returns matching alerts, newest (ActiveAt) first.
 func (s *SQLite) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, error) {
+	if CheckText("state", f.State) != nil || CheckText("fingerprint", f.Fingerprint) != nil {
+		return []Alert{}, nil
+	}
 	var where []string
 	var args []any
 	if f.State != "" {
@@ -125,19 +138,69 @@ func (s *SQLite) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, error)
 // UpdateAlert applies fn to the stored alert in one write transaction. fn
 // must not call the store: it runs while holding the only writer.
 func (s *SQLite) UpdateAlert(ctx context.Context, id string, fn func(*Alert) error) (Alert, error) {
+	a, _, err := s.UpdateAlertEvents(ctx, id, func(a *Alert) ([]AlertEvent, error) { return nil, fn(a) })
+	return a, err
+}
+
+// InsertAlert stores a new alert and its first history events in one write
+// transaction; an existing ID is ErrConflict.
+func (s *SQLite) InsertAlert(ctx context.Context, a Alert, events ...AlertEvent) (Alert, []AlertEvent, error) {
+	if a.ID == "" {
+		return Alert{}, nil, fmt.Errorf("insert alert: empty id: %w", ErrConflict)
+	}
+	a = normalizeAlert(a)
+	if err := CheckAlert(a); err != nil {
+		return Alert{}, nil, fmt.Errorf("insert alert: %w", err)
+	}
+	evs, err := alertEvents(a, events, s.cfg.now())
+	if err != nil {
+		return Alert{}, nil, fmt.Errorf("insert alert: %w", err)
+	}
+	args, err := liteAlertArgs(a)
+	if err != nil {
+		return Alert{}, nil, fmt.Errorf("insert alert: %w", err)
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, liteInsertAlert, args...)
+		if err != nil {
+			return fmt.Errorf("insert alert: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("insert alert: %w", err)
+		} else if n == 0 {
+			return fmt.Errorf("insert alert %q: %w", a.ID, ErrConflict)
+		}
+		for i := range evs {
+			if evs[i], err = liteInsertEvent(ctx, tx, evs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Alert{}, nil, err
+	}
+	return a, evs, nil
+}
+
+// UpdateAlertEvents applies fn to the stored alert and appends the events
+// fn returns, in one write transaction. fn must not call the store.
+func (s *SQLite) UpdateAlertEvents(ctx context.Context, id string, fn func(*Alert) ([]AlertEvent, error)) (Alert, []AlertEvent, error) {
+	if CheckText("id", id) != nil {
+		return Alert{}, nil, fmt.Errorf("update alert: %w", ErrNotFound)
+	}
 	var out Alert
+	var evs []AlertEvent
 	var fnErr error
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		a, err := liteScanAlert(tx.QueryRowContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = ?`, id))
 		if err != nil {
 			return notFound(err, "update alert")
 		}
-		if err := fn(&a); err != nil {
-			fnErr = err
+		a, evs, fnErr, err = changeAlert(a, id, s.cfg.now(), fn)
+		if err != nil {
 			return err
 		}
-		a.ID = id
-		a = normalizeAlert(a)
 		args, err := liteAlertArgs(a)
 		if err != nil {
 			return fmt.Errorf("update alert: %w", err)
@@ -145,16 +208,21 @@ func (s *SQLite) UpdateAlert(ctx context.Context, id string, fn func(*Alert) err
 		if _, err := tx.ExecContext(ctx, liteUpsertAlert, args...); err != nil {
 			return fmt.Errorf("update alert: %w", err)
 		}
+		for i := range evs {
+			if evs[i], err = liteInsertEvent(ctx, tx, evs[i]); err != nil {
+				return err
+			}
+		}
 		out = a
 		return nil
 	})
 	if fnErr != nil {
-		return Alert{}, fnErr
+		return Alert{}, nil, fnErr
 	}
 	if err != nil {
-		return Alert{}, err
+		return Alert{}, nil, err
 	}
-	return out, nil
+	return out, evs, nil
 }
 
 // AppendAlertEvent appends e to its alert's history and returns it with its
@@ -164,11 +232,23 @@ func (s *SQLite) AppendAlertEvent(ctx context.Context, e AlertEvent) (AlertEvent
 		e.Time = s.cfg.now()
 	}
 	e.Time = normTime(e.Time)
+	if err := CheckAlertEvent(e); err != nil {
+		return AlertEvent{}, fmt.Errorf("append alert event: %w", err)
+	}
+	return liteInsertEvent(ctx, s.w, e)
+}
+
+// rowQuerier is a *sql.DB or *sql.Tx.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func liteInsertEvent(ctx context.Context, q rowQuerier, e AlertEvent) (AlertEvent, error) {
 	details, err := toJSON(e.Details)
 	if err != nil {
 		return AlertEvent{}, fmt.Errorf("append alert event: %w", err)
 	}
-	err = s.w.QueryRowContext(ctx, `INSERT INTO alert_events
+	err = q.QueryRowContext(ctx, `INSERT INTO alert_events
 		(alert_id, fingerprint, time, kind, from_state, to_state, actor, comment, value, details)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		e.AlertID, e.Fingerprint, sqliteTime(e.Time), e.Kind, e.From, e.To, e.By, e.Comment,
@@ -181,6 +261,9 @@ func (s *SQLite) AppendAlertEvent(ctx context.Context, e AlertEvent) (AlertEvent
 
 // ListAlertEvents returns the alert's history, oldest first.
 func (s *SQLite) ListAlertEvents(ctx context.Context, alertID string) ([]AlertEvent, error) {
+	if CheckText("alert_id", alertID) != nil {
+		return []AlertEvent{}, nil
+	}
 	rows, err := s.r.QueryContext(ctx, `SELECT id, alert_id, fingerprint, time, kind, from_state,
 		to_state, actor, comment, value, details FROM alert_events WHERE alert_id = ? ORDER BY id`, alertID)
 	if err != nil {

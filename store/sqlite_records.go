@@ -11,6 +11,9 @@ import (
 
 // CreateSilence stores a new silence; an existing ID is ErrConflict.
 func (s *SQLite) CreateSilence(ctx context.Context, sl Silence) error {
+	if err := CheckSilence(sl); err != nil {
+		return fmt.Errorf("create silence: %w", err)
+	}
 	sl = normalizeSilence(sl)
 	if sl.CreatedAt.IsZero() {
 		sl.CreatedAt = normTime(s.cfg.now())
@@ -44,6 +47,9 @@ func liteScanSilence(sc scanner) (Silence, error) {
 
 // GetSilence returns the silence or ErrNotFound.
 func (s *SQLite) GetSilence(ctx context.Context, id string) (Silence, error) {
+	if CheckText("id", id) != nil {
+		return Silence{}, fmt.Errorf("get silence: %w", ErrNotFound)
+	}
 	sl, err := liteScanSilence(s.r.QueryRowContext(ctx, `SELECT `+silenceCols+` FROM silences WHERE id = ?`, id))
 	if err != nil {
 		return Silence{}, notFound(err, "get silence")
@@ -75,6 +81,9 @@ func (s *SQLite) ListSilences(ctx context.Context) ([]Silence, error) {
 // ExpireSilence ends the silence at at (never later than its EndsAt; a
 // silence that had not started yet starts and ends at at).
 func (s *SQLite) ExpireSilence(ctx context.Context, id string, at time.Time) error {
+	if CheckText("id", id) != nil {
+		return fmt.Errorf("expire silence: %w", ErrNotFound)
+	}
 	at = normTime(at)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var starts, ends time.Time
@@ -104,34 +113,73 @@ func expireWindow(starts, ends, at time.Time) (time.Time, time.Time) {
 	return starts, ends
 }
 
+const notificationCols = `receiver, group_key, firing_alerts, resolved_alerts, sent_at, expires_at,
+	owed_firing, owed_since, attempts, attempted_at, last_error`
+
+func liteScanNotification(sc scanner) (NotificationEntry, error) {
+	var e NotificationEntry
+	err := sc.Scan(&e.Receiver, &e.GroupKey, liteJSON{&e.FiringAlerts}, liteJSON{&e.ResolvedAlerts},
+		liteTime{&e.SentAt}, liteTime{&e.ExpiresAt}, liteJSON{&e.OwedFiring}, liteTime{&e.OwedSince},
+		&e.Attempts, liteTime{&e.AttemptedAt}, &e.LastError)
+	return e, err
+}
+
 // GetNotification returns the log entry or ErrNotFound.
 func (s *SQLite) GetNotification(ctx context.Context, receiver, groupKey string) (NotificationEntry, error) {
-	var e NotificationEntry
-	err := s.r.QueryRowContext(ctx, `SELECT receiver, group_key, firing_alerts, resolved_alerts, sent_at, expires_at
-		FROM notification_log WHERE receiver = ? AND group_key = ?`, receiver, groupKey).
-		Scan(&e.Receiver, &e.GroupKey, liteJSON{&e.FiringAlerts}, liteJSON{&e.ResolvedAlerts},
-			liteTime{&e.SentAt}, liteTime{&e.ExpiresAt})
+	if CheckText("receiver", receiver) != nil || CheckText("group_key", groupKey) != nil {
+		return NotificationEntry{}, fmt.Errorf("get notification: %w", ErrNotFound)
+	}
+	e, err := liteScanNotification(s.r.QueryRowContext(ctx, `SELECT `+notificationCols+`
+		FROM notification_log WHERE receiver = ? AND group_key = ?`, receiver, groupKey))
 	if err != nil {
 		return NotificationEntry{}, notFound(err, "get notification")
 	}
 	return e, nil
 }
 
+// ListOwedNotifications returns the entries owing a delivery since since.
+func (s *SQLite) ListOwedNotifications(ctx context.Context, since time.Time) ([]NotificationEntry, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+notificationCols+` FROM notification_log
+		WHERE owed_since IS NOT NULL AND owed_since >= ? ORDER BY receiver, group_key LIMIT ?`, sqliteTime(since), maxOwedNotifications)
+	if err != nil {
+		return nil, fmt.Errorf("list owed notifications: %w", err)
+	}
+	defer rows.Close()
+	out := []NotificationEntry{}
+	for rows.Next() {
+		e, err := liteScanNotification(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list owed notifications: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list owed notifications: %w", err)
+	}
+	return out, nil
+}
+
 // PutNotification inserts or replaces the log entry.
 func (s *SQLite) PutNotification(ctx context.Context, e NotificationEntry) error {
-	firing, err := toJSON(e.FiringAlerts)
-	if err != nil {
+	if err := CheckNotification(e); err != nil {
 		return fmt.Errorf("put notification: %w", err)
 	}
-	resolved, err := toJSON(e.ResolvedAlerts)
-	if err != nil {
-		return fmt.Errorf("put notification: %w", err)
+	var js [3]string
+	for i, v := range [][]string{e.FiringAlerts, e.ResolvedAlerts, e.OwedFiring} {
+		j, err := toJSON(v)
+		if err != nil {
+			return fmt.Errorf("put notification: %w", err)
+		}
+		js[i] = j
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO notification_log
-		(receiver, group_key, firing_alerts, resolved_alerts, sent_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO notification_log (`+notificationCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (receiver, group_key) DO UPDATE SET firing_alerts = excluded.firing_alerts,
-		resolved_alerts = excluded.resolved_alerts, sent_at = excluded.sent_at, expires_at = excluded.expires_at`,
-		e.Receiver, e.GroupKey, firing, resolved, sqliteTime(e.SentAt), sqliteTime(e.ExpiresAt))
+		resolved_alerts = excluded.resolved_alerts, sent_at = excluded.sent_at, expires_at = excluded.expires_at,
+		owed_firing = excluded.owed_firing, owed_since = excluded.owed_since, attempts = excluded.attempts,
+		attempted_at = excluded.attempted_at, last_error = excluded.last_error`,
+		e.Receiver, e.GroupKey, js[0], js[1], sqliteTime(e.SentAt), sqliteTime(e.ExpiresAt),
+		js[2], sqliteTimePtr(zeroNil(e.OwedSince)), e.Attempts, sqliteTimePtr(zeroNil(e.AttemptedAt)), e.LastError)
 	if err != nil {
 		return fmt.Errorf("put notification: %w", err)
 	}
@@ -141,6 +189,9 @@ func (s *SQLite) PutNotification(ctx context.Context, e NotificationEntry) error
 // AppendSecurityEvent appends e and returns it with its ID (and Time, if it
 // had none).
 func (s *SQLite) AppendSecurityEvent(ctx context.Context, e SecurityEvent) (SecurityEvent, error) {
+	if err := CheckSecurityEvent(e); err != nil {
+		return SecurityEvent{}, fmt.Errorf("append security event: %w", err)
+	}
 	if e.Time.IsZero() {
 		e.Time = s.cfg.now()
 	}
@@ -212,6 +263,9 @@ func (s *SQLite) CountSecurityEvents(ctx context.Context, typ string, since time
 // AddUsage adds every row's counts to its (hour, client, route, method) row,
 // all in one transaction. Hours are truncated to the hour in UTC.
 func (s *SQLite) AddUsage(ctx context.Context, rows []UsageRollup) error {
+	if err := CheckUsage(rows); err != nil {
+		return fmt.Errorf("add usage: %w", err)
+	}
 	if len(rows) == 0 {
 		return nil
 	}
@@ -296,6 +350,9 @@ const runCols = `id, target, status, progress, total, score, grade, error, repor
 
 // CreateRun stores a new run; an existing ID is ErrConflict.
 func (s *SQLite) CreateRun(ctx context.Context, r ReadinessRun) error {
+	if err := CheckRun(r); err != nil {
+		return fmt.Errorf("create run: %w", err)
+	}
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = s.cfg.now()
 	}
@@ -318,6 +375,9 @@ func (s *SQLite) CreateRun(ctx context.Context, r ReadinessRun) error {
 // UpdateRun writes the run's mutable fields (status, progress, total, score,
 // grade, error, report, finished_at); a missing ID is ErrNotFound.
 func (s *SQLite) UpdateRun(ctx context.Context, r ReadinessRun) error {
+	if err := CheckRun(r); err != nil {
+		return fmt.Errorf("update run: %w", err)
+	}
 	r = normalizeRun(r)
 	res, err := s.w.ExecContext(ctx, `UPDATE readiness_runs SET status = ?, progress = ?, total = ?, score = ?,
 		grade = ?, error = ?, report = ?, finished_at = ? WHERE id = ?`,
@@ -346,6 +406,9 @@ func liteScanRun(sc scanner) (ReadinessRun, error) {
 
 // GetRun returns the run or ErrNotFound.
 func (s *SQLite) GetRun(ctx context.Context, id string) (ReadinessRun, error) {
+	if CheckText("id", id) != nil {
+		return ReadinessRun{}, fmt.Errorf("get run: %w", ErrNotFound)
+	}
 	r, err := liteScanRun(s.r.QueryRowContext(ctx, `SELECT `+runCols+` FROM readiness_runs WHERE id = ?`, id))
 	if err != nil {
 		return ReadinessRun{}, notFound(err, "get run")
@@ -378,6 +441,9 @@ func (s *SQLite) ListRuns(ctx context.Context, limit int) ([]ReadinessRun, error
 // AcquireLease takes the lease if it is free, expired or already holder's,
 // until now+ttl by the store's clock, and reports whether holder owns it.
 func (s *SQLite) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	if err := checkLease(name, holder); err != nil {
+		return false, fmt.Errorf("acquire lease: %w", err)
+	}
 	if ttl <= 0 {
 		return false, fmt.Errorf("acquire lease: ttl %s must be positive", ttl)
 	}
@@ -399,6 +465,9 @@ func (s *SQLite) AcquireLease(ctx context.Context, name, holder string, ttl time
 // ReleaseLease gives the lease up if holder owns it; otherwise it does
 // nothing.
 func (s *SQLite) ReleaseLease(ctx context.Context, name, holder string) error {
+	if err := checkLease(name, holder); err != nil {
+		return fmt.Errorf("release lease: %w", err)
+	}
 	if _, err := s.w.ExecContext(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder); err != nil {
 		return fmt.Errorf("release lease: %w", err)
 	}

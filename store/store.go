@@ -16,6 +16,11 @@ var ErrConflict = errors.New("conflict")
 // Store is everything Vigil persists. SQLite (embedded default) and
 // PostgreSQL (shared by replicas) implement it and pass one contract suite.
 // Consumers declare the subset they need.
+//
+// Every write checks its strings first (CheckText and the Check* functions
+// of text.go): a NUL character or invalid UTF-8 is an error wrapping
+// ErrInvalidText that names the field, on both backends, and nothing is
+// written.
 type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
@@ -28,6 +33,17 @@ type Store interface {
 	// transaction, so concurrent replicas never lose an update. fn's error is
 	// returned as is and nothing is written.
 	UpdateAlert(ctx context.Context, id string, fn func(*Alert) error) (Alert, error)
+	// InsertAlert stores a new alert and appends its first history events
+	// in one transaction; an existing ID is ErrConflict and nothing is
+	// written. It returns the alert and the events as stored (times at
+	// Precision, event IDs set; every event's AlertID and Fingerprint are
+	// the alert's).
+	InsertAlert(ctx context.Context, a Alert, events ...AlertEvent) (Alert, []AlertEvent, error)
+	// UpdateAlertEvents is UpdateAlert whose fn also returns the history
+	// events of the change, appended in the same transaction: a state
+	// change and its history are written together or not at all. fn's
+	// error is returned as is and nothing is written.
+	UpdateAlertEvents(ctx context.Context, id string, fn func(*Alert) ([]AlertEvent, error)) (Alert, []AlertEvent, error)
 	AppendAlertEvent(ctx context.Context, e AlertEvent) (AlertEvent, error)
 	ListAlertEvents(ctx context.Context, alertID string) ([]AlertEvent, error)
 
@@ -40,6 +56,9 @@ type Store interface {
 	// Notification log, keyed by (receiver, group key).
 	GetNotification(ctx context.Context, receiver, groupKey string) (NotificationEntry, error)
 	PutNotification(ctx context.Context, e NotificationEntry) error
+	// ListOwedNotifications returns the entries owing a delivery since at
+	// or after since (OwedSince set), by receiver and group key.
+	ListOwedNotifications(ctx context.Context, since time.Time) ([]NotificationEntry, error)
 
 	// Security events: append-only.
 	AppendSecurityEvent(ctx context.Context, e SecurityEvent) (SecurityEvent, error)

@@ -11,6 +11,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/vigilhq/vigil/alerting"
+	"github.com/vigilhq/vigil/alerting/silence"
 	"github.com/vigilhq/vigil/apidocs"
 	"github.com/vigilhq/vigil/readiness"
 	"github.com/vigilhq/vigil/reporting"
@@ -53,6 +54,7 @@ func operations() []apidocs.Operation {
 		return map[int]apidocs.Response{200: {Description: desc, Body: body}}
 	}
 	alertID := apidocs.Param{Name: "id", In: "path", Required: true, Description: "alert ID", Example: "9c5df165fb49-mwxq4q9a"}
+	silenceID := apidocs.Param{Name: "id", In: "path", Required: true, Description: "silence ID", Example: "5f0c2a9e1b7d4c31"}
 	minutes := apidocs.Param{Name: "minutes", In: "query", Description: "timeframe in minutes", Schema: intRange(1, 1440, 5)}
 	scope := apidocs.Param{Name: "scope", In: "query", Description: "whose requests: fleet (every replica, from Prometheus; the default in fleet mode) " +
 		"or replica (this replica's own); 503 naming Prometheus when the fleet scope cannot be answered",
@@ -123,14 +125,21 @@ func operations() []apidocs.Operation {
 			Description: "Fleet-wide alerts from Prometheus via Alertmanager, deduplicated by fingerprint.",
 			Security:    adminRoles, Request: alerting.WebhookPayload{}, Responses: ok("the alerts created or updated", server.WebhookResult{})},
 		{Method: "GET", Path: "/api/silences", Tags: []string{"Alerts"}, Summary: "List silences", Security: viewerRoles,
+			Description: "Active and pending silences, newest first, each with its status.state; expired ones only when asked for with state.",
+			Params: []apidocs.Param{{Name: "state", In: "query", Description: "comma-separated states: active, pending, expired (default active,pending)",
+				Example: "active,pending,expired"}},
 			Responses: ok("silences", server.SilenceList{})},
+		{Method: "GET", Path: "/api/silences/:id", Tags: []string{"Alerts"}, Summary: "Get a silence", Security: viewerRoles,
+			Params: []apidocs.Param{silenceID}, Responses: ok("the silence and its status", silence.Silence{})},
 		{Method: "POST", Path: "/api/silences", Tags: []string{"Alerts"}, Summary: "Create a silence", Security: adminRoles,
+			Description: fmt.Sprintf("Alertmanager's fields; a matcher without isEqual means equal. At most %d matchers, values of at most %d bytes.",
+				silence.MaxMatchers, silence.MaxValueLength),
 			Request: server.SilenceRequest{}, Example: server.SilenceRequest{
 				Matchers: []store.Matcher{{Name: "alertname", Value: "HighErrorRate", IsEqual: true}},
 				Duration: "2h", CreatedBy: "ana", Comment: "deploying a fix"},
-			Responses: map[int]apidocs.Response{201: {Description: "the silence", Body: store.Silence{}}}},
+			Responses: map[int]apidocs.Response{201: {Description: "the silence and its status", Body: silence.Silence{}}}},
 		{Method: "DELETE", Path: "/api/silences/:id", Tags: []string{"Alerts"}, Summary: "Expire a silence", Security: adminRoles,
-			Params: []apidocs.Param{{Name: "id", In: "path", Required: true}}, Responses: map[int]apidocs.Response{204: {Description: "expired"}}},
+			Params: []apidocs.Param{silenceID}, Responses: map[int]apidocs.Response{204: {Description: "expired"}}},
 
 		{Method: "GET", Path: "/api/metrics/requests", Tags: []string{"Metrics"}, Summary: "Request counts, errors and throughput by route and method",
 			Security: viewerRoles, Params: []apidocs.Param{minutes, scope},

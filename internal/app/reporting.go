@@ -26,7 +26,6 @@ type reportingDeps struct {
 	Store    store.Store
 	Series   *series.Store
 	Spans    *exporter.Spans
-	Engine   *alerting.Engine
 	Fleet    *fleet.Client // nil unless fleet mode is on
 	Meter    metric.MeterProvider
 	Logger   *slog.Logger
@@ -50,7 +49,8 @@ func (u usageSection) retention() time.Duration {
 }
 
 // reportingConfig decodes the `usage:` and `slos:` sections from the raw
-// nodes (nil when absent).
+// nodes; without a `slos` section the SLOs are alerting.DefaultSLOs (one
+// per route family).
 func reportingConfig(cfg *FileConfig) (usageSection, []reporting.SLO, error) {
 	var u usageSection
 	if cfg.raw != nil {
@@ -68,9 +68,15 @@ func reportingConfig(cfg *FileConfig) (usageSection, []reporting.SLO, error) {
 			return usageSection{}, nil, fmt.Errorf("slos: %w", err)
 		}
 	}
+	if buf == nil {
+		return u, alerting.DefaultSLOs(), nil
+	}
 	slos, err := reporting.ParseSLOs(buf, u.retention())
 	if err != nil {
 		return usageSection{}, nil, fmt.Errorf("slos: %w", err)
+	}
+	if slos == nil {
+		slos = []reporting.SLO{} // `slos: []`: none
 	}
 	return u, slos, nil
 }

@@ -17,12 +17,12 @@ import (
 	"github.com/vigilhq/vigil/apidocs"
 	"github.com/vigilhq/vigil/exporter"
 	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/lease"
 	"github.com/vigilhq/vigil/ratelimit"
 	"github.com/vigilhq/vigil/security"
 	"github.com/vigilhq/vigil/series"
 	"github.com/vigilhq/vigil/server"
 	"github.com/vigilhq/vigil/store"
-	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -49,6 +49,7 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 		return err
 	}
 	defer v.close(context.WithoutCancel(ctx))
+	logger = v.logger // the telemetry's: stderr and, with a logs exporter, OTLP
 
 	loops, stopLoops := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -99,31 +100,36 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	if err := ensureDataDir(opts.DataDir); err != nil {
 		return nil, err
 	}
+	// Telemetry first: from here on every component logs through its
+	// logger, to stderr and, with a logs exporter, over OTLP.
+	tel, err := instrumentation.Setup(ctx,
+		instrumentation.WithServiceVersion(Version),
+		instrumentation.WithDiskPath(opts.DataDir),
+		instrumentation.WithLogger(logger),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("set up telemetry: %w", err)
+	}
+	v.closers = append(v.closers, tel.Shutdown)
+	logger = tel.Logger()
+	v.logger = logger
+	mp := tel.MeterProvider()
+
 	st, err := openStore(ctx, opts, logger)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	v.closers = append(v.closers, func(context.Context) error { return st.Close() })
 
-	// The engine's exporters are built before the providers; their drop
-	// counters use the global provider, which forwards once Setup sets it.
 	ser, err := series.New(seriesConfig(interval))
 	if err != nil {
 		return nil, err
 	}
-	spansExp := exporter.NewSpans(ser, exporter.WithMeterProvider(otel.GetMeterProvider()), exporter.WithLogger(logger))
-	tel, err := instrumentation.Setup(ctx,
-		instrumentation.WithServiceVersion(Version),
-		instrumentation.WithDiskPath(opts.DataDir),
-		instrumentation.WithLogger(logger),
-		instrumentation.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(spansExp,
-			sdktrace.WithBatchTimeout(time.Second), sdktrace.WithMaxQueueSize(8192))),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("set up telemetry: %w", err)
-	}
-	v.closers = append(v.closers, tel.Shutdown)
-	mp := tel.MeterProvider()
+	// The engine's span exporter joins the TracerProvider (shut down with
+	// it, by tel.Shutdown).
+	spansExp := exporter.NewSpans(ser, exporter.WithMeterProvider(mp), exporter.WithLogger(logger))
+	tel.TracerProvider().RegisterSpanProcessor(sdktrace.NewBatchSpanProcessor(spansExp,
+		sdktrace.WithBatchTimeout(time.Second), sdktrace.WithMaxQueueSize(8192)))
 	// The engine reads the Prometheus exporter's aggregation every interval
 	// (one aggregation per measurement, not one per reader); closed before tel.
 	poller := exporter.NewPoller(tel.CollectMetrics, ser, interval, exporter.WithMeterProvider(mp), exporter.WithLogger(logger))
@@ -157,7 +163,10 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	}
 	v.closers = append(v.closers, closeLimiter)
 
-	lead := newLeader(st, interval, logger)
+	lead, err := lease.New(lease.Config{Store: st, Interval: interval, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
 	v.loops["leader"] = lead.Run
 	engine, err := alerting.New(cfg.Alerting, alerting.Deps{
 		IsLeader:      lead.IsLeader,
@@ -221,7 +230,8 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 
 	viewer := auth.Require(security.RoleViewer)
 	admin := auth.Require(security.RoleAdmin)
-	alerts := &server.AlertsAPI{Service: engine, Reader: st, Actor: principalName}
+	alerts := &server.AlertsAPI{Actions: engine.Actions, Rules: engine.Evaluator, Webhook: engine.Ingester,
+		Silences: engine.Silences, Reader: st, Actor: principalName}
 	alerts.Register(e, viewer, admin)
 	e.GET("/admin/security/events", secHandlers.Events, admin)
 	e.GET("/health/security", secHandlers.Posture)
@@ -230,7 +240,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 		return nil, err
 	}
 	reports, err := mountReporting(ctx, reportingDeps{
-		Echo: e, Store: st, Series: ser, Spans: spansExp, Engine: engine, Fleet: fleetClient, Meter: mp, Logger: logger,
+		Echo: e, Store: st, Series: ser, Spans: spansExp, Fleet: fleetClient, Meter: mp, Logger: logger,
 		Viewer: viewer, FileCfg: &cfg,
 		AddLoop:  func(name string, run func(context.Context) error) { v.loops[name] = run },
 		AddClose: func(f func(context.Context) error) { v.closers = append(v.closers, f) },
@@ -239,7 +249,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 		return nil, err
 	}
 	stream := &server.Stream{Interval: interval, System: systemSnapshot(ser),
-		API: func(ctx context.Context) any { return reports.APISnapshot(ctx) }, Alerts: engine, Logger: logger}
+		API: func(ctx context.Context) any { return reports.APISnapshot(ctx) }, Alerts: engine.Publisher, Logger: logger}
 	e.GET("/ws/metrics", stream.Handle, viewer)
 	if err := v.docs.finish(e); err != nil {
 		return nil, err

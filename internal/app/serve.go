@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/vigilhq/vigil/internal/redact"
 )
 
 // Options are the serve command's settings, from flags and environment.
@@ -76,11 +78,13 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("invalid log level %q: want debug, info, warn or error", level)
 	}
 	ho := &slog.HandlerOptions{Level: lv}
+	// Redacted from the first line; once telemetry is set up, its logger
+	// (this handler plus trace IDs and the OTLP bridge) takes over.
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, ho)), nil
+		return slog.New(redact.Handler(slog.NewTextHandler(w, ho))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, ho)), nil
+		return slog.New(redact.Handler(slog.NewJSONHandler(w, ho))), nil
 	default:
 		return nil, fmt.Errorf("invalid log format %q: want text or json", format)
 	}

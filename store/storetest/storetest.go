@@ -34,6 +34,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"update alert fn error writes nothing", testUpdateAlertFnError},
 		{"update alert loses no concurrent update", testUpdateAlertConcurrent},
 		{"alert events append and list oldest first", testAlertEvents},
+		{"insert alert writes the alert and its first events in one transaction", testInsertAlertWithEvents},
+		{"insert alert refuses a taken ID or incident and writes nothing", testInsertAlertConflicts},
+		{"update alert events writes a change and its history together or not at all", testUpdateAlertWithEvents},
+		{"every write refuses NUL and invalid UTF-8, naming the field", testInvalidText},
 		{"silences create, list and expire", testSilences},
 		{"notification log round trips and replaces", testNotifications},
 		{"security events page newest first", testSecurityEvents},
@@ -415,6 +419,35 @@ func testNotifications(t *testing.T, s store.Store) {
 	assert.Nil(t, got.FiringAlerts)
 	assert.Equal(t, []string{"a1", "a2"}, got.ResolvedAlerts)
 	assert.True(t, got.SentAt.Equal(base.Add(time.Hour)))
+
+	owed, err := s.ListOwedNotifications(ctx(t), time.Time{})
+	require.NoError(t, err)
+	assert.Empty(t, owed, "an entry without a failed delivery owes nothing")
+
+	// A failed delivery is owed: its fields round-trip, and only entries
+	// owed since the given time are listed.
+	e2 := store.NotificationEntry{Receiver: "ops/webhook", GroupKey: `{}/{severity="critical"}/0:{}`,
+		FiringAlerts: []string{}, SentAt: base.UTC(), ExpiresAt: base.Add(48 * time.Hour).UTC(),
+		OwedFiring: []string{"a3"}, OwedSince: base.Add(2 * time.Hour).UTC(), Attempts: 3,
+		AttemptedAt: base.Add(3 * time.Hour).UTC(), LastError: "notification failed: unexpected status 503"}
+	require.NoError(t, s.PutNotification(ctx(t), e2))
+	got, err = s.GetNotification(ctx(t), e2.Receiver, e2.GroupKey)
+	require.NoError(t, err)
+	assert.Equal(t, e2, got)
+	owed, err = s.ListOwedNotifications(ctx(t), base.Add(2*time.Hour))
+	require.NoError(t, err)
+	require.Len(t, owed, 1)
+	assert.Equal(t, e2, owed[0])
+	owed, err = s.ListOwedNotifications(ctx(t), base.Add(2*time.Hour+time.Second))
+	require.NoError(t, err)
+	assert.Empty(t, owed, "owed before since")
+
+	// Delivered: nothing owed any more.
+	e2.OwedFiring, e2.OwedSince, e2.Attempts, e2.AttemptedAt, e2.LastError = nil, time.Time{}, 0, time.Time{}, ""
+	require.NoError(t, s.PutNotification(ctx(t), e2))
+	owed, err = s.ListOwedNotifications(ctx(t), time.Time{})
+	require.NoError(t, err)
+	assert.Empty(t, owed)
 }
 
 func appendSecurity(t *testing.T, s store.Store, n int, typ string, at time.Time) []store.SecurityEvent {
