@@ -42,6 +42,15 @@ func (ms Matchers) Strings() []string {
 // String renders the matchers as a selector, {a="b",c=~"d"}.
 func (ms Matchers) String() string { return "{" + strings.Join(ms.Strings(), ",") + "}" }
 
+// Selector renders metric{matchers...} from rendered matchers (such as
+// Matchers.Strings()); without matchers, the bare metric name.
+func Selector(metric string, matchers ...string) string {
+	if len(matchers) == 0 {
+		return metric
+	}
+	return metric + "{" + strings.Join(matchers, ",") + "}"
+}
+
 // maxMatchers bounds the extra matchers.
 const maxMatchers = 32
 

@@ -100,11 +100,7 @@ func (f *FleetSource) selector(metric string, ms []series.Matcher) string {
 	for _, m := range ms {
 		parts = append(parts, promLabel(m.Name)+promOps[m.Type]+strconv.Quote(m.Value))
 	}
-	parts = append(parts, f.matchers...)
-	if len(parts) == 0 {
-		return metric
-	}
-	return metric + "{" + strings.Join(parts, ",") + "}"
+	return fleet.Selector(metric, append(parts, f.matchers...)...)
 }
 
 // promRange renders a window as whole seconds, which every PromQL version

@@ -168,14 +168,14 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 		return nil, err
 	}
 	v.loops["leader"] = lead.Run
-	engine, err := alerting.New(cfg.Alerting, alerting.Deps{
+	engine, err := alerting.New(cfg.Alerting, fleetAlerting(alerting.Deps{
 		IsLeader:      lead.IsLeader,
 		Store:         st,
 		Series:        ser,
 		Traces:        traceFinder{ser},
 		Logger:        logger,
 		MeterProvider: mp,
-	})
+	}, fleetClient))
 	if err != nil {
 		return nil, fmt.Errorf("invalid configuration: alerting: %w", err)
 	}
