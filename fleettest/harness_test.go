@@ -31,7 +31,7 @@ const (
 
 // fleetConfig is the replicas' configuration: fleet mode through the
 // proxy, with the extra matcher of the scrape job.
-func fleetConfig(t *testing.T, promURL, hookURL string) string {
+func fleetConfig(t testing.TB, promURL, hookURL string, window time.Duration) string {
 	t.Helper()
 	cfg := fmt.Sprintf(`alerting:
   evaluation_interval: %s
@@ -39,7 +39,7 @@ func fleetConfig(t *testing.T, promURL, hookURL string) string {
     - name: HighErrorRate
       kind: error_ratio
       route: %s
-      window: 10s
+      window: %s
       threshold: 0.2
       for: 0s
       severity: critical
@@ -59,7 +59,7 @@ fleet:
     extra_matchers: '{job="vigil"}'
 slos:
   - {name: users, route: %q, objective: 0.9}
-`, interval, usersRoute, hookURL, promURL, queryTimeout, usersRoute)
+`, interval, usersRoute, window, hookURL, promURL, queryTimeout, usersRoute)
 	path := filepath.Join(t.TempDir(), "vigil.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
 	return path
@@ -68,7 +68,7 @@ slos:
 // fleet is one test's processes: Prometheus, the proxy the replicas
 // query it through, and the replicas.
 type fleet struct {
-	t        *testing.T
+	t        testing.TB
 	prom     *vigiltest.Prometheus
 	proxy    *vigiltest.FaultProxy
 	hooks    *vigiltest.HookReceiver
@@ -76,17 +76,34 @@ type fleet struct {
 	dsn      string
 }
 
+// options shape a fleet beyond its replica count.
+type options struct {
+	// ruleFiles and alertmanagers are Prometheus' (absolute paths; host:port).
+	ruleFiles     []string
+	alertmanagers []string
+	// window is the rule's window. Default 10s.
+	window time.Duration
+}
+
 // startFleet starts n replicas on a fresh PostgreSQL schema, then
 // Prometheus scraping them every second, and waits until every replica
 // has been scraped.
-func startFleet(t *testing.T, n int) *fleet {
+func startFleet(t testing.TB, n int) *fleet {
 	t.Helper()
+	return startFleetWith(t, n, options{})
+}
+
+func startFleetWith(t testing.TB, n int, o options) *fleet {
+	t.Helper()
+	if o.window == 0 {
+		o.window = 10 * time.Second
+	}
 	dsn, _ := vigiltest.PostgresSchema(t, "vigil_ft_")
 	promAddr := vigiltest.FreeAddr(t)
 	f := &fleet{t: t, dsn: dsn, proxy: vigiltest.NewFaultProxy(t, "http://"+promAddr)}
 	var hookURL string
 	f.hooks, hookURL = vigiltest.NewHookReceiver(t)
-	cfg := fleetConfig(t, f.proxy.URL, hookURL)
+	cfg := fleetConfig(t, f.proxy.URL, hookURL, o.window)
 	var targets []string
 	for i := range n {
 		p := vigiltest.Launch(t, vigilBin, vigiltest.Options{
@@ -100,7 +117,8 @@ func startFleet(t *testing.T, n int) *fleet {
 	for _, p := range f.replicas {
 		p.WaitReady()
 	}
-	f.prom = vigiltest.StartPrometheus(t, vigiltest.PrometheusOptions{Addr: promAddr, Targets: targets, ScrapeInterval: interval})
+	f.prom = vigiltest.StartPrometheus(t, vigiltest.PrometheusOptions{Addr: promAddr, Targets: targets, ScrapeInterval: interval,
+		RuleFiles: o.ruleFiles, Alertmanagers: o.alertmanagers})
 	f.scraped()
 	return f
 }
@@ -113,7 +131,7 @@ func (f *fleet) scraped() {
 }
 
 // send sends n GET /api/users/:id to p, failing with 500 when fail is set.
-func send(t *testing.T, p *vigiltest.Proc, n int, fail bool) {
+func send(t testing.TB, p *vigiltest.Proc, n int, fail bool) {
 	t.Helper()
 	for i := range n {
 		var hdr []string
@@ -128,7 +146,7 @@ func send(t *testing.T, p *vigiltest.Proc, n int, fail bool) {
 
 // sendTraced sends one failing request to p in a sampled trace (an
 // incoming traceparent), so its observation carries the trace as exemplar.
-func sendTraced(t *testing.T, p *vigiltest.Proc, traceID string) {
+func sendTraced(t testing.TB, p *vigiltest.Proc, traceID string) {
 	t.Helper()
 	resp, body := p.Do(http.MethodGet, "/api/users/3", "", nil,
 		"X-Demo-Fault", "error", "traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
@@ -137,14 +155,14 @@ func sendTraced(t *testing.T, p *vigiltest.Proc, traceID string) {
 }
 
 // get GETs path as admin and returns the status and body.
-func get(t *testing.T, p *vigiltest.Proc, path string) (int, []byte) {
+func get(t testing.TB, p *vigiltest.Proc, path string) (int, []byte) {
 	t.Helper()
 	resp, body := p.Do(http.MethodGet, path, adminToken, nil)
 	return resp.StatusCode, body
 }
 
 // getJSON GETs path and decodes a 200 answer into v, strictly.
-func getJSON(t *testing.T, p *vigiltest.Proc, path string, v any) {
+func getJSON(t testing.TB, p *vigiltest.Proc, path string, v any) {
 	t.Helper()
 	code, body := get(t, p, path)
 	require.Equal(t, http.StatusOK, code, "GET %s: %s", path, body)
@@ -154,7 +172,7 @@ func getJSON(t *testing.T, p *vigiltest.Proc, path string, v any) {
 }
 
 // problem GETs path expecting status and returns the problem details.
-func problem(t *testing.T, p *vigiltest.Proc, path string, status int) server.Problem {
+func problem(t testing.TB, p *vigiltest.Proc, path string, status int) server.Problem {
 	t.Helper()
 	code, body := get(t, p, path)
 	require.Equal(t, status, code, "GET %s: %s", path, body)
@@ -165,7 +183,7 @@ func problem(t *testing.T, p *vigiltest.Proc, path string, status int) server.Pr
 
 // health returns /api/health's fleet:prometheus component and the
 // overall status.
-func health(t *testing.T, p *vigiltest.Proc) (server.HealthComponent, string) {
+func health(t testing.TB, p *vigiltest.Proc) (server.HealthComponent, string) {
 	t.Helper()
 	_, body := get(t, p, "/api/health")
 	var h server.HealthResponse
@@ -176,7 +194,7 @@ func health(t *testing.T, p *vigiltest.Proc) (server.HealthComponent, string) {
 }
 
 // streamMessage reads the stream until a message of type typ arrives.
-func streamMessage(t *testing.T, p *vigiltest.Proc, typ string) json.RawMessage {
+func streamMessage(t testing.TB, p *vigiltest.Proc, typ string) json.RawMessage {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
@@ -202,7 +220,7 @@ func streamMessage(t *testing.T, p *vigiltest.Proc, typ string) json.RawMessage 
 
 // metricValue sums the samples of a metric family on p's /metrics whose
 // line contains every one of the label pairs.
-func metricValue(t *testing.T, p *vigiltest.Proc, name string, labels ...string) float64 {
+func metricValue(t testing.TB, p *vigiltest.Proc, name string, labels ...string) float64 {
 	t.Helper()
 	_, body := get(t, p, "/metrics")
 	var sum float64

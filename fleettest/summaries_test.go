@@ -18,7 +18,7 @@ import (
 	"github.com/vigilhq/vigil/server"
 )
 
-func usersRow(t *testing.T, rs []reporting.RouteRequests) reporting.RouteRequests {
+func usersRow(t testing.TB, rs []reporting.RouteRequests) reporting.RouteRequests {
 	t.Helper()
 	for _, r := range rs {
 		if r.Route == usersRoute && r.Method == http.MethodGet {

@@ -51,6 +51,9 @@ type PrometheusOptions struct {
 	// Addr is the 127.0.0.1:port to listen on, for tests that must name
 	// Prometheus before it starts (FreeAddr). Optional. Default a free port.
 	Addr string
+	// Alertmanagers are host:port addresses Prometheus sends its alerts to
+	// (Alertmanager API v2). Optional.
+	Alertmanagers []string
 }
 
 // Prometheus is a running Debian prometheus (2.42) with exemplar storage,
@@ -96,6 +99,10 @@ func StartPrometheus(tb testing.TB, opts PrometheusOptions) *Prometheus {
 	}
 	if len(opts.RuleFiles) > 0 {
 		cfg["rule_files"] = opts.RuleFiles
+	}
+	if len(opts.Alertmanagers) > 0 {
+		cfg["alerting"] = map[string]any{"alertmanagers": []any{map[string]any{
+			"api_version": "v2", "static_configs": []any{map[string]any{"targets": opts.Alertmanagers}}}}}
 	}
 	b, err := yaml.Marshal(cfg)
 	require.NoError(tb, err)
