@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -246,6 +247,27 @@ func TestFleetAlerting(t *testing.T) {
 		r := rule(t, lead)
 		assert.Equal(t, "ok", r.Health)
 		assert.Greater(t, r.LastValue, 0.2)
+	})
+	t.Run("the leader queried exactly the value expression `vigil rules export` writes", func(t *testing.T) {
+		out, err := exec.CommandContext(t.Context(), vigilBin, "rules", "export", "--config", f.cfgPath).Output()
+		require.NoError(t, err)
+		var file struct {
+			Groups []struct {
+				Rules []struct{ Alert, Expr string } `yaml:"rules"`
+			} `yaml:"groups"`
+		}
+		require.NoError(t, yaml.Unmarshal(out, &file))
+		require.Len(t, file.Groups, 1)
+		require.Len(t, file.Groups[0].Rules, 1)
+		exported := file.Groups[0].Rules[0].Expr
+		queried := map[string]bool{}
+		for _, q := range f.prom.Queries() {
+			queried[q] = true
+		}
+		value, ok := strings.CutSuffix(exported, " > 0.2")
+		require.True(t, ok, "exported %q", exported)
+		assert.True(t, queried[value], "the exported value %q is not among the queries Prometheus ran", value)
+		assert.Contains(t, value, `job="vigil"`, "with the extra matchers of the fleet section")
 	})
 	t.Run("the alert's trace is a failing request of the other replica, from its exemplar", func(t *testing.T) {
 		var l server.AlertList

@@ -74,6 +74,7 @@ type fleet struct {
 	hooks    *vigiltest.HookReceiver
 	replicas []*vigiltest.Proc
 	dsn      string
+	cfgPath  string // the replicas' configuration file
 }
 
 // options shape a fleet beyond its replica count.
@@ -104,6 +105,7 @@ func startFleetWith(t testing.TB, n int, o options) *fleet {
 	var hookURL string
 	f.hooks, hookURL = vigiltest.NewHookReceiver(t)
 	cfg := fleetConfig(t, f.proxy.URL, hookURL, o.window)
+	f.cfgPath = cfg
 	var targets []string
 	for i := range n {
 		p := vigiltest.Launch(t, vigilBin, vigiltest.Options{

@@ -40,3 +40,18 @@ func TestFleetConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestRulesExportWithExtraMatchers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(`alerting:
+  rules:
+    - {name: HighErrorRate, kind: error_ratio, window: 5m, threshold: 0.05}
+fleet:
+  prometheus: {url: http://prometheus:9090, extra_matchers: '{job="vigil"}'}
+`), 0o600))
+	code, stdout, stderr := runCLI(t, "rules", "export", "--config", path)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, `http_server_request_duration_seconds_count{http_response_status_code=~"5..",job="vigil"}[5m]`,
+		"the exported rule selects what the fleet-mode leader queries")
+	assert.Contains(t, stdout, `http_server_request_duration_seconds_count{job="vigil"}[5m]`)
+}

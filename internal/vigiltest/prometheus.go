@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -56,6 +57,10 @@ type PrometheusOptions struct {
 	Alertmanagers []string
 }
 
+// queryLog is the file of Prometheus' query log, in its data directory's
+// parent.
+const queryLog = "queries.log"
+
 // Prometheus is a running Debian prometheus (2.42) with exemplar storage,
 // scraping its targets and itself (job "prometheus"). Kill and Restart
 // crash it and bring it back on the same port with the same TSDB.
@@ -65,6 +70,7 @@ type Prometheus struct {
 
 	tb     testing.TB
 	bin    string
+	dir    string
 	args   []string
 	logs   *syncBuffer
 	cmd    *exec.Cmd
@@ -91,7 +97,8 @@ func StartPrometheus(tb testing.TB, opts PrometheusOptions) *Prometheus {
 	}
 	iv := opts.ScrapeInterval.String()
 	cfg := map[string]any{
-		"global": map[string]any{"scrape_interval": iv, "scrape_timeout": iv, "evaluation_interval": iv},
+		"global": map[string]any{"scrape_interval": iv, "scrape_timeout": iv, "evaluation_interval": iv,
+			"query_log_file": filepath.Join(dir, queryLog)},
 		"scrape_configs": []any{
 			map[string]any{"job_name": opts.Job, "static_configs": []any{map[string]any{"targets": opts.Targets}}},
 			map[string]any{"job_name": "prometheus", "static_configs": []any{map[string]any{"targets": []string{addr}}}},
@@ -110,6 +117,7 @@ func StartPrometheus(tb testing.TB, opts PrometheusOptions) *Prometheus {
 	require.NoError(tb, os.WriteFile(path, b, 0o600))
 	p := &Prometheus{
 		URL:  "http://" + addr,
+		dir:  dir,
 		tb:   tb,
 		bin:  bin,
 		logs: &syncBuffer{},
@@ -189,6 +197,28 @@ func (p *Prometheus) cleanup() {
 	if p.tb.Failed() {
 		p.tb.Logf("prometheus logs:\n%s", p.logs.String())
 	}
+}
+
+// Queries returns the queries Prometheus has run, from its query log
+// (every query through the HTTP API and of its own rules), in order.
+func (p *Prometheus) Queries() []string {
+	p.tb.Helper()
+	b, err := os.ReadFile(filepath.Join(p.dir, queryLog))
+	require.NoError(p.tb, err)
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var e struct {
+			Params struct {
+				Query string `json:"query"`
+			} `json:"params"`
+		}
+		require.NoError(p.tb, json.Unmarshal([]byte(line), &e), "query log line %q", line)
+		out = append(out, e.Params.Query)
+	}
+	return out
 }
 
 // Logs returns what Prometheus wrote so far.
