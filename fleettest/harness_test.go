@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigilhq/vigil/internal/vigiltest"
 	"github.com/vigilhq/vigil/server"
+	"github.com/vigilhq/vigil/store/storetest"
 )
 
 const (
@@ -99,7 +100,7 @@ func startFleetWith(t testing.TB, n int, o options) *fleet {
 	if o.window == 0 {
 		o.window = 10 * time.Second
 	}
-	dsn, _ := vigiltest.PostgresSchema(t, "vigil_ft_")
+	dsn := storetest.PostgresDSN(t)
 	promAddr := vigiltest.FreeAddr(t)
 	f := &fleet{t: t, dsn: dsn, proxy: vigiltest.NewFaultProxy(t, "http://"+promAddr)}
 	var hookURL string
