@@ -20,5 +20,5 @@ func SetBackoff(e *Engine, d time.Duration) {
 	}
 	_ = e.Notifications.Close()
 	e.Notifications, e.notifyCfg = p, cfg
-	e.Evaluator.cfg.Notifier = p
+	e.cfg.Notifier = p
 }
