@@ -40,14 +40,17 @@
 // value) or an error, followed by the one comparison and state machine
 // (state.go) every source shares. [SeriesSource] is the in-process source:
 // each kind's Evaluate against the series store, identical queries of a
-// cycle answered once, many rules on two goroutines. A fleet-mode source is
-// one more implementation: it runs each rule's value expression against a
-// Prometheus-compatible /api/v1/query and returns the vector as samples,
-// labels as they come — the state machine keeps only the rule's split
-// label, so an alert raised from Prometheus has the fingerprint of the one
-// raised in process. A NaN value (0/0 in PromQL) is no data; a failed query
-// is the rule's error: its alerts keep their state, as with no data, and
-// the rule's health says why. The rules to evaluate are the Evaluator's
+// cycle answered once, many rules on two goroutines. [PromSource], fleet
+// mode's source, is one more implementation: it runs each rule's value
+// expression (the one [PrometheusRulesFor] exports with the same
+// [PromQL]) against a Prometheus-compatible /api/v1/query through a
+// [PromQuerier] and returns the vector as samples, labels as they come —
+// the state machine keeps only the rule's split label, so an alert raised
+// from Prometheus has the fingerprint of the one raised in process. A NaN
+// value (0/0 in PromQL) is no data; a failed query is the rule's error:
+// its alerts keep their state, as with no data, the no-data hold counts
+// from the failure (the window has a gap after an outage), and the rule's
+// health says why. The rules to evaluate are the Evaluator's
 // (Config().Rules): their SLOs are resolved.
 //
 // # SLOs

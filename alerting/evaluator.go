@@ -115,6 +115,9 @@ type Evaluator struct {
 	// live holds the latest evaluation of each active alert, not yet
 	// persisted. Guarded by evalMu.
 	live map[string]liveAlert
+	// failedAt is when each rule's values last failed (a Prometheus query
+	// in fleet mode): the no-data hold counts from it. Guarded by evalMu.
+	failedAt map[string]time.Time
 
 	mu     sync.Mutex
 	status map[string]RuleStatus
@@ -129,10 +132,11 @@ func NewEvaluator(cfg EvaluatorConfig) (*Evaluator, error) {
 	}
 	e := &Evaluator{
 		cfg: cfg, log: cfg.Logger, now: cfg.Now,
-		tmpl:   map[string]map[string]*template.Template{},
-		status: map[string]RuleStatus{},
-		counts: map[[2]string]int64{},
-		live:   map[string]liveAlert{},
+		tmpl:     map[string]map[string]*template.Template{},
+		status:   map[string]RuleStatus{},
+		counts:   map[[2]string]int64{},
+		live:     map[string]liveAlert{},
+		failedAt: map[string]time.Time{},
 	}
 	for _, r := range cfg.Config.Rules {
 		e.status[r.Name] = RuleStatus{Rule: r, Health: "unknown"}
@@ -220,6 +224,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, now time.Time) error {
 		// Another replica evaluates meanwhile: what this one remembers
 		// goes stale, the store is the truth when it leads again.
 		clear(e.live)
+		clear(e.failedAt)
 		if e.cfg.Notifier != nil {
 			return e.cfg.Notifier.Notify(ctx, nil, now)
 		}

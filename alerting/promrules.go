@@ -33,7 +33,12 @@ type promRule struct {
 // from its kind's value expression (Rule.ValueExpr) by AlertExpr. Per-route
 // rules carry a `route` label like Vigil's own alerts, per-SLO rules a
 // `slo` label.
-func PrometheusRules(cfg Config) ([]byte, error) {
+func PrometheusRules(cfg Config) ([]byte, error) { return PrometheusRulesFor(cfg, PromQL{}) }
+
+// PrometheusRulesFor is PrometheusRules with every expression shaped by p:
+// with fleet mode's extra matchers, the rules select what the fleet-mode
+// leader's PromSource queries (PromSource.PromQL).
+func PrometheusRulesFor(cfg Config, p PromQL) ([]byte, error) {
 	cfg.applyDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -41,7 +46,7 @@ func PrometheusRules(cfg Config) ([]byte, error) {
 	g := promGroup{Name: "vigil-alerts"}
 	for i := range cfg.Rules {
 		r := &cfg.Rules[i]
-		pr := promRule{Alert: r.Name, Expr: AlertExpr(r, PromQL{}), Labels: map[string]string{LabelSeverity: r.Severity}}
+		pr := promRule{Alert: r.Name, Expr: AlertExpr(r, p), Labels: map[string]string{LabelSeverity: r.Severity}}
 		if r.For > 0 {
 			pr.For = r.For.String()
 		}

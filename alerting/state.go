@@ -40,6 +40,9 @@ func condition(r *Rule, firing bool, v float64) bool {
 // evalRule advances one rule's alerts with its values.
 func (e *Evaluator) evalRule(ctx context.Context, cyc *cycle, r *Rule, vals Values, active map[string]*store.Alert, now time.Time) error {
 	if vals.Err != nil {
+		// A failed evaluation is no evidence either way: the alerts keep
+		// their state, and the no-data hold restarts (below).
+		e.failedAt[r.Name] = now
 		e.setStatus(r, now, 0, len(active), vals.Err)
 		return vals.Err
 	}
@@ -64,6 +67,7 @@ func (e *Evaluator) evalRule(ctx context.Context, cyc *cycle, r *Rule, vals Valu
 		}
 	}
 	holds := r.kind().HoldsNoData()
+	failed, hasFailed := e.failedAt[r.Name]
 	for fp, a := range active {
 		if seen[fp] {
 			continue
@@ -72,8 +76,16 @@ func (e *Evaluator) evalRule(ctx context.Context, cyc *cycle, r *Rule, vals Valu
 		// undefined, not 0), never evidence that the alert healed. The
 		// state holds until the rule has seen nothing for noDataHold; a
 		// replica that just took over, whose own series are still empty,
-		// therefore neither resolves nor re-fires an incident.
-		if holds && now.Sub(cyc.lastEval(r, a)) < e.noDataHold(r) {
+		// therefore neither resolves nor re-fires an incident. After a
+		// failed evaluation (Prometheus down) the hold counts from the
+		// failure, for every kind: the window's data has a gap, so the
+		// first answers after an outage resolve nothing early.
+		since := cyc.lastEval(r, a)
+		recent := hasFailed && failed.After(since)
+		if recent {
+			since = failed
+		}
+		if (holds || recent) && now.Sub(since) < e.noDataHold(r) {
 			continue
 		}
 		reason := ""

@@ -40,6 +40,7 @@ func TestPromtool(t *testing.T) {
 		args []string
 	}{
 		{"the compose scrape configuration is valid", []string{"check", "config", "prometheus.yml"}},
+		{"the fleet-mode configuration is valid", []string{"check", "config", "prometheus-fleet.yml"}},
 		{"every rule file is valid", append([]string{"check", "rules"}, glob(t, "rules/*.yml")...)},
 		{"every rule unit test passes", append([]string{"test", "rules"}, glob(t, "tests/*.yml")...)},
 	}

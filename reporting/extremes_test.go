@@ -50,7 +50,8 @@ func TestQuantilesNeverExceedTheMax(t *testing.T) {
 	get("/fast", 20)
 	read()
 	f.clk.set(time.Now())
-	fast := f.svc.Performance(5 * time.Minute)
+	fast, err := f.svc.Performance(ctx, "", 5*time.Minute)
+	require.NoError(t, err)
 	require.Len(t, fast.Routes, 1)
 	l := fast.Routes[0].Latency
 	require.NotNil(t, l.MaxMs)
@@ -63,7 +64,8 @@ func TestQuantilesNeverExceedTheMax(t *testing.T) {
 	get("/fast", 2)
 	read()
 	f.clk.set(time.Now())
-	perf := f.svc.Performance(5 * time.Minute)
+	perf, err := f.svc.Performance(ctx, "", 5*time.Minute)
+	require.NoError(t, err)
 	mx := perf.Overall.MaxMs
 	require.NotNil(t, mx)
 	assert.GreaterOrEqual(t, *mx, 260.0, "the max covers the slow requests")

@@ -94,7 +94,7 @@ func WriteCSV(w io.Writer, r Report) error {
 			rows = append(rows, []string{section, id, route, method, f.k, f.v})
 		}
 	}
-	add("report", "", "", "", []kv{{"generated_at", ftime(r.GeneratedAt)}, {"window_minutes", strconv.Itoa(r.WindowMinutes)},
+	add("report", "", "", "", []kv{{"scope", string(r.Scope)}, {"generated_at", ftime(r.GeneratedAt)}, {"window_minutes", strconv.Itoa(r.WindowMinutes)},
 		{"since", ftime(r.Since)}, {"until", ftime(r.Until)}})
 	add("summary", "", "", "", latencyFields(r.Summary))
 	for _, e := range r.Endpoints {
@@ -180,6 +180,7 @@ func WriteMarkdown(w io.Writer, r Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Vigil report\n\nWindow: last %d minutes (%s – %s), generated %s.\n\n",
 		r.WindowMinutes, ftime(r.Since), ftime(r.Until), ftime(r.GeneratedAt))
+	fmt.Fprintf(&b, "Scope: %s.\n\n", scopeLine(r.Scope))
 	b.WriteString("## Summary\n\n")
 	s := r.Summary
 	mdTable(&b, []string{"requests", "errors", "error rate", "throughput (req/s)", "p50 ms", "p95 ms", "p99 ms", "mean ms", "max ms"},
@@ -234,6 +235,14 @@ func WriteMarkdown(w io.Writer, r Report) error {
 	mdTable(&b, []string{"SLO", "route", "objective", "window", "availability", "latency", "budget left", "burn rate (1h)", "status"}, rows)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// scopeLine says in words whose requests a report counts.
+func scopeLine(sc Scope) string {
+	if sc == ScopeFleet {
+		return "fleet (every replica, from Prometheus); top errors are this replica's failing spans and every replica's sampled failing requests (exemplars)"
+	}
+	return "replica (the requests this replica served)"
 }
 
 func fptr2(v *float64) string {

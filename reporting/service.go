@@ -37,6 +37,10 @@ type ServiceConfig struct {
 	Alerts AlertLister
 	// SLOs are the configured objectives. Optional.
 	SLOs []SLO
+	// Fleet answers the fleet scope (fleet mode): a FleetSource over the
+	// Prometheus that scrapes every replica. Optional. Default value: none,
+	// every summary answers for this replica.
+	Fleet Source
 	// MeterProvider records the SLO gauges. Optional. Default value: none.
 	MeterProvider metric.MeterProvider
 	// Logger. Optional. Default value discards.
@@ -52,13 +56,18 @@ type Service struct {
 	spans  SpanSource
 	alerts AlertLister
 	slos   []SLO
+	fleet  Source
 	logger *slog.Logger
 	now    func() time.Time
 
 	mu       sync.Mutex
 	cached   SLOReport
 	cachedAt time.Time
-	reg      metric.Registration
+
+	snapMu sync.Mutex
+	snap   APISnapshot
+	snapAt time.Time
+	reg    metric.Registration
 }
 
 // sloCacheTTL bounds how often the gauges query the store.
@@ -76,7 +85,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Service{ser: cfg.Series, usage: cfg.Usage, spans: cfg.Spans, alerts: cfg.Alerts, slos: cfg.SLOs, logger: cfg.Logger, now: cfg.Now}
+	s := &Service{ser: cfg.Series, usage: cfg.Usage, spans: cfg.Spans, alerts: cfg.Alerts, slos: cfg.SLOs, fleet: cfg.Fleet, logger: cfg.Logger, now: cfg.Now}
 	if cfg.MeterProvider != nil && len(cfg.SLOs) > 0 {
 		if err := s.registerGauges(cfg.MeterProvider); err != nil {
 			return nil, err
@@ -128,7 +137,10 @@ func (s *Service) cachedSLOs(ctx context.Context) (SLOReport, error) {
 	if !s.cachedAt.IsZero() && now.Sub(s.cachedAt) < sloCacheTTL {
 		return s.cached, nil
 	}
-	rep, err := s.EvaluateSLOs(ctx)
+	// The gauges are scraped from every replica: each reports its own
+	// requests (a gauge that queried Prometheus from inside a scrape would
+	// be scraped N times over, and wait on Prometheus in its scrape).
+	rep, err := s.EvaluateSLOs(ctx, ScopeReplica)
 	if err != nil {
 		return SLOReport{}, err
 	}
@@ -143,6 +155,9 @@ func (s *Service) Close(context.Context) error {
 	}
 	return nil
 }
+
+// FleetMode reports whether the fleet scope is available (and the default).
+func (s *Service) FleetMode() bool { return s.fleet != nil }
 
 // Usage answers a usage report.
 func (s *Service) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) {

@@ -89,7 +89,9 @@ func (f *fixture) traffic(t *testing.T) {
 func TestRequestsAndPerformance(t *testing.T) {
 	f := newFixture(t, nil)
 	f.traffic(t)
-	req := f.svc.Requests(5 * time.Minute)
+	req, err := f.svc.Requests(context.Background(), "", 5*time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, reporting.ScopeReplica, req.Scope, "without fleet mode the default scope is the replica")
 	assert.Equal(t, int64(16), req.Requests)
 	assert.Equal(t, int64(2), req.Errors)
 	assert.InDelta(t, 16.0/300, req.ThroughputRPS, 1e-12)
@@ -97,7 +99,8 @@ func TestRequestsAndPerformance(t *testing.T) {
 	assert.Equal(t, reporting.RouteRequests{Route: "/api/users/:id", Method: "GET", Requests: 14, Errors: 2,
 		ErrorRate: 2.0 / 14, ThroughputRPS: 14.0 / 300}, req.Routes[0])
 
-	perf := f.svc.Performance(5 * time.Minute)
+	perf, err := f.svc.Performance(context.Background(), "", 5*time.Minute)
+	require.NoError(t, err)
 	users := perf.Routes[0]
 	require.Equal(t, "/api/users/:id", users.Route)
 	// 14 observations: 2 in (0, 5 ms], 8 in (10, 25 ms], 4 in (250, 500 ms].
@@ -119,9 +122,10 @@ func TestRequestsAndPerformance(t *testing.T) {
 
 	// An empty window gives nulls, not NaN (JSON cannot carry NaN).
 	f.clk.add(time.Hour)
-	perf = f.svc.Performance(time.Minute)
+	perf, err = f.svc.Performance(context.Background(), reporting.ScopeReplica, time.Minute)
+	require.NoError(t, err)
 	assert.Nil(t, perf.Overall.P50Ms)
-	_, err := json.Marshal(perf)
+	_, err = json.Marshal(perf)
 	require.NoError(t, err)
 }
 
@@ -134,7 +138,7 @@ func TestSLOEvaluation(t *testing.T) {
 	assert.Equal(t, alerting.Duration(reporting.DefaultSLOWindow), slos[0].Window)
 	f := newFixture(t, slos)
 	f.traffic(t)
-	rep, err := f.svc.EvaluateSLOs(context.Background())
+	rep, err := f.svc.EvaluateSLOs(context.Background(), "")
 	require.NoError(t, err)
 	require.Len(t, rep.SLOs, 2)
 	u := rep.SLOs[0]
@@ -162,7 +166,7 @@ func TestDefaultSLOsCoverRouteFamilies(t *testing.T) {
 	f.usage.Record(at, reporting.UsageKey{Client: "ops", Route: "/api/alerts", Method: "GET"}, reporting.Counts{Requests: 4, Errors: 1})
 	f.usage.Record(at, reporting.UsageKey{Client: "probe", Route: "/health", Method: "GET"}, reporting.Counts{Requests: 9, Errors: 9})
 	f.clk.add(10 * time.Second)
-	rep, err := f.svc.EvaluateSLOs(context.Background())
+	rep, err := f.svc.EvaluateSLOs(context.Background(), "")
 	require.NoError(t, err)
 	require.Len(t, rep.SLOs, 2)
 	api, mgmt := rep.SLOs[0], rep.SLOs[1]
@@ -213,7 +217,7 @@ func TestReportRenderings(t *testing.T) {
 	f.ser.RecordSpans(context.Background(), []exporter.SpanRecord{{TraceID: strings.Repeat("ab", 16), SpanID: strings.Repeat("cd", 8),
 		Route: "/api/users/:id", Method: "GET", Status: 500, Duration: 3 * time.Millisecond, Start: f.clk.now(), End: f.clk.now(),
 		Kind: exporter.SpanKindError, ErrorType: "*echo.HTTPError", ErrorMessage: "demo, \"fault\"\ninjected"}})
-	rep, err := f.svc.Report(context.Background(), 5*time.Minute)
+	rep, err := f.svc.Report(context.Background(), "", 5*time.Minute)
 	require.NoError(t, err)
 	require.Len(t, rep.Alerts, 1)
 	require.Len(t, rep.TopErrors, 1)

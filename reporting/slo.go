@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/vigilhq/vigil/alerting"
-	"github.com/vigilhq/vigil/instrumentation"
+
 	"github.com/vigilhq/vigil/series"
 	"go.yaml.in/yaml/v3"
 )
@@ -87,8 +88,11 @@ const (
 	SLONoData    = "no_data"
 )
 
-// SLOReport is the body of GET /api/slos.
+// SLOReport is the body of GET /api/slos. Scope is whose requests the
+// burn rates and the latency SLI count; the availability SLI always comes
+// from the usage rollups in the store.
 type SLOReport struct {
+	Scope       Scope       `json:"scope"`
 	EvaluatedAt time.Time   `json:"evaluated_at"`
 	SLOs        []SLOStatus `json:"slos"`
 }
@@ -125,45 +129,80 @@ func goodBelow(h series.Histogram, threshold float64) (int64, float64) {
 	return int64(good), bound
 }
 
-// EvaluateSLOs computes the status of every configured SLO.
-func (s *Service) EvaluateSLOs(ctx context.Context) (SLOReport, error) {
-	now := s.now()
-	out := SLOReport{EvaluatedAt: now, SLOs: make([]SLOStatus, 0, len(s.slos))}
+// EvaluateSLOs computes the status of every configured SLO in scope.
+func (s *Service) EvaluateSLOs(ctx context.Context, scope Scope) (SLOReport, error) {
+	sc, err := s.in(scope)
+	if err != nil {
+		return SLOReport{}, err
+	}
+	return s.evaluateSLOs(ctx, sc, s.now())
+}
+
+func (s *Service) evaluateSLOs(ctx context.Context, sc scoped, now time.Time) (SLOReport, error) {
+	out := SLOReport{Scope: sc.scope, EvaluatedAt: now, SLOs: make([]SLOStatus, 0, len(s.slos))}
 	for _, o := range s.slos {
-		st := SLOStatus{SLO: o}
-		route := o.Matchers()
-		c, err := s.usage.RouteCounts(ctx, o.MatchRoute, now.Add(-o.Window.D()))
+		st, err := s.sloStatus(ctx, sc, o, now)
 		if err != nil {
 			return SLOReport{}, err
 		}
-		st.Availability = sli(c.Requests-c.Errors, c.Requests, o.Window.D(), "usage rollups (store, hourly)")
-		st.ErrorBudgetRemaining = budget(st.Availability.Value, o.Objective)
-
-		total1h := count(s.ser.Increase(instrumentation.MetricRequestDuration, route, burnWindow, now))
-		if total1h > 0 {
-			errs := count(s.ser.Increase(instrumentation.MetricRequestDuration, append(route, errorMatchers...), burnWindow, now))
-			st.BurnRate1h = ptr(ratio(errs, total1h) / (1 - o.Objective))
-		}
-		if o.LatencyThreshold > 0 {
-			w := min(o.Window.D(), 24*time.Hour)
-			h := s.ser.Histogram(instrumentation.MetricRequestDuration, route, w, now)
-			good, bound := goodBelow(h, o.LatencyThreshold.D().Seconds())
-			l := sli(good, int64(h.Count), w, "http.server.request.duration histogram (series)")
-			st.Latency = &l
-			if !math.IsNaN(bound) {
-				st.EffectiveThresholdMs = ptr(bound * 1000)
-			}
-			st.LatencyBudgetRemain = budget(l.Value, o.Objective)
-			h1 := s.ser.Histogram(instrumentation.MetricRequestDuration, route, burnWindow, now)
-			if h1.Count > 0 {
-				g1, _ := goodBelow(h1, o.LatencyThreshold.D().Seconds())
-				st.LatencyBurnRate1h = ptr(ratio(int64(h1.Count)-g1, int64(h1.Count)) / (1 - o.Objective))
-			}
-		}
-		st.Status = sloState(st)
 		out.SLOs = append(out.SLOs, st)
 	}
 	return out, nil
+}
+
+func (s *Service) sloStatus(ctx context.Context, sc scoped, o SLO, now time.Time) (SLOStatus, error) {
+	st := SLOStatus{SLO: o}
+	route := o.Matchers()
+	c, err := s.usage.RouteCounts(ctx, o.MatchRoute, now.Add(-o.Window.D()))
+	if err != nil {
+		return SLOStatus{}, err
+	}
+	st.Availability = sli(c.Requests-c.Errors, c.Requests, o.Window.D(), "usage rollups (store, hourly)")
+	st.ErrorBudgetRemaining = budget(st.Availability.Value, o.Objective)
+
+	total, err := sc.increase(ctx, route, burnWindow, now)
+	if err != nil {
+		return SLOStatus{}, err
+	}
+	if total1h := count(total); total1h > 0 {
+		errs, err := sc.increase(ctx, append(slices.Clip(route), errorMatchers...), burnWindow, now)
+		if err != nil {
+			return SLOStatus{}, err
+		}
+		st.BurnRate1h = ptr(ratio(count(errs), total1h) / (1 - o.Objective))
+	}
+	if o.LatencyThreshold > 0 {
+		w := min(o.Window.D(), 24*time.Hour)
+		h, err := sc.histogram(ctx, route, w, now)
+		if err != nil {
+			return SLOStatus{}, err
+		}
+		good, bound := goodBelow(h, o.LatencyThreshold.D().Seconds())
+		l := sli(good, int64(h.Count), w, "http.server.request.duration histogram ("+sourceName(sc.scope)+")")
+		st.Latency = &l
+		if !math.IsNaN(bound) {
+			st.EffectiveThresholdMs = ptr(bound * 1000)
+		}
+		st.LatencyBudgetRemain = budget(l.Value, o.Objective)
+		h1, err := sc.histogram(ctx, route, burnWindow, now)
+		if err != nil {
+			return SLOStatus{}, err
+		}
+		if h1.Count > 0 {
+			g1, _ := goodBelow(h1, o.LatencyThreshold.D().Seconds())
+			st.LatencyBurnRate1h = ptr(ratio(int64(h1.Count)-g1, int64(h1.Count)) / (1 - o.Objective))
+		}
+	}
+	st.Status = sloState(st)
+	return st, nil
+}
+
+// sourceName names where a scope's series figures come from.
+func sourceName(sc Scope) string {
+	if sc == ScopeFleet {
+		return "prometheus"
+	}
+	return "series"
 }
 
 func sloState(st SLOStatus) string {

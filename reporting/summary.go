@@ -2,6 +2,7 @@ package reporting
 
 import (
 	"cmp"
+	"context"
 	"math"
 	"slices"
 	"time"
@@ -26,6 +27,7 @@ type RouteRequests struct {
 // the observation counts of http.server.request.duration; errors are
 // responses with status 5xx. Route "" holds unmatched paths.
 type RequestSummary struct {
+	Scope         Scope           `json:"scope"`
 	WindowMinutes int             `json:"window_minutes"`
 	Until         time.Time       `json:"until"`
 	Requests      int64           `json:"requests"`
@@ -63,6 +65,7 @@ type RouteLatency struct {
 // observed extremes) of the merged http.server.request.duration histogram
 // over the window.
 type PerformanceSummary struct {
+	Scope         Scope          `json:"scope"`
 	WindowMinutes int            `json:"window_minutes"`
 	Until         time.Time      `json:"until"`
 	Overall       Latency        `json:"overall"`
@@ -86,20 +89,39 @@ func ms(v float64) *float64 {
 	return &r
 }
 
-// Requests summarises the last window.
-func (s *Service) Requests(window time.Duration) RequestSummary {
+// Requests summarises the last window in scope ("" for the default).
+func (s *Service) Requests(ctx context.Context, scope Scope, window time.Duration) (RequestSummary, error) {
+	sc, err := s.in(scope)
+	if err != nil {
+		return RequestSummary{}, err
+	}
 	now := s.now()
 	by := []string{instrumentation.AttrRoute, instrumentation.AttrMethod}
-	out := RequestSummary{WindowMinutes: int(window / time.Minute), Until: now, Routes: []RouteRequests{}}
-	out.Requests = count(s.ser.Increase(instrumentation.MetricRequestDuration, nil, window, now))
-	out.Errors = count(s.ser.Increase(instrumentation.MetricRequestDuration, errorMatchers, window, now))
+	out := RequestSummary{Scope: sc.scope, WindowMinutes: int(window / time.Minute), Until: now, Routes: []RouteRequests{}}
+	total, err := sc.increase(ctx, nil, window, now)
+	if err != nil {
+		return RequestSummary{}, err
+	}
+	errTotal, err := sc.increase(ctx, errorMatchers, window, now)
+	if err != nil {
+		return RequestSummary{}, err
+	}
+	out.Requests, out.Errors = count(total), count(errTotal)
 	out.ErrorRate = ratio(out.Errors, out.Requests)
 	out.ThroughputRPS = float64(out.Requests) / window.Seconds()
+	errGroups, err := sc.increaseBy(ctx, errorMatchers, by, window, now)
+	if err != nil {
+		return RequestSummary{}, err
+	}
+	groups, err := sc.increaseBy(ctx, nil, by, window, now)
+	if err != nil {
+		return RequestSummary{}, err
+	}
 	errs := map[[2]string]int64{}
-	for _, g := range s.ser.IncreaseBy(instrumentation.MetricRequestDuration, errorMatchers, by, window, now) {
+	for _, g := range errGroups {
 		errs[[2]string{g.Labels[instrumentation.AttrRoute], g.Labels[instrumentation.AttrMethod]}] = count(g.Value)
 	}
-	for _, g := range s.ser.IncreaseBy(instrumentation.MetricRequestDuration, nil, by, window, now) {
+	for _, g := range groups {
 		r := RouteRequests{Route: g.Labels[instrumentation.AttrRoute], Method: g.Labels[instrumentation.AttrMethod], Requests: count(g.Value)}
 		if r.Requests == 0 {
 			continue
@@ -112,7 +134,7 @@ func (s *Service) Requests(window time.Duration) RequestSummary {
 	slices.SortFunc(out.Routes, func(a, b RouteRequests) int {
 		return cmp.Or(cmp.Compare(b.Requests, a.Requests), cmp.Compare(a.Route, b.Route), cmp.Compare(a.Method, b.Method))
 	})
-	return out
+	return out, nil
 }
 
 func latencyOf(h series.Histogram, errs int64, window time.Duration) Latency {
@@ -128,18 +150,48 @@ func latencyOf(h series.Histogram, errs int64, window time.Duration) Latency {
 	return l
 }
 
-// Performance summarises latency over the last window.
-func (s *Service) Performance(window time.Duration) PerformanceSummary {
-	now := s.now()
+// Performance summarises latency over the last window in scope.
+func (s *Service) Performance(ctx context.Context, scope Scope, window time.Duration) (PerformanceSummary, error) {
+	sc, err := s.in(scope)
+	if err != nil {
+		return PerformanceSummary{}, err
+	}
+	return s.performance(ctx, sc, window, s.now())
+}
+
+// overall is the latency of every request of the window.
+func (s *Service) overall(ctx context.Context, sc scoped, window time.Duration, now time.Time) (Latency, error) {
+	errTotal, err := sc.increase(ctx, errorMatchers, window, now)
+	if err != nil {
+		return Latency{}, err
+	}
+	h, err := sc.histogram(ctx, nil, window, now)
+	if err != nil {
+		return Latency{}, err
+	}
+	return latencyOf(h, count(errTotal), window), nil
+}
+
+func (s *Service) performance(ctx context.Context, sc scoped, window time.Duration, now time.Time) (PerformanceSummary, error) {
 	by := []string{instrumentation.AttrRoute}
-	out := PerformanceSummary{WindowMinutes: int(window / time.Minute), Until: now, Routes: []RouteLatency{}}
-	errTotal := count(s.ser.Increase(instrumentation.MetricRequestDuration, errorMatchers, window, now))
-	out.Overall = latencyOf(s.ser.Histogram(instrumentation.MetricRequestDuration, nil, window, now), errTotal, window)
+	out := PerformanceSummary{Scope: sc.scope, WindowMinutes: int(window / time.Minute), Until: now, Routes: []RouteLatency{}}
+	var err error
+	if out.Overall, err = s.overall(ctx, sc, window, now); err != nil {
+		return PerformanceSummary{}, err
+	}
+	errGroups, err := sc.increaseBy(ctx, errorMatchers, by, window, now)
+	if err != nil {
+		return PerformanceSummary{}, err
+	}
+	hs, err := sc.histogramBy(ctx, nil, by, window, now)
+	if err != nil {
+		return PerformanceSummary{}, err
+	}
 	errs := map[string]int64{}
-	for _, g := range s.ser.IncreaseBy(instrumentation.MetricRequestDuration, errorMatchers, by, window, now) {
+	for _, g := range errGroups {
 		errs[g.Labels[instrumentation.AttrRoute]] = count(g.Value)
 	}
-	for _, h := range s.ser.HistogramBy(instrumentation.MetricRequestDuration, nil, by, window, now) {
+	for _, h := range hs {
 		if h.Count == 0 {
 			continue
 		}
@@ -149,5 +201,5 @@ func (s *Service) Performance(window time.Duration) PerformanceSummary {
 	slices.SortFunc(out.Routes, func(a, b RouteLatency) int {
 		return cmp.Or(cmp.Compare(b.Requests, a.Requests), cmp.Compare(a.Route, b.Route))
 	})
-	return out
+	return out, nil
 }

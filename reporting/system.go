@@ -37,8 +37,11 @@ type SystemSeries struct {
 	Points  []Point  `json:"points"`
 }
 
-// SystemSummary is the body of GET /api/metrics/system.
+// SystemSummary is the body of GET /api/metrics/system. Scope is always
+// replica: CPU, memory, disk and network are those of the answering
+// process and host, in fleet mode too.
 type SystemSummary struct {
+	Scope       Scope          `json:"scope"`
 	LastHours   int            `json:"last_hours"`
 	StepSeconds float64        `json:"step_seconds"`
 	Until       time.Time      `json:"until"`
@@ -79,7 +82,7 @@ func (s *Service) System(hours int) SystemSummary {
 	window := time.Duration(hours) * time.Hour
 	step := window / maxSystemPoints
 	step = max(step, 10*time.Second).Truncate(10 * time.Second)
-	out := SystemSummary{LastHours: hours, StepSeconds: step.Seconds(), Until: now, Series: make([]SystemSeries, 0, len(systemDefs))}
+	out := SystemSummary{Scope: ScopeReplica, LastHours: hours, StepSeconds: step.Seconds(), Until: now, Series: make([]SystemSeries, 0, len(systemDefs))}
 	for _, d := range systemDefs {
 		ss := SystemSeries{Name: d.name, Metric: d.metric, Unit: d.unit, Points: []Point{}}
 		pts := s.ser.Range(d.metric, d.ms, window, step, now)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -15,14 +16,14 @@ import (
 
 // ReportService is what the reporting routes need; *reporting.Service is one.
 type ReportService interface {
-	Requests(window time.Duration) reporting.RequestSummary
-	Performance(window time.Duration) reporting.PerformanceSummary
+	Requests(ctx context.Context, scope reporting.Scope, window time.Duration) (reporting.RequestSummary, error)
+	Performance(ctx context.Context, scope reporting.Scope, window time.Duration) (reporting.PerformanceSummary, error)
 	System(hours int) reporting.SystemSummary
 	Traces(kind, route string, window time.Duration, limit int) reporting.TraceList
 	ExportTraces(window time.Duration) ([]byte, int, error)
 	Usage(ctx context.Context, q reporting.UsageQuery) (reporting.UsageReport, error)
-	EvaluateSLOs(ctx context.Context) (reporting.SLOReport, error)
-	Report(ctx context.Context, window time.Duration) (reporting.Report, error)
+	EvaluateSLOs(ctx context.Context, scope reporting.Scope) (reporting.SLOReport, error)
+	Report(ctx context.Context, scope reporting.Scope, window time.Duration) (reporting.Report, error)
 }
 
 // ReportsAPI serves the metrics summaries, usage, traces, SLO and report
@@ -43,13 +44,31 @@ func (a *ReportsAPI) Register(e *echo.Echo, read echo.MiddlewareFunc) {
 	e.GET("/api/reports", a.report, read)
 }
 
-// paramError turns a reporting.ParamError into a 400 naming the parameter.
+// paramError turns a reporting.ParamError into a 400 naming the parameter
+// and a failed fleet scope into a 503 naming Prometheus.
 func paramError(err error) error {
 	var pe *reporting.ParamError
 	if errors.As(err, &pe) {
 		return echo.NewHTTPError(http.StatusBadRequest, pe.Error())
 	}
+	if errors.Is(err, reporting.ErrFleetUnavailable) {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, strings.Join(strings.Fields(err.Error()), " ")+"; "+reporting.FleetHint)
+	}
 	return err
+}
+
+// serviceError is paramError's answer for a bad parameter or the fleet
+// scope, else err wrapped with what failed (a 500).
+func serviceError(what string, err error) error {
+	if he := paramError(err); he != err { //nolint:errorlint // identity: was it translated
+		return he
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func scopeParam(c echo.Context) (reporting.Scope, error) {
+	sc, err := reporting.ParseScope(c.QueryParam("scope"))
+	return sc, paramError(err)
 }
 
 func minutesParam(c echo.Context, def, hi int) (time.Duration, error) {
@@ -65,7 +84,15 @@ func (a *ReportsAPI) requests(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, a.Service.Requests(w))
+	sc, err := scopeParam(c)
+	if err != nil {
+		return err
+	}
+	rep, err := a.Service.Requests(c.Request().Context(), sc, w)
+	if err != nil {
+		return paramError(err)
+	}
+	return c.JSON(http.StatusOK, rep)
 }
 
 func (a *ReportsAPI) performance(c echo.Context) error {
@@ -73,13 +100,24 @@ func (a *ReportsAPI) performance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, a.Service.Performance(w))
+	sc, err := scopeParam(c)
+	if err != nil {
+		return err
+	}
+	rep, err := a.Service.Performance(c.Request().Context(), sc, w)
+	if err != nil {
+		return paramError(err)
+	}
+	return c.JSON(http.StatusOK, rep)
 }
 
 func (a *ReportsAPI) system(c echo.Context) error {
 	h, err := reporting.ParseInt("last_hours", c.QueryParam("last_hours"), 1, 1, reporting.MaxLastHours)
 	if err != nil {
 		return paramError(err)
+	}
+	if sc := c.QueryParam("scope"); sc != "" && sc != string(reporting.ScopeReplica) {
+		return echo.NewHTTPError(http.StatusBadRequest, `query parameter "scope": system metrics are per replica; only replica is available`)
 	}
 	return c.JSON(http.StatusOK, a.Service.System(h))
 }
@@ -138,9 +176,13 @@ func (a *ReportsAPI) exportTraces(c echo.Context) error {
 }
 
 func (a *ReportsAPI) slos(c echo.Context) error {
-	rep, err := a.Service.EvaluateSLOs(c.Request().Context())
+	sc, err := scopeParam(c)
 	if err != nil {
-		return fmt.Errorf("slos: %w", err)
+		return err
+	}
+	rep, err := a.Service.EvaluateSLOs(c.Request().Context(), sc)
+	if err != nil {
+		return serviceError("slos", err)
 	}
 	return c.JSON(http.StatusOK, rep)
 }
@@ -154,9 +196,13 @@ func (a *ReportsAPI) report(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := a.Service.Report(c.Request().Context(), w)
+	sc, err := scopeParam(c)
 	if err != nil {
-		return fmt.Errorf("report: %w", err)
+		return err
+	}
+	rep, err := a.Service.Report(c.Request().Context(), sc, w)
+	if err != nil {
+		return serviceError("report", err)
 	}
 	name := "vigil-report-" + rep.GeneratedAt.Format("20060102T150405Z")
 	var buf bytes.Buffer

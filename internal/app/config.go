@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/vigilhq/vigil/alerting"
+	"github.com/vigilhq/vigil/fleet"
 	"github.com/vigilhq/vigil/ratelimit"
 	"github.com/vigilhq/vigil/readiness"
 	"github.com/vigilhq/vigil/security"
@@ -28,6 +29,7 @@ type FileConfig struct {
 	RateLimit ratelimit.Config     `yaml:"ratelimit"`
 	Readiness readiness.FileConfig `yaml:"readiness"`
 	Console   ConsoleConfig        `yaml:"console"`
+	Fleet     fleet.Config         `yaml:"fleet"`
 
 	// raw holds every top-level section, for sections decoded by other packages.
 	raw map[string]*yaml.Node

@@ -17,6 +17,7 @@ func FuzzParseConfig(f *testing.F) {
 		"ratelimit: {limits: [{route: /api/public, requests: 10, per: 1m}]}\n",
 		"slos: [{name: s, route: /api/chat, objective: 0.999, window: 30d}]\n",
 		"readiness: {allowed_targets: [http://127.0.0.1:8000]}\n",
+		"fleet: {prometheus: {url: http://prometheus:9090, timeout: 2s, extra_matchers: '{job=\"vigil\"}', max_series: 100}}\n",
 		"alertin: {}\n",
 		"- a\n- b\n",
 		"a: b\n---\nc: d\n",

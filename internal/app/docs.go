@@ -63,6 +63,12 @@ func operations() []apidocs.Operation {
 	alertID := apidocs.Param{Name: "id", In: "path", Required: true, Description: "alert ID", Example: "9c5df165fb49-mwxq4q9a"}
 	silenceID := apidocs.Param{Name: "id", In: "path", Required: true, Description: "silence ID", Example: "5f0c2a9e1b7d4c31"}
 	minutes := apidocs.Param{Name: "minutes", In: "query", Description: "timeframe in minutes", Schema: intRange(1, 1440, 5)}
+	scope := apidocs.Param{Name: "scope", In: "query", Description: "whose requests: fleet (every replica, from Prometheus; the default in fleet mode) " +
+		"or replica (this replica's own); 503 naming Prometheus when the fleet scope cannot be answered",
+		Schema: apidocs.ParamSchema{Enum: []string{"fleet", "replica"}}}
+	fleetDown := apidocs.Response{Description: "fleet scope: Prometheus unreachable, slow or failing (problem details)", Body: server.Problem{}, ContentType: server.ContentTypeProblem}
+	storeOrFleetDown := apidocs.Response{Description: "the store is unavailable (with Retry-After) or, in fleet scope, Prometheus is unreachable, slow or failing (problem details)",
+		Body: server.Problem{}, ContentType: server.ContentTypeProblem}
 	return []apidocs.Operation{
 		{Method: "GET", Path: "/", Tags: []string{"Service"}, Summary: "Landing page",
 			Description: "HTML for browsers; JSON with the version and links for `Accept: application/json`.",
@@ -160,13 +166,17 @@ func operations() []apidocs.Operation {
 			Errors: storeBacked},
 
 		{Method: "GET", Path: "/api/metrics/requests", Tags: []string{"Metrics"}, Summary: "Request counts, errors and throughput by route and method",
-			Security: viewerRoles, Params: []apidocs.Param{minutes}, Responses: ok("summary", reporting.RequestSummary{})},
+			Security: viewerRoles, Params: []apidocs.Param{minutes, scope},
+			Responses: map[int]apidocs.Response{200: {Description: "summary", Body: reporting.RequestSummary{}}, 503: fleetDown}},
 		{Method: "GET", Path: "/api/metrics/performance", Tags: []string{"Metrics"}, Summary: "Latency quantiles, error rate and throughput",
 			Description: "p50/p95/p99 come from the request-duration histogram with Prometheus' histogram_quantile interpolation, " +
 				"clamped to the observed minimum and maximum (which Prometheus does not keep), so no quantile exceeds `max_ms`.",
-			Security: viewerRoles, Params: []apidocs.Param{minutes}, Responses: ok("summary", reporting.PerformanceSummary{})},
+			Security: viewerRoles, Params: []apidocs.Param{minutes, scope},
+			Responses: map[int]apidocs.Response{200: {Description: "summary", Body: reporting.PerformanceSummary{}}, 503: fleetDown}},
 		{Method: "GET", Path: "/api/metrics/system", Tags: []string{"Metrics"}, Summary: "CPU, memory, disk, network and process series",
-			Security: viewerRoles, Params: []apidocs.Param{{Name: "last_hours", In: "query", Schema: intRange(1, 24, 1)}},
+			Description: "Always this replica's own process and host (`\"scope\": \"replica\"`), in fleet mode too.",
+			Security:    viewerRoles, Params: []apidocs.Param{{Name: "last_hours", In: "query", Schema: intRange(1, 24, 1)},
+				{Name: "scope", In: "query", Description: "only replica", Schema: apidocs.ParamSchema{Enum: []string{"replica"}}}},
 			Responses: ok("series and current values", reporting.SystemSummary{})},
 		{Method: "GET", Path: "/api/usage", Tags: []string{"Metrics"}, Summary: "Usage by client and endpoint",
 			Security: viewerRoles, Params: []apidocs.Param{
@@ -183,11 +193,12 @@ func operations() []apidocs.Operation {
 			Description: "An ExportTraceServiceRequest that any OTLP/HTTP receiver (Jaeger, a collector) accepts at /v1/traces.",
 			Security:    viewerRoles, Params: []apidocs.Param{minutes}, Responses: map[int]apidocs.Response{200: {Description: "OTLP JSON"}}},
 		{Method: "GET", Path: "/api/slos", Tags: []string{"Metrics"}, Summary: "SLOs: SLIs, error budget and burn rate",
-			Security: viewerRoles, Responses: ok("SLO status", reporting.SLOReport{}), Errors: storeBacked},
+			Security: viewerRoles, Params: []apidocs.Param{scope},
+			Responses: map[int]apidocs.Response{200: {Description: "SLO status", Body: reporting.SLOReport{}}, 503: storeOrFleetDown}},
 		{Method: "GET", Path: "/api/reports", Tags: []string{"Metrics"}, Summary: "An exportable report (JSON, CSV or Markdown)",
-			Security: viewerRoles, Params: []apidocs.Param{minutes,
+			Security: viewerRoles, Params: []apidocs.Param{minutes, scope,
 				{Name: "format", In: "query", Schema: apidocs.ParamSchema{Enum: []string{"json", "csv", "markdown"}, Default: "json"}}},
-			Responses: map[int]apidocs.Response{200: {Description: "the report", Body: reporting.Report{}}}, Errors: storeBacked},
+			Responses: map[int]apidocs.Response{200: {Description: "the report", Body: reporting.Report{}}, 503: storeOrFleetDown}},
 		{Method: "POST", Path: "/api/readiness/runs", Tags: []string{"Readiness"}, Summary: "Start a readiness check",
 			Description: "Only targets in the configuration's `readiness.allowed_targets` are accepted; anything else is 403.",
 			Security:    adminRoles, Request: readiness.StartRequest{}, Example: readiness.StartRequest{Target: "http://127.0.0.1:8000"},

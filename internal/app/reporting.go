@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/exporter"
+	"github.com/vigilhq/vigil/fleet"
 	"github.com/vigilhq/vigil/reporting"
 	"github.com/vigilhq/vigil/series"
 	"github.com/vigilhq/vigil/server"
@@ -25,6 +26,7 @@ type reportingDeps struct {
 	Store    store.Store
 	Series   *series.Store
 	Spans    *exporter.Spans
+	Fleet    *fleet.Client // nil unless fleet mode is on
 	Meter    metric.MeterProvider
 	Logger   *slog.Logger
 	Viewer   echo.MiddlewareFunc // guard of read routes
@@ -96,25 +98,30 @@ func init() {
 }
 
 // mountReporting mounts the usage, metrics summary, traces, report and SLO
-// routes and starts their loops.
-func mountReporting(ctx context.Context, d reportingDeps) error {
+// routes, starts their loops and returns the service (the stream's API
+// snapshots).
+func mountReporting(ctx context.Context, d reportingDeps) (*reporting.Service, error) {
 	ucfg, slos, err := reportingConfig(d.FileCfg)
 	if err != nil {
-		return fmt.Errorf("invalid configuration: %w", err)
+		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
 	usage, err := reporting.NewUsage(reporting.UsageConfig{Store: d.Store, Logger: d.Logger, Retention: ucfg.retention()})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := usage.LoadHistory(ctx); err != nil {
-		return err
+		return nil, err
+	}
+	var fleetSrc reporting.Source
+	if d.Fleet != nil {
+		fleetSrc = reporting.NewFleetSource(d.Fleet, d.Fleet.Matchers())
 	}
 	svc, err := reporting.NewService(reporting.ServiceConfig{
-		Series: d.Series, Usage: usage, Spans: d.Spans, Alerts: d.Store, SLOs: slos,
+		Series: d.Series, Usage: usage, Spans: d.Spans, Alerts: d.Store, SLOs: slos, Fleet: fleetSrc,
 		MeterProvider: d.Meter, Logger: d.Logger,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d.Echo.Use(usage.Middleware(reporting.MiddlewareConfig{
 		Client:        principalName,
@@ -138,5 +145,5 @@ func mountReporting(ctx context.Context, d reportingDeps) error {
 	// before the store closes.
 	d.AddClose(usage.Close)
 	d.AddClose(svc.Close)
-	return nil
+	return svc, nil
 }

@@ -39,7 +39,9 @@ func rulesMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%d rules, %d receivers: ok\n", len(cfg.Alerting.Rules), len(cfg.Alerting.Receivers))
 		return ExitOK
 	}
-	out, err := alerting.PrometheusRules(cfg.Alerting)
+	// With fleet mode's extra matchers the exported rules select what the
+	// fleet-mode leader queries.
+	out, err := alerting.PrometheusRulesFor(cfg.Alerting, alerting.PromQL{Matchers: cfg.Fleet.Prometheus.ExtraMatchers.Strings()})
 	if err != nil {
 		fmt.Fprintf(stderr, "vigil rules export: %s\n", oneLine(err))
 		return ExitError

@@ -155,6 +155,16 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	poller := exporter.NewPoller(tel.CollectMetrics, ser, interval, exporter.WithMeterProvider(mp), exporter.WithLogger(logger))
 	v.closers = append(v.closers, poller.Shutdown)
 
+	fleetClient, err := newFleetClient(cfg.Fleet, interval, mp, logger)
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration: fleet: %w", err)
+	}
+	health := []server.HealthCheck{}
+	if fleetClient != nil {
+		v.closers = append(v.closers, fleetClient.Close)
+		health = append(health, fleetCheck(fleetClient))
+	}
+
 	events, err := security.NewRecorder(security.RecorderConfig{Store: st, Logger: logger, MeterProvider: mp, SpoolDir: opts.DataDir})
 	if err != nil {
 		return nil, err
@@ -181,14 +191,14 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 		return nil, err
 	}
 	v.loops["leader"] = lead.Run
-	engine, err := alerting.New(cfg.Alerting, alerting.Deps{
+	engine, err := alerting.New(cfg.Alerting, fleetAlerting(alerting.Deps{
 		IsLeader:      lead.IsLeader,
 		Store:         st,
 		Series:        ser,
 		Traces:        traceFinder{ser},
 		Logger:        logger,
 		MeterProvider: mp,
-	})
+	}, fleetClient))
 	if err != nil {
 		return nil, fmt.Errorf("invalid configuration: alerting: %w", err)
 	}
@@ -232,7 +242,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 				Limiter: limiter, MeterProvider: mp, OnLimited: ratelimit.RecordLoginLimited(events),
 			}),
 		},
-		Health: []server.HealthCheck{storeCheck(st), limiterCheck(limiter)},
+		Health: append([]server.HealthCheck{storeCheck(st), limiterCheck(limiter)}, health...),
 		OnLoginFail: func(c echo.Context, _ string) {
 			events.Record(c.Request().Context(), security.EventFrom(c, security.EventAuthnLoginFail, "wrong username or password"))
 		},
@@ -250,9 +260,6 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	alerts := &server.AlertsAPI{Actions: engine.Actions, Rules: engine.Evaluator, Webhook: engine.Ingester,
 		Silences: engine.Silences, Reader: st, Actor: principalName}
 	alerts.Register(e, viewer, admin)
-	stream := &server.Stream{Interval: interval, System: systemSnapshot(ser), API: apiSnapshot(ser), Alerts: engine.Publisher, Logger: logger}
-	streamAuth(stream, auth, logger)
-	e.GET("/ws/metrics", stream.Handle, viewer)
 	e.GET("/admin/security/events", secHandlers.Events, admin)
 	e.GET("/health/security", secHandlers.Posture)
 
@@ -262,14 +269,19 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	if err := mountReadiness(e, v, cfg.Readiness, st, admin); err != nil {
 		return nil, err
 	}
-	if err := mountReporting(ctx, reportingDeps{
-		Echo: e, Store: st, Series: ser, Spans: spansExp, Meter: mp, Logger: logger,
+	reports, err := mountReporting(ctx, reportingDeps{
+		Echo: e, Store: st, Series: ser, Spans: spansExp, Fleet: fleetClient, Meter: mp, Logger: logger,
 		Viewer: viewer, FileCfg: &cfg,
 		AddLoop:  func(name string, run func(context.Context) error) { v.loops[name] = run },
 		AddClose: func(f func(context.Context) error) { v.closers = append(v.closers, f) },
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
+	stream := &server.Stream{Interval: interval, System: systemSnapshot(ser),
+		API: func(ctx context.Context) any { return reports.APISnapshot(ctx) }, Alerts: engine.Publisher, Logger: logger}
+	streamAuth(stream, auth, logger)
+	e.GET("/ws/metrics", stream.Handle, viewer)
 	if err := v.docs.finish(e); err != nil {
 		return nil, err
 	}

@@ -116,7 +116,7 @@ func Launch(tb testing.TB, bin string, opts Options) *Proc {
 	if opts.DataDir == "" {
 		opts.DataDir = tb.TempDir()
 	}
-	addr := freeAddr(tb)
+	addr := FreeAddr(tb)
 	args := append([]string{"serve", "--addr", addr, "--data-dir", opts.DataDir}, opts.Args...)
 	cmd := exec.CommandContext(context.Background(), bin, args...) //nolint:gosec // the test's own binary and flags
 	cmd.Env = append(os.Environ(), opts.Env...)
@@ -167,12 +167,20 @@ func (p *Proc) cleanup() {
 // process exits first or readyTimeout passes.
 func (p *Proc) WaitReady() {
 	p.tb.Helper()
-	deadline := time.Now().Add(readyTimeout)
+	waitOK(p.tb, p.client, p.URL+"/ready", readyTimeout, p.exited, func() string {
+		return fmt.Sprintf("%s exited early: %v\n%s", p.name, p.err, p.Logs())
+	}, func() string { return p.name + "\n" + p.Logs() })
+}
+
+// waitOK polls url until it answers 200. It fails the test with early()
+// when exited closes first, or with late() after within.
+func waitOK(tb testing.TB, client *http.Client, url string, within time.Duration, exited <-chan struct{}, early, late func() string) {
+	tb.Helper()
+	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
-		req, err := http.NewRequestWithContext(p.tb.Context(), http.MethodGet, p.URL+"/ready", nil)
-		require.NoError(p.tb, err)
-		resp, err := p.client.Do(req)
-		if err == nil {
+		req, err := http.NewRequestWithContext(tb.Context(), http.MethodGet, url, nil)
+		require.NoError(tb, err)
+		if resp, err := client.Do(req); err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -180,12 +188,26 @@ func (p *Proc) WaitReady() {
 			}
 		}
 		select {
-		case <-p.exited:
-			p.tb.Fatalf("%s exited early: %v\n%s", p.name, p.err, p.Logs())
+		case <-exited:
+			tb.Fatal(early())
 		case <-time.After(50 * time.Millisecond): // polling another process
 		}
 	}
-	p.tb.Fatalf("%s did not become ready within %s\n%s", p.name, readyTimeout, p.Logs())
+	tb.Fatalf("not ready within %s: %s", within, late())
+}
+
+// Eventually polls cond every 100 ms (a real process answers over HTTP;
+// there is no clock to inject into it) until it holds, failing the test
+// when within passes first.
+func Eventually(tb testing.TB, within time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("not within %s: %s", within, what)
+		}
+		time.Sleep(100 * time.Millisecond) // polling another process
+	}
 }
 
 // Exited reports whether the process has ended.
@@ -347,7 +369,8 @@ func (h *HookReceiver) Payloads() []alerting.WebhookPayload {
 	return append([]alerting.WebhookPayload(nil), h.payloads...)
 }
 
-func freeAddr(tb testing.TB) string {
+// FreeAddr returns a 127.0.0.1:port that was free a moment ago.
+func FreeAddr(tb testing.TB) string {
 	tb.Helper()
 	ln, err := (&net.ListenConfig{}).Listen(tb.Context(), "tcp", "127.0.0.1:0")
 	require.NoError(tb, err)
@@ -374,7 +397,3 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
-
-// FreeAddr returns a free 127.0.0.1:port, for a process the test starts
-// itself (a shell snippet that runs vigil).
-func FreeAddr(tb testing.TB) string { return freeAddr(tb) }
