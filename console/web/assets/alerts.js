@@ -172,8 +172,15 @@ export class AlertsView {
     for (const st of STATES) $(`n-${st}`).textContent = `(${counts[st]})`;
     const shown = matching.filter((a) => this.states.has(displayState(a)));
     if (this.selected && !shown.some((a) => a.id === this.selected)) this.selected = null;
-    clear(list);
-    for (const a of shown) list.append(alertItem(this.ctx, a, a.id === this.selected));
+    // Rebuild the list only when what it shows changed: a periodic refetch
+    // of the same alerts must not take focus (or a key press) away from
+    // the control the user is on.
+    const key = JSON.stringify([this.selected, shown.map((a) => [a, this.ctx.fresh.has(a.id)])]);
+    if (key !== this.shownKey) {
+      this.shownKey = key;
+      clear(list);
+      for (const a of shown) list.append(alertItem(this.ctx, a, a.id === this.selected));
+    }
     $('alerts-empty').hidden = shown.length > 0;
     const errs = this.filter.errors;
     $('alert-summary').textContent = errs.length ? errs.join('; ')
