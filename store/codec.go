@@ -139,7 +139,6 @@ func normalizeRun(r ReadinessRun) ReadinessRun {
 	return r
 }
 
-
 // alertEvents prepares the history events of a for writing: they belong to
 // a, their times default to now and are kept at Precision, and their text
 // is checked.
