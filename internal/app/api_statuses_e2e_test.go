@@ -46,6 +46,7 @@ type statusProbe struct {
 	method, path, token string
 	body                []byte
 	ctype               string
+	header              http.Header // more request headers
 	want                int
 }
 
@@ -98,6 +99,13 @@ func matchTemplate(tmpl, path string) bool {
 // returns the body.
 func (r *statusRun) do(pr statusProbe) []byte {
 	r.t.Helper()
+	_, b := r.send(pr)
+	return b
+}
+
+// send is do, returning the response (its body read) too.
+func (r *statusRun) send(pr statusProbe) (*http.Response, []byte) {
+	r.t.Helper()
 	var body io.Reader
 	if pr.body != nil {
 		body = bytes.NewReader(pr.body)
@@ -114,6 +122,9 @@ func (r *statusRun) do(pr statusProbe) []byte {
 	if pr.token != "" {
 		req.Header.Set("Authorization", "Bearer "+pr.token)
 	}
+	for k, vs := range pr.header {
+		req.Header[k] = vs
+	}
 	resp, err := r.client.Do(req)
 	require.NoError(r.t, err)
 	defer resp.Body.Close()
@@ -121,7 +132,7 @@ func (r *statusRun) do(pr statusProbe) []byte {
 	require.NoError(r.t, err)
 	r.record(pr.method, pr.path, resp.StatusCode)
 	assert.Equal(r.t, pr.want, resp.StatusCode, "%s %s: %s", pr.method, pr.path, b)
-	return b
+	return resp, b
 }
 
 func (r *statusRun) record(method, path string, status int) {
@@ -142,7 +153,11 @@ func (r *statusRun) flood(pr statusProbe) {
 		req, err := http.NewRequestWithContext(r.t.Context(), pr.method, r.p.URL+pr.path, bytes.NewReader(pr.body))
 		require.NoError(r.t, err)
 		if pr.body != nil {
-			req.Header.Set("Content-Type", "application/json")
+			ct := pr.ctype
+			if ct == "" {
+				ct = "application/json"
+			}
+			req.Header.Set("Content-Type", ct)
 		}
 		if pr.token != "" {
 			req.Header.Set("Authorization", "Bearer "+pr.token)
@@ -197,8 +212,11 @@ slos:
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	doc, err := apidocs.Load(raw)
 	require.NoError(t, err)
+	// Redirects are not followed: a 303 is the status of the route that
+	// answered it.
 	r := &statusRun{t: t, p: p, doc: doc, driven: map[string]map[int]bool{},
-		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{}}}
+		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	t.Cleanup(r.client.CloseIdleConnections)
 
 	// An alert to act on, from Alertmanager's webhook.
@@ -306,6 +324,15 @@ slos:
 		r.do(pr)
 	}
 	require.NoError(t, json.Unmarshal(r.do(statusProbe{method: "POST", path: "/api/silences", token: stAdmin, body: silence, want: 201}), &sil))
+	for _, pr := range []statusProbe{
+		{method: "GET", path: "/api/silences?state=bogus", token: stViewer, want: 400},
+		{method: "GET", path: "/api/silences/" + sil.ID, token: stViewer, want: 200},
+		{method: "GET", path: "/api/silences/nope", token: stViewer, want: 404},
+		{method: "GET", path: "/api/silences/" + sil.ID, want: 401},
+		{method: "GET", path: "/api/silences/" + sil.ID, token: stClient, want: 403},
+	} {
+		r.do(pr)
+	}
 	r.do(statusProbe{method: "DELETE", path: "/api/silences/" + sil.ID, token: stAdmin, want: 204})
 
 	// The read-only viewer routes: 200, 400 for a bad parameter, 401, 403.
@@ -347,9 +374,45 @@ slos:
 		{method: "GET", path: "/api/readiness/runs/nope", token: stAdmin, want: 404},
 		{method: "GET", path: "/api/readiness/runs/" + run.ID, want: 401},
 		{method: "GET", path: "/api/readiness/runs/" + run.ID, token: stViewer, want: 403},
+		{method: "GET", path: "/api/readiness/runs", token: stAdmin, want: 200},
+		{method: "GET", path: "/api/readiness/runs?limit=0", token: stAdmin, want: 400},
+		{method: "GET", path: "/api/readiness/runs", want: 401},
+		{method: "GET", path: "/api/readiness/runs", token: stViewer, want: 403},
 	} {
 		r.do(pr)
 	}
+
+	// The alert console: its page, the session, login and logout (a form
+	// post; browsers get a 303, scripts asking for JSON the session or a
+	// 204; another origin a 403).
+	form := func(key string) []byte { return []byte("key=" + key) }
+	const formType = "application/x-www-form-urlencoded"
+	asJSON := http.Header{"Accept": {"application/json"}}
+	crossSite := http.Header{"Sec-Fetch-Site": {"cross-site"}}
+	for _, pr := range []statusProbe{
+		{method: "GET", path: "/ui", want: 200},
+		{method: "GET", path: "/ui/session", token: stViewer, want: 200},
+		{method: "GET", path: "/ui/session", want: 401},
+		{method: "GET", path: "/ui/session", token: stClient, want: 403},
+		{method: "POST", path: "/ui/login", body: form(stViewer), ctype: formType, want: 303},
+		{method: "POST", path: "/ui/login", body: form(""), ctype: formType, want: 400},
+		{method: "POST", path: "/ui/login", body: append(form(""), big...), ctype: formType, want: 413},
+		{method: "POST", path: "/ui/login", body: jsonBody(t, map[string]string{"key": stViewer}), want: 415},
+		{method: "POST", path: "/ui/login", body: form("not-a-key-0123456789"), ctype: formType, want: 401},
+		{method: "POST", path: "/ui/login", body: form(stClient), ctype: formType, want: 403},
+		{method: "POST", path: "/ui/login", body: form(stViewer), ctype: formType, header: crossSite, want: 403},
+		{method: "POST", path: "/ui/logout", header: asJSON, want: 204},
+		{method: "POST", path: "/ui/logout", want: 303},
+		{method: "POST", path: "/ui/logout", header: crossSite, want: 403},
+	} {
+		r.do(pr)
+	}
+	loggedIn, _ := r.send(statusProbe{method: "POST", path: "/ui/login", body: form(stViewer), ctype: formType, header: asJSON, want: 200})
+	var sessionCookie []string
+	for _, ck := range loggedIn.Cookies() {
+		sessionCookie = append(sessionCookie, ck.Name+"="+ck.Value)
+	}
+	require.NotEmpty(t, sessionCookie, "a console login sets the session cookie")
 
 	// The live stream upgrades.
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
@@ -360,6 +423,29 @@ slos:
 	r.record(http.MethodGet, "/ws/metrics", wsResp.StatusCode)
 	assert.Equal(t, http.StatusSwitchingProtocols, wsResp.StatusCode)
 	_ = conn.Close(websocket.StatusNormalClosure, "done")
+
+	// One key holds at most 10 streams: more are a 429.
+	var held []*websocket.Conn
+	limited := false
+	for range 20 {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		conn, wsResp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(p.URL, "http")+"/ws/metrics",
+			&websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + stViewer}}})
+		cancel()
+		require.NotNil(t, wsResp, "dial /ws/metrics: %v", err)
+		r.record(http.MethodGet, "/ws/metrics", wsResp.StatusCode)
+		if wsResp.StatusCode == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+		require.NoError(t, err)
+		held = append(held, conn)
+	}
+	assert.True(t, limited, "GET /ws/metrics never answered 429 for one key")
+	assert.GreaterOrEqual(t, len(held), server.DefaultStreamMaxConnsPerKey, "streams held before the 429")
+	for _, c := range held {
+		_ = c.Close(websocket.StatusNormalClosure, "done")
+	}
 
 	// Rate limits, last: they spend the budgets.
 	r.flood(statusProbe{method: "GET", path: "/api/public"})
@@ -382,6 +468,7 @@ slos:
 		{method: "POST", path: "/api/alerts/" + id + "/resolve", token: stAdmin, body: action, want: 503},
 		{method: "POST", path: "/api/alerts/webhook", token: stAdmin, body: jsonBody(t, hook), want: 503},
 		{method: "GET", path: "/api/silences", token: stViewer, want: 503},
+		{method: "GET", path: "/api/silences/" + sil.ID, token: stViewer, want: 503},
 		{method: "POST", path: "/api/silences", token: stAdmin, body: silence, want: 503},
 		{method: "DELETE", path: "/api/silences/" + sil.ID, token: stAdmin, want: 503},
 		{method: "GET", path: "/api/usage?minutes=1500", token: stViewer, want: 503},
@@ -389,9 +476,16 @@ slos:
 		{method: "GET", path: "/api/reports", token: stViewer, want: 503},
 		{method: "POST", path: "/api/readiness/runs", token: stAdmin, body: start, want: 503},
 		{method: "GET", path: "/api/readiness/runs/" + run.ID, token: stAdmin, want: 503},
+		{method: "GET", path: "/api/readiness/runs", token: stAdmin, want: 503},
+		{method: "POST", path: "/ui/login", body: form(stViewer), ctype: formType, want: 503},
+		{method: "POST", path: "/ui/logout", header: http.Header{"Cookie": sessionCookie}, want: 503},
 	} {
 		r.do(pr)
 	}
+
+	// The console's login limit, last: it is spent by address, in memory,
+	// so it answers while the store is down.
+	r.flood(statusProbe{method: "POST", path: "/ui/login", body: form("not-a-key-0123456789"), ctype: formType})
 
 	// Every documented status was answered.
 	for _, tmpl := range doc.Paths.InMatchingOrder() {
