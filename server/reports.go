@@ -44,22 +44,22 @@ func (a *ReportsAPI) Register(e *echo.Echo, read echo.MiddlewareFunc) {
 	e.GET("/api/reports", a.report, read)
 }
 
-// paramError turns a reporting.ParamError into a 400 naming the parameter
-// and a failed fleet scope into a 503 naming Prometheus.
+// paramError turns a reporting.ParamError into a 400 naming the parameter.
 func paramError(err error) error {
 	var pe *reporting.ParamError
 	if errors.As(err, &pe) {
 		return echo.NewHTTPError(http.StatusBadRequest, pe.Error())
 	}
-	if errors.Is(err, reporting.ErrFleetUnavailable) {
-		return echo.NewHTTPError(http.StatusServiceUnavailable, strings.Join(strings.Fields(err.Error()), " ")+"; "+reporting.FleetHint)
-	}
 	return err
 }
 
-// serviceError is paramError's answer for a bad parameter or the fleet
-// scope, else err wrapped with what failed (a 500).
+// serviceError is a summary's failure: a bad parameter is a 400, a failed
+// fleet scope a 503 naming Prometheus, anything else err wrapped with
+// what failed (a 500, or a 503 when the store is unavailable).
 func serviceError(what string, err error) error {
+	if errors.Is(err, reporting.ErrFleetUnavailable) {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, strings.Join(strings.Fields(err.Error()), " ")+"; "+reporting.FleetHint)
+	}
 	if he := paramError(err); he != err { //nolint:errorlint // identity: was it translated
 		return he
 	}
@@ -90,7 +90,7 @@ func (a *ReportsAPI) requests(c echo.Context) error {
 	}
 	rep, err := a.Service.Requests(c.Request().Context(), sc, w)
 	if err != nil {
-		return paramError(err)
+		return serviceError("requests", err)
 	}
 	return c.JSON(http.StatusOK, rep)
 }
@@ -106,7 +106,7 @@ func (a *ReportsAPI) performance(c echo.Context) error {
 	}
 	rep, err := a.Service.Performance(c.Request().Context(), sc, w)
 	if err != nil {
-		return paramError(err)
+		return serviceError("performance", err)
 	}
 	return c.JSON(http.StatusOK, rep)
 }

@@ -201,7 +201,10 @@ readiness:
   allowed_targets: [%s]
 slos:
   - {name: users, route: "/api/users/:id", objective: 0.9}
-`, target.URL)
+fleet:
+  prometheus:
+    url: http://%s
+`, target.URL, vigiltest.FreeAddr(t))
 	cfgPath := filepath.Join(t.TempDir(), "vigil.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
 	p := startVigil(t, t.TempDir(), []string{"VIGIL_ADMIN_TOKEN=" + stAdmin, "ST_VIEWER_KEY=" + stViewer, "ST_CLIENT_KEY=" + stClient,
@@ -336,21 +339,35 @@ slos:
 	r.do(statusProbe{method: "DELETE", path: "/api/silences/" + sil.ID, token: stAdmin, want: 204})
 
 	// The read-only viewer routes: 200, 400 for a bad parameter, 401, 403.
-	for _, rt := range []struct{ path, bad string }{
-		{"/api/metrics/requests?minutes=5", "/api/metrics/requests?minutes=0"},
-		{"/api/metrics/performance?minutes=5", "/api/metrics/performance?minutes=x"},
-		{"/api/metrics/system?last_hours=1", "/api/metrics/system?last_hours=25"},
-		{"/api/usage?minutes=60", "/api/usage?minutes=0"},
-		{"/api/traces?kind=error", "/api/traces?kind=weird"},
-		{"/api/traces/export?minutes=5", "/api/traces/export?minutes=-1"},
-		{"/api/reports?minutes=5&format=csv", "/api/reports?format=xml"},
-		{"/api/slos", ""},
-		{"/admin/security/events", "/admin/security/events?limit=0"},
+	// The server is in fleet mode with nothing listening at its
+	// Prometheus: a summary in the default (fleet) scope is a 503, the
+	// replica scope answers.
+	for _, rt := range []struct {
+		path, bad string
+		fleet     bool
+	}{
+		{"/api/metrics/requests?minutes=5", "/api/metrics/requests?minutes=0", true},
+		{"/api/metrics/performance?minutes=5", "/api/metrics/performance?minutes=x", true},
+		{"/api/metrics/system?last_hours=1", "/api/metrics/system?last_hours=25", false},
+		{"/api/usage?minutes=60", "/api/usage?minutes=0", false},
+		{"/api/traces?kind=error", "/api/traces?kind=weird", false},
+		{"/api/traces/export?minutes=5", "/api/traces/export?minutes=-1", false},
+		{"/api/reports?minutes=5&format=csv", "/api/reports?format=xml", true},
+		{"/api/slos", "/api/slos?scope=everywhere", true},
+		{"/admin/security/events", "/admin/security/events?limit=0", false},
 	} {
 		owner := stViewer
 		other := stClient
 		if strings.HasPrefix(rt.path, "/admin/") {
 			owner, other = stAdmin, stViewer
+		}
+		if rt.fleet {
+			sep := "?"
+			if strings.Contains(rt.path, "?") {
+				sep = "&"
+			}
+			r.do(statusProbe{method: "GET", path: rt.path, token: owner, want: 503})
+			rt.path += sep + "scope=replica"
 		}
 		r.do(statusProbe{method: "GET", path: rt.path, token: owner, want: 200})
 		if rt.bad != "" {
