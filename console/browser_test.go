@@ -162,6 +162,10 @@ func TestBrowserConsole(t *testing.T) {
 
 	// An alert's page: history and links, opened with Enter.
 	b.keys("back to the alerts", "1")
+	// The view switch focuses its heading when the hashchange is handled:
+	// wait for that, or it takes the focus given next away.
+	b.wait("the alerts view is back", `!document.getElementById('view-alerts').hidden &&
+		document.activeElement === document.getElementById('h-alerts')`, 10*time.Second)
 	b.do("focus HighErrorRate", chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#alert-list li.alert')]
 		.find(li => li.textContent.includes('HighErrorRate')).querySelector('[data-focus="name"]').focus()`))
 	b.keys("open it with Enter", kb.Enter)
