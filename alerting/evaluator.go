@@ -150,6 +150,9 @@ func NewEvaluator(cfg EvaluatorConfig) (*Evaluator, error) {
 		}
 		e.tmpl[r.Name] = ts
 	}
+	// The gauge reports 0 for every state and severity from the start, not
+	// only after the first cycle as the leader (a follower keeps 0s).
+	e.setCounts(nil)
 	if err := e.observeGauge(cfg.MeterProvider); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
