@@ -1,16 +1,15 @@
 package alerting
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
-	"io"
 	"net/url"
 	"slices"
 	"time"
 
-	"github.com/vigilhq/vigil/alerting/notify"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigilhq/vigil/alerting/notify"
+	"github.com/vigilhq/vigil/internal/configfile"
 )
 
 // ErrInvalidConfig wraps every configuration error.
@@ -97,71 +96,84 @@ func WithSLOs(slos []SLO) ParseOption {
 // ParseConfig parses the alerting section (the value of the `alerting` key,
 // or a whole document that has an `alerting` key), fills defaults and
 // validates. Unknown keys are errors. Without a `rules` key DefaultRules
-// applies; an empty list (`rules: []`) means no rules.
+// applies; an empty list (`rules: []`) means no rules. Problems are
+// [configfile.FieldError]s naming their keys from the file's root
+// (alerting.rules[2].threshold).
 func ParseConfig(b []byte, opts ...ParseOption) (Config, error) {
 	var po parseOptions
 	for _, o := range opts {
 		o.apply(&po)
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(b, &root); err != nil {
-		return Config{}, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	root, err := configfile.Parse(b)
+	if err != nil {
+		return Config{}, configfile.Invalid(ErrInvalidConfig, err)
 	}
-	node := &root
-	if len(root.Content) == 1 && root.Content[0].Kind == yaml.MappingNode {
-		m := root.Content[0]
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			if m.Content[i].Value == "alerting" {
-				node = m.Content[i+1]
-			}
-		}
+	node := root
+	if v := valueOf(root, "alerting"); v != nil {
+		node = v
 	}
-	var buf bytes.Buffer
-	if node.Kind != 0 {
-		enc := yaml.NewEncoder(&buf)
-		if err := enc.Encode(node); err != nil {
-			return Config{}, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
-		}
+	var cfg Config
+	if node == nil {
+		node = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	}
-	cfg := defaultConfig()
-	cfg.Rules = nil
-	dec := yaml.NewDecoder(&buf)
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	if err := cfg.UnmarshalYAML(node); err != nil {
+		return Config{}, configfile.Invalid(ErrInvalidConfig, configfile.Under("alerting", err))
 	}
-	if cfg.Rules == nil && !hasKey(node, "rules") {
-		cfg.Rules = DefaultRules()
-	}
+	slos := []SLO(nil)
 	if po.slosSet {
-		cfg.SLOs = po.slos
-		if cfg.SLOs == nil {
-			cfg.SLOs = []SLO{}
+		slos = po.slos
+		if slos == nil {
+			slos = []SLO{}
 		}
 	}
-	if hasKey(node, "evaluation_interval") && cfg.EvaluationInterval <= 0 {
-		return Config{}, fmt.Errorf("%w: evaluation_interval: must be > 0 (omit it for the default 5s)", ErrInvalidConfig)
-	}
-	cfg.applyDefaults()
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Resolve(slos); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
 }
 
-func hasKey(n *yaml.Node, key string) bool {
-	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
-		n = n.Content[0]
+// UnmarshalYAML decodes the section strictly over the defaults: without a
+// `rules` key DefaultRules applies, and an evaluation_interval that is
+// given must be > 0. Its problems name keys inside the section. The
+// configuration is validated by [Config.Resolve], once the SLOs are known.
+func (c *Config) UnmarshalYAML(n *yaml.Node) error {
+	type plain Config
+	cfg := defaultConfig()
+	cfg.Rules = nil
+	if err := configfile.Decode(n, (*plain)(&cfg)); err != nil {
+		return err
 	}
-	if n.Kind != yaml.MappingNode {
-		return false
+	if cfg.Rules == nil && valueOf(n, "rules") == nil {
+		cfg.Rules = DefaultRules()
+	}
+	if valueOf(n, "evaluation_interval") != nil && cfg.EvaluationInterval <= 0 {
+		return configfile.Errorf("evaluation_interval", "must be > 0 (omit it for the default 5s)")
+	}
+	*c = cfg
+	return nil
+}
+
+// Resolve takes the SLOs of the configuration's `slos` section (nil:
+// DefaultSLOs), fills the defaults that depend on them and validates.
+func (c *Config) Resolve(slos []SLO) error {
+	if slos != nil {
+		c.SLOs = slos
+	}
+	c.applyDefaults()
+	return c.Validate()
+}
+
+// valueOf returns the value of key in the mapping n, or nil.
+func valueOf(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
-			return true
+			return n.Content[i+1]
 		}
 	}
-	return false
+	return nil
 }
 
 func (c *Config) applyDefaults() {
@@ -184,12 +196,13 @@ func (c *Config) applyDefaults() {
 	c.Route.applyDefaults(d.Route)
 }
 
-// Validate reports every problem of the configuration, each prefixed with
-// its field path (for example `rules[2].threshold: must be > 0`).
+// Validate reports every problem of the configuration, each a
+// [configfile.FieldError] naming its key from the file's root (for example
+// `alerting.rules[2].threshold: must be > 0`; the SLOs' under `slos`).
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(path, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{path}, args...)...))
+		errs = append(errs, configfile.Errorf(path, format, args...))
 	}
 	if c.EvaluationInterval <= 0 {
 		bad("evaluation_interval", "must be > 0")
@@ -200,13 +213,11 @@ func (c *Config) Validate() error {
 		}
 	}
 	slos := slices.Clone(c.slos())
-	if err := CheckSLOs(slos, 0); err != nil {
-		errs = append(errs, err)
-	}
+	sloErr := CheckSLOs(slos, 0)
 	names := map[string]bool{}
 	for i := range c.Rules {
 		c.Rules[i].resolveSLOs(slos)
-		validateRule(&c.Rules[i], fmt.Sprintf("rules[%d]", i), names, bad)
+		validateRule(&c.Rules[i], configfile.Index("rules", i), names, bad)
 	}
 	if err := notify.ValidateReceivers(c.Receivers); err != nil {
 		errs = append(errs, err)
@@ -216,10 +227,7 @@ func (c *Config) Validate() error {
 		recv[r.Name] = true
 	}
 	c.Route.validate(recv, bad)
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
-	}
-	return nil
+	return configfile.Invalid(ErrInvalidConfig, configfile.Under("alerting", errors.Join(errs...)), configfile.Under("slos", sloErr))
 }
 
 // slos are the configuration's SLOs: DefaultSLOs unless set.

@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigilhq/vigil/internal/configfile"
 )
 
 // Duration is a time.Duration written Prometheus-style in configuration:
@@ -28,17 +30,18 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // String formats the duration the way Prometheus does ("5m", "1h30m", "3d").
 func (d Duration) String() string { return model.Duration(d).String() }
 
-// UnmarshalYAML accepts a Prometheus-style duration string.
+// UnmarshalYAML accepts a Prometheus-style duration string; anything else
+// is a [configfile.FieldError] saying what a duration looks like.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	var s string
-	if err := n.Decode(&s); err != nil {
-		return err
+	if n.Kind != yaml.ScalarNode || n.Decode(&s) != nil {
+		return &configfile.FieldError{Reason: "must be a duration such as 30s, 5m or 1h"}
 	}
-	v, err := ParseDuration(s)
+	v, err := model.ParseDuration(s)
 	if err != nil {
-		return err
+		return configfile.Errorf("", "%q is not a valid duration such as 30s, 5m or 1h", s)
 	}
-	*d = v
+	*d = Duration(v)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigilhq/vigil/alerting/notify"
 	"github.com/vigilhq/vigil/alerting/silence"
+	"github.com/vigilhq/vigil/internal/configfile"
 	"github.com/vigilhq/vigil/store"
 )
 
@@ -112,7 +113,7 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 	}
 	pipe, err := notify.New(ncfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		return nil, configfile.Invalid(ErrInvalidConfig, configfile.Under("alerting", err))
 	}
 	ev, err := NewEvaluator(EvaluatorConfig{
 		Config: cfg, Store: deps.Store, Source: deps.Source, Publisher: pub,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/internal/httpapi"
 	"github.com/vigilhq/vigil/series"
 )
 
@@ -206,7 +207,7 @@ func (p PromQL) selector(metric string, ms ...string) string {
 var (
 	promCount  = instrumentation.PromRequestDuration + "_count"
 	promBucket = instrumentation.PromRequestDuration + "_bucket"
-	promErrSel = instrumentation.PromAttrStatusCode + `=~"5.."`
+	promErrSel = instrumentation.PromAttrStatusCode + `=~"` + httpapi.ServerErrorPattern + `"`
 )
 
 // byRoute is " by (http_route)" for a per-route rule.
@@ -263,7 +264,7 @@ func operand(expr string) string {
 
 // Inputs of the in-process kinds.
 
-var errorMatcher = series.Matcher{Name: instrumentation.AttrStatusCode, Type: series.MatchRegexp, Value: "5.."}
+var errorMatcher = series.Matcher{Name: instrumentation.AttrStatusCode, Type: series.MatchRegexp, Value: httpapi.ServerErrorPattern}
 
 // matchers are the rule's route and method filters.
 func (r *Rule) matchers() []series.Matcher {

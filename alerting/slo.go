@@ -1,13 +1,12 @@
 package alerting
 
 import (
-	"errors"
-	"fmt"
 	"regexp"
 	"strconv"
 	"time"
 
 	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/internal/configfile"
 	"github.com/vigilhq/vigil/series"
 )
 
@@ -102,7 +101,7 @@ func DefaultSLOs() []SLO {
 // the windows (0: no bound). Errors name the SLO's index and field.
 func CheckSLOs(slos []SLO, retention time.Duration) error {
 	if len(slos) > MaxSLOs {
-		return fmt.Errorf("slos: at most %d", MaxSLOs)
+		return configfile.Errorf("", "at most %d", MaxSLOs)
 	}
 	seen := map[string]bool{}
 	for i := range slos {
@@ -111,10 +110,10 @@ func CheckSLOs(slos []SLO, retention time.Duration) error {
 			s.Window = Duration(DefaultSLOWindow)
 		}
 		if err := s.validate(retention); err != nil {
-			return fmt.Errorf("slos[%d]: %w", i, err)
+			return configfile.Under(configfile.Index("", i), err)
 		}
 		if seen[s.Name] {
-			return fmt.Errorf("slos[%d]: duplicate name %q", i, s.Name)
+			return configfile.Errorf(configfile.Index("", i)+".name", "duplicate name %q", s.Name)
 		}
 		seen[s.Name] = true
 	}
@@ -124,21 +123,21 @@ func CheckSLOs(slos []SLO, retention time.Duration) error {
 func (s SLO) validate(retention time.Duration) error {
 	switch {
 	case s.Name == "" || len(s.Name) > 100:
-		return errors.New("name: required, at most 100 characters")
+		return configfile.Errorf("name", "required, at most 100 characters")
 	case s.Route != "" && s.Family != "":
-		return errors.New("route: give route or family, not both")
+		return configfile.Errorf("route", "give route or family, not both")
 	case s.Family != "" && s.Family != FamilyAPI && s.Family != FamilyManagement:
-		return fmt.Errorf("family: must be %s or %s", FamilyAPI, FamilyManagement)
+		return configfile.Errorf("family", "must be %s or %s", FamilyAPI, FamilyManagement)
 	case s.Family == "" && (s.Route == "" || s.Route[0] != '/' || len(s.Route) > 256):
-		return errors.New("route: must be a route template starting with / (or give family)")
+		return configfile.Errorf("route", "must be a route template starting with / (or give family)")
 	case !(s.Objective > 0 && s.Objective < 1):
-		return errors.New("objective: must be between 0 and 1 (exclusive), e.g. 0.999")
+		return configfile.Errorf("objective", "must be between 0 and 1 (exclusive), e.g. 0.999")
 	case s.Window.D() < time.Hour:
-		return errors.New("window: must be at least 1h")
+		return configfile.Errorf("window", "must be at least 1h")
 	case retention > 0 && s.Window.D() > retention:
-		return fmt.Errorf("window: must not exceed the usage retention (%s)", Duration(retention))
+		return configfile.Errorf("window", "must not exceed the usage retention (%s)", Duration(retention))
 	case s.LatencyThreshold < 0 || s.LatencyThreshold.D() > time.Minute:
-		return errors.New("latency_threshold: must be between 0 and 1m")
+		return configfile.Errorf("latency_threshold", "must be between 0 and 1m")
 	}
 	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/vigilhq/vigil/internal/atomicfile"
 	"github.com/vigilhq/vigil/internal/baseurl"
 )
 
@@ -166,37 +168,10 @@ func writeDocs(dir string, doc *openapi3.T, stdout io.Writer) error {
 		{"index.html", page},
 	} {
 		path := filepath.Join(dir, f.name)
-		if err := writeFileAtomic(path, f.data); err != nil {
+		if err := atomicfile.WriteFile(path, f.data, 0o644); err != nil { // published documentation is meant to be readable
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", path, len(f.data))
-	}
-	return nil
-}
-
-// writeFileAtomic writes through a temporary file, fsync and rename.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil { //nolint:gosec // published documentation is meant to be readable
-		return fmt.Errorf("chmod %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("rename %s: %w", path, err)
 	}
 	return nil
 }

@@ -29,6 +29,31 @@ const (
 	RoleClient = "client"
 )
 
+// Role sets of [Operation.Security] for a management API: who may read,
+// who may act.
+var (
+	// Viewers are the roles that may read: viewer and admin.
+	Viewers = []string{RoleViewer, RoleAdmin}
+	// Admins are the roles that may act: admin.
+	Admins = []string{RoleAdmin}
+)
+
+// StoreBacked is the [Operation.Errors] of an operation that reads or
+// writes the store: while the store is unavailable it answers 503 with
+// Retry-After.
+var StoreBacked = []int{http.StatusServiceUnavailable}
+
+// OK documents a single 200 response with body.
+func OK(description string, body any) map[int]Response {
+	return map[int]Response{http.StatusOK: {Description: description, Body: body}}
+}
+
+// IntRange is the schema of an integer parameter from lo to hi, def when
+// absent.
+func IntRange(lo, hi float64, def int) ParamSchema {
+	return ParamSchema{Type: "integer", Min: Float(lo), Max: Float(hi), Default: def}
+}
+
 // Operation is the documentation of one served route.
 type Operation struct {
 	// Method is the HTTP method, e.g. "GET".

@@ -14,6 +14,8 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/vigilhq/vigil/internal/httpapi"
 )
 
 // ValidatorConfig configures [ValidateRequestsWithConfig].
@@ -72,13 +74,10 @@ func ValidateRequestsWithConfig(cfg ValidatorConfig) echo.MiddlewareFunc {
 			var body []byte
 			if route.Operation.RequestBody != nil && req.Body != nil && req.Body != http.NoBody {
 				var err error
-				body, err = io.ReadAll(io.LimitReader(req.Body, cfg.MaxBodyBytes+1))
+				body, err = httpapi.ReadBody(c, cfg.MaxBodyBytes)
 				_ = req.Body.Close()
 				if err != nil {
-					return echo.NewHTTPError(http.StatusBadRequest, "request body: read failed").SetInternal(err)
-				}
-				if int64(len(body)) > cfg.MaxBodyBytes {
-					return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "request body: too large")
+					return err
 				}
 				req.Body = io.NopCloser(bytes.NewReader(body))
 				req.ContentLength = int64(len(body))

@@ -19,6 +19,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigilhq/vigil/internal/httpapi"
 	"github.com/vigilhq/vigil/security"
 )
 
@@ -181,16 +182,10 @@ func (k *Console) loginPage(c echo.Context, status int, notice, problem string) 
 	return c.HTMLBlob(status, b.Bytes())
 }
 
-// wantsJSON is true for script clients that ask for JSON rather than a page.
-func wantsJSON(r *http.Request) bool {
-	a := strings.ToLower(r.Header.Get(echo.HeaderAccept))
-	return strings.Contains(a, "json") && !strings.Contains(a, "text/html")
-}
-
 // fail answers a login problem: a page for browsers, problem details for
 // scripts.
 func (k *Console) fail(c echo.Context, status int, detail string) error {
-	if wantsJSON(c.Request()) {
+	if httpapi.PrefersJSON(c.Request()) {
 		return echo.NewHTTPError(status, detail)
 	}
 	return k.loginPage(c, status, "", detail)
@@ -205,13 +200,12 @@ type LoginForm struct {
 // parseLoginForm reads the key field of an application/x-www-form-urlencoded
 // body; the returned text says what is wrong with it.
 func parseLoginForm(r *http.Request) (string, int, string) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
-	if err != nil || mt != echo.MIMEApplicationForm {
+	if httpapi.RequireMediaType(r, echo.MIMEApplicationForm) != nil {
 		return "", http.StatusUnsupportedMediaType, "request body: send the form field \"key\" as application/x-www-form-urlencoded"
 	}
 	if err := r.ParseForm(); err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return "", http.StatusRequestEntityTooLarge, "request body: too large"
+		if limit, ok := httpapi.TooLarge(err); ok {
+			return "", http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", limit)
 		}
 		return "", http.StatusBadRequest, "request body: not a valid form"
 	}
@@ -277,7 +271,7 @@ func (k *Console) login(c echo.Context) error {
 		return k.fail(c, http.StatusServiceUnavailable, "The session could not be stored. Try again in a moment.")
 	}
 	http.SetCookie(c.Response(), k.cfg.Auth.Sessions().Cookie(req, token, sess.ExpiresAt))
-	if wantsJSON(req) {
+	if httpapi.PrefersJSON(req) {
 		return c.JSON(http.StatusOK, k.info(p, &sess.ExpiresAt))
 	}
 	return c.Redirect(http.StatusSeeOther, Path)
@@ -291,7 +285,7 @@ func (k *Console) logout(c echo.Context) error {
 	for _, ck := range security.ClearCookies(c.Request()) {
 		http.SetCookie(c.Response(), ck)
 	}
-	if wantsJSON(c.Request()) {
+	if httpapi.PrefersJSON(c.Request()) {
 		return c.NoContent(http.StatusNoContent)
 	}
 	return c.Redirect(http.StatusSeeOther, Path)

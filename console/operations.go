@@ -35,7 +35,7 @@ func Operations() []apidocs.Operation {
 			}},
 		{Method: http.MethodGet, Path: SessionPath, Tags: tags, Summary: "Who is logged in",
 			Description: "The caller's name and role, whether it may act (admin), when its session ends, and the links the console shows.",
-			Security:    []string{"viewer", "admin"},
+			Security:    apidocs.Viewers,
 			Responses:   map[int]apidocs.Response{http.StatusOK: {Description: "the caller", Body: SessionInfo{}}}},
 	}
 }

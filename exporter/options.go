@@ -6,6 +6,8 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
+
+	"github.com/vigilhq/vigil/internal/option"
 )
 
 type config struct {
@@ -42,55 +44,30 @@ func (f optionFunc) apply(c config) config { return f(c) }
 // WithMeterProvider sets the MeterProvider on which the exporter records its
 // own drop counter (vigil.exporter.dropped). Default: a no-op provider.
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return optionFunc(func(c config) config {
-		if mp != nil {
-			c.meterProvider = mp
-		}
-		return c
-	})
+	return optionFunc(option.When(mp != nil, func(c *config) { c.meterProvider = mp }))
 }
 
 // WithLogger sets the logger for errors of the background delivery loop.
 // Default: discard.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c config) config {
-		if l != nil {
-			c.logger = l
-		}
-		return c
-	})
+	return optionFunc(option.When(l != nil, func(c *config) { c.logger = l }))
 }
 
 // WithQueueSize sets how many batches may wait for the sink before new
 // batches are dropped. Default: 8.
 func WithQueueSize(n int) Option {
-	return optionFunc(func(c config) config {
-		if n > 0 {
-			c.queueSize = n
-		}
-		return c
-	})
+	return optionFunc(option.When(n > 0, func(c *config) { c.queueSize = n }))
 }
 
 // WithSlowThreshold sets the duration from which a server span is forwarded
 // as slow (Spans only). Default: 1s; the application maps VIGIL_SLOW_THRESHOLD
 // onto it.
 func WithSlowThreshold(d time.Duration) Option {
-	return optionFunc(func(c config) config {
-		if d > 0 {
-			c.slowThreshold = d
-		}
-		return c
-	})
+	return optionFunc(option.When(d > 0, func(c *config) { c.slowThreshold = d }))
 }
 
 // WithRecentSpans sets how many recent spans of all kinds Spans keeps for
 // [Spans.Recent]; 0 disables the ring. Default: 1000.
 func WithRecentSpans(n int) Option {
-	return optionFunc(func(c config) config {
-		if n >= 0 {
-			c.recentSpans = n
-		}
-		return c
-	})
+	return optionFunc(option.When(n >= 0, func(c *config) { c.recentSpans = n }))
 }

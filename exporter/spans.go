@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vigilhq/vigil/instrumentation/names"
+	"github.com/vigilhq/vigil/internal/httpapi"
 )
 
 var _ sdktrace.SpanExporter = (*Spans)(nil)
@@ -130,7 +131,7 @@ func (s *Spans) classify(ro sdktrace.ReadOnlySpan) (SpanRecord, bool) {
 	}
 	st := ro.Status()
 	duration := ro.EndTime().Sub(ro.StartTime())
-	failed := st.Code == codes.Error || status >= 500
+	failed := st.Code == codes.Error || httpapi.IsServerError(status)
 	if !failed && duration < s.slow {
 		return SpanRecord{}, false
 	}

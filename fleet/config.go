@@ -1,16 +1,17 @@
 package fleet
 
 import (
-	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"regexp"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigilhq/vigil/internal/configfile"
 )
 
 // EnvPrometheusURL overrides fleet.prometheus.url (and turns fleet mode on
@@ -133,40 +134,62 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
 // ParseConfig decodes and validates the fleet section (nil or empty data:
-// no section). Unknown keys are errors. lookupEnv reads
-// VIGIL_FLEET_PROMETHEUS and the secrets named by *_env keys (os.LookupEnv
-// in production). Errors are *ConfigError naming the key.
+// no section), as the configuration file does. Unknown keys are errors.
+// lookupEnv reads VIGIL_FLEET_PROMETHEUS and the secrets named by *_env
+// keys (os.LookupEnv in production). Errors are one *ConfigError naming
+// the key.
 func ParseConfig(data []byte, lookupEnv func(string) (string, bool)) (Config, error) {
 	var cfg Config
-	present := len(bytes.TrimSpace(data)) > 0
-	if present {
-		var n yaml.Node
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		if err := dec.Decode(&n); err != nil && !errors.Is(err, io.EOF) {
-			return Config{}, &ConfigError{Key: "fleet", Reason: "not valid YAML"}
-		}
-		if err := decodeStrict(&n, &cfg); err != nil {
-			return Config{}, err
-		}
+	n, err := configfile.Parse(data)
+	if err == nil {
+		err = configfile.Decode(n, &cfg)
 	}
+	if err != nil {
+		return Config{}, decodeError(err)
+	}
+	if err := cfg.Resolve(lookupEnv); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// decodeError is the first problem of a decoding error as a *ConfigError
+// (the node itself is "fleet"), saying how many more there are.
+func decodeError(err error) error {
+	fs := configfile.Fields(err)
+	ce := &ConfigError{Key: "fleet", Reason: err.Error()}
+	if len(fs) > 0 {
+		ce.Key, ce.Reason = cmp.Or(fs[0].Path, "fleet"), fs[0].Reason
+	}
+	if len(fs) > 1 {
+		ce.Reason += fmt.Sprintf(" (and %d more problems)", len(fs)-1)
+	}
+	return ce
+}
+
+// Resolve completes a decoded section: VIGIL_FLEET_PROMETHEUS overrides
+// the URL, the secrets named by *_env keys are read with lookupEnv, and
+// every key is checked. A section with keys but no URL is an error; none
+// at all leaves fleet mode off. Errors are *ConfigError naming the key.
+func (c *Config) Resolve(lookupEnv func(string) (string, bool)) error {
 	fromEnv := false
 	if v, ok := lookupEnv(EnvPrometheusURL); ok && v != "" {
-		cfg.Prometheus.URL, fromEnv = v, true
+		c.Prometheus.URL, fromEnv = v, true
 	}
-	p := &cfg.Prometheus
+	p := &c.Prometheus
 	if p.URL == "" {
-		if present && !p.isZero() {
-			return Config{}, &ConfigError{Key: "prometheus.url", Reason: "required (or set " + EnvPrometheusURL + ")"}
+		if !p.isZero() {
+			return &ConfigError{Key: "prometheus.url", Reason: "required (or set " + EnvPrometheusURL + ")"}
 		}
-		return Config{}, nil
+		return nil
 	}
 	if err := p.validate(lookupEnv); err != nil {
 		if ce, ok := err.(*ConfigError); ok && fromEnv && ce.Key == "prometheus.url" { //nolint:errorlint // validate returns it unwrapped
 			ce.Reason += " (from " + EnvPrometheusURL + ")"
 		}
-		return Config{}, err
+		return err
 	}
-	return cfg, nil
+	return nil
 }
 
 func (p *PrometheusConfig) isZero() bool {

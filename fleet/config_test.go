@@ -78,7 +78,7 @@ prometheus:
 		{name: "an unknown key is named with the keys known", yaml: "prometheus: {url: http://p, urll: x}",
 			wantErr: "prometheus.urll: unknown key (known: basic_auth, bearer_token_env, extra_matchers, max_series, timeout, tls_config, url)"},
 		{name: "an unknown section key is named", yaml: "prometheus_: {}", wantErr: "prometheus_: unknown key (known: prometheus)"},
-		{name: "a key given twice is an error", yaml: "prometheus: {url: http://p, url: http://q}", wantErr: "prometheus.url: given twice"},
+		{name: "a key given twice is an error", yaml: "prometheus: {url: http://p, url: http://q}", wantErr: "prometheus.url: given twice (lines 1 and 1)"},
 		{name: "other keys without a url are an error", yaml: "prometheus: {timeout: 2s}", wantErr: "prometheus.url: required (or set VIGIL_FLEET_PROMETHEUS)"},
 		{name: "a url without a scheme is an error", yaml: "prometheus: {url: prometheus:9090}", wantErr: "prometheus.url: want an http or https URL such as http://prometheus:9090"},
 		{name: "credentials in the url are refused", yaml: "prometheus: {url: 'http://u:p@prom:9090'}", wantErr: "prometheus.url: must not hold credentials: use basic_auth or bearer_token_env"},
@@ -91,14 +91,14 @@ prometheus:
 		{name: "basic auth needs a password variable", yaml: "prometheus: {url: http://p, basic_auth: {username: u}}", wantErr: "prometheus.basic_auth.password_env: required"},
 		{name: "a timeout that is no duration is named", yaml: "prometheus: {url: http://p, timeout: soon}", wantErr: `prometheus.timeout: "soon" is not a duration such as 5s`},
 		{name: "a timeout out of range is named", yaml: "prometheus: {url: http://p, timeout: 1h}", wantErr: "prometheus.timeout: must be from 50ms to 5m"},
-		{name: "max_series that is no integer is named", yaml: "prometheus: {url: http://p, max_series: many}", wantErr: `prometheus.max_series: want an integer, got "many"`},
+		{name: "max_series that is no integer is named", yaml: "prometheus: {url: http://p, max_series: many}", wantErr: "prometheus.max_series: must be an integer"},
 		{name: "negative max_series is refused", yaml: "prometheus: {url: http://p, max_series: -1}", wantErr: "prometheus.max_series: must be from 1 to 1000000"},
-		{name: "insecure_skip_verify must be a boolean", yaml: "prometheus: {url: http://p, tls_config: {insecure_skip_verify: maybe}}", wantErr: `prometheus.tls_config.insecure_skip_verify: want true or false, got "maybe"`},
+		{name: "insecure_skip_verify must be a boolean", yaml: "prometheus: {url: http://p, tls_config: {insecure_skip_verify: maybe}}", wantErr: "prometheus.tls_config.insecure_skip_verify: must be true or false"},
 		{name: "a bad extra matcher is named", yaml: "prometheus: {url: http://p, extra_matchers: '{job=vigil}'}", wantErr: `prometheus.extra_matchers: label job: want a quoted value such as "vigil"`},
 		{name: "a bad regular expression is named", yaml: "prometheus: {url: http://p, extra_matchers: '{job=~\"(\"}'}", wantErr: `prometheus.extra_matchers: label job: bad regular expression "("`},
 		{name: "a reserved label is refused", yaml: "prometheus: {url: http://p, extra_matchers: '{__name__=\"x\"}'}", wantErr: "prometheus.extra_matchers: label __name__: names starting with __ are reserved"},
-		{name: "a list where a mapping belongs is named", yaml: "prometheus: [a]", wantErr: "prometheus: want a mapping of keys"},
-		{name: "the section must be a mapping", yaml: "42", wantErr: "fleet: want a mapping of keys"},
+		{name: "a list where a mapping belongs is named", yaml: "prometheus: [a]", wantErr: "prometheus: must be a mapping"},
+		{name: "the section must be a mapping", yaml: "42", wantErr: "fleet: must be a mapping"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

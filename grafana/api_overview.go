@@ -2,7 +2,9 @@ package grafana
 
 import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
 	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/internal/httpapi"
 )
 
 // Shorthands for the HTTP server metrics and labels.
@@ -13,7 +15,7 @@ const (
 	route       = instrumentation.PromAttrRoute
 	method      = instrumentation.PromAttrMethod
 	status      = instrumentation.PromAttrStatusCode
-	serverError = status + `=~"5.."`
+	serverError = status + `=~"` + httpapi.ServerErrorPattern + `"`
 	clientError = status + `=~"4.."`
 )
 

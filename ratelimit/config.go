@@ -1,15 +1,14 @@
 package ratelimit
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
-	"io"
 	"net/url"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigilhq/vigil/internal/configfile"
 )
 
 // ErrInvalidConfig wraps every configuration error.
@@ -114,89 +113,98 @@ func (c Config) withDefaults() Config {
 // errors) and validates it. An empty document yields [DefaultConfig].
 func ParseConfig(data []byte) (Config, error) {
 	cfg := DefaultConfig()
-	if len(bytes.TrimSpace(data)) == 0 {
-		return cfg, nil
+	n, err := configfile.Parse(data)
+	if err == nil && n != nil {
+		err = cfg.UnmarshalYAML(n)
 	}
-	var raw Config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("%w: ratelimit: %w", ErrInvalidConfig, err)
+	if err != nil {
+		return Config{}, configfile.Invalid(ErrInvalidConfig, configfile.Under("ratelimit", err))
 	}
-	if raw.Limits != nil {
-		cfg.Limits = raw.Limits
-	}
-	cfg.Login = raw.Login
-	cfg.Redis, cfg.RedisTimeout, cfg.RedisCooldown = raw.Redis, raw.RedisTimeout, raw.RedisCooldown
-	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
 }
 
+// UnmarshalYAML decodes the section strictly: limits replace the
+// [DefaultConfig] ones when the section gives them (`limits: []` means
+// none), the login budgets and Redis settings left zero take their
+// defaults. Problems name keys inside the section.
+func (c *Config) UnmarshalYAML(n *yaml.Node) error {
+	type plain Config
+	var raw Config
+	if err := configfile.Decode(n, (*plain)(&raw)); err != nil {
+		return err
+	}
+	cfg := DefaultConfig()
+	if raw.Limits != nil {
+		cfg.Limits = raw.Limits
+	}
+	cfg.Login = raw.Login
+	cfg.Redis, cfg.RedisTimeout, cfg.RedisCooldown = raw.Redis, raw.RedisTimeout, raw.RedisCooldown
+	*c = cfg.withDefaults()
+	return nil
+}
+
 // Validate reports every problem of the configuration, each naming its
-// field path (ratelimit.limits[1].per). Optional fields left zero are
+// key from the file's root (ratelimit.limits[1].per). Optional fields left zero are
 // valid: they take their defaults.
 func (c Config) Validate() error {
 	var errs []error
 	for _, r := range []struct {
 		path string
 		rate Rate
-	}{{"ratelimit.login.per_client", c.Login.PerClient}, {"ratelimit.login.per_username", c.Login.PerUsername}} {
+	}{{"login.per_client", c.Login.PerClient}, {"login.per_username", c.Login.PerUsername}} {
 		if r.rate == (Rate{}) {
 			continue
 		}
 		if r.rate.Requests <= 0 {
-			errs = append(errs, fmt.Errorf("%s.requests: must be positive, got %d", r.path, r.rate.Requests))
+			errs = append(errs, configfile.Errorf(r.path+".requests", "must be positive, got %d", r.rate.Requests))
 		}
 		if r.rate.Per < time.Second {
-			errs = append(errs, fmt.Errorf("%s.per: must be at least 1s, got %s", r.path, r.rate.Per))
+			errs = append(errs, configfile.Errorf(r.path+".per", "must be at least 1s, got %s", r.rate.Per))
 		}
 	}
 	if c.RedisTimeout < 0 || c.RedisTimeout > 5*time.Second || (c.RedisTimeout > 0 && c.RedisTimeout < time.Millisecond) {
-		errs = append(errs, fmt.Errorf("ratelimit.redis_timeout: must be within 1ms..5s, got %s", c.RedisTimeout))
+		errs = append(errs, configfile.Errorf("redis_timeout", "must be within 1ms..5s, got %s", c.RedisTimeout))
 	}
 	if c.RedisCooldown < 0 || c.RedisCooldown > 10*time.Minute || (c.RedisCooldown > 0 && c.RedisCooldown < 100*time.Millisecond) {
-		errs = append(errs, fmt.Errorf("ratelimit.redis_cooldown: must be within 100ms..10m, got %s", c.RedisCooldown))
+		errs = append(errs, configfile.Errorf("redis_cooldown", "must be within 100ms..10m, got %s", c.RedisCooldown))
 	}
 	seen := map[string]int{}
 	for i, l := range c.Limits {
-		p := fmt.Sprintf("ratelimit.limits[%d]", i)
+		p := configfile.Index("limits", i)
 		switch {
 		case l.Route == "":
-			errs = append(errs, fmt.Errorf("%s.route: must not be empty", p))
+			errs = append(errs, configfile.Errorf(p+".route", "must not be empty"))
 		case !strings.HasPrefix(l.Route, "/"):
-			errs = append(errs, fmt.Errorf("%s.route: %q must start with /", p, l.Route))
+			errs = append(errs, configfile.Errorf(p+".route", "%q must start with /", l.Route))
 		default:
 			if j, ok := seen[l.Route]; ok {
-				errs = append(errs, fmt.Errorf("%s.route: %q already limited by ratelimit.limits[%d]", p, l.Route, j))
+				errs = append(errs, configfile.Errorf(p+".route", "%q already limited by ratelimit.limits[%d]", l.Route, j))
 			}
 			seen[l.Route] = i
 		}
 		if l.Requests <= 0 {
-			errs = append(errs, fmt.Errorf("%s.requests: must be positive, got %d", p, l.Requests))
+			errs = append(errs, configfile.Errorf(p+".requests", "must be positive, got %d", l.Requests))
 		}
 		if l.Per < time.Second {
-			errs = append(errs, fmt.Errorf("%s.per: must be at least 1s, got %s", p, l.Per))
+			errs = append(errs, configfile.Errorf(p+".per", "must be at least 1s, got %s", l.Per))
 		}
 		if l.Per > 0 && l.Requests > 0 && l.Per/time.Duration(l.Requests) < time.Microsecond {
-			errs = append(errs, fmt.Errorf("%s: more than one request per microsecond", p))
+			errs = append(errs, configfile.Errorf(p, "more than one request per microsecond"))
 		}
 		if strings.ContainsAny(l.Name, "\"\\") || !printableASCII(l.Name) {
-			errs = append(errs, fmt.Errorf("%s.name: must be printable ASCII without quotes or backslashes", p))
+			errs = append(errs, configfile.Errorf(p+".name", "must be printable ASCII without quotes or backslashes"))
 		}
 	}
 	if c.Redis != "" {
 		u, err := url.Parse(c.Redis)
 		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-			errs = append(errs, errors.New("ratelimit.redis: must be a redis:// or rediss:// URL"))
+			errs = append(errs, configfile.Errorf("redis", "must be a redis:// or rediss:// URL"))
 		}
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
-	}
-	return nil
+	return configfile.Invalid(ErrInvalidConfig, configfile.Under("ratelimit", errors.Join(errs...)))
 }
 
 func printableASCII(s string) bool {

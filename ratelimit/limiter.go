@@ -8,6 +8,8 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/vigilhq/vigil/internal/option"
 )
 
 // MetricErrors counts limiter backend errors (each one a request admitted
@@ -158,44 +160,24 @@ func newOptions(opts []Option) options {
 // WithNow sets the clock of the in-memory limiter and of log throttling.
 // Default time.Now. (The Redis limiter uses the Redis server clock.)
 func WithNow(now func() time.Time) Option {
-	return optionFunc(func(o options) options {
-		if now != nil {
-			o.now = now
-		}
-		return o
-	})
+	return optionFunc(option.When(now != nil, func(o *options) { o.now = now }))
 }
 
 // WithMaxKeys bounds the keys of the in-memory limiter. Default
 // [DefaultMaxKeys].
 func WithMaxKeys(n int) Option {
-	return optionFunc(func(o options) options {
-		if n > 0 {
-			o.maxKeys = n
-		}
-		return o
-	})
+	return optionFunc(option.When(n > 0, func(o *options) { o.maxKeys = n }))
 }
 
 // WithLogger sets the logger of backend errors. Default: discard.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(o options) options {
-		if l != nil {
-			o.logger = l
-		}
-		return o
-	})
+	return optionFunc(option.When(l != nil, func(o *options) { o.logger = l }))
 }
 
 // WithMeterProvider sets the meter provider of the error counter. Default
 // the global provider.
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return optionFunc(func(o options) options {
-		if mp != nil {
-			o.meter = mp
-		}
-		return o
-	})
+	return optionFunc(option.When(mp != nil, func(o *options) { o.meter = mp }))
 }
 
 // WithKeyPrefix sets the prefix of Redis keys. Default "vigil:ratelimit:".
@@ -209,10 +191,5 @@ func WithKeyPrefix(p string) Option {
 // WithLogEvery sets the minimum interval between two logged backend errors.
 // Default [DefaultLogEvery].
 func WithLogEvery(d time.Duration) Option {
-	return optionFunc(func(o options) options {
-		if d > 0 {
-			o.logEvery = d
-		}
-		return o
-	})
+	return optionFunc(option.When(d > 0, func(o *options) { o.logEvery = d }))
 }

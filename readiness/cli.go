@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/vigilhq/vigil/internal/atomicfile"
 )
 
 // CLIOptions are the parsed arguments of `vigil readiness`.
@@ -178,29 +180,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// writeReport writes atomically: temp file, fsync, rename.
+// writeReport writes the report atomically (atomicfile: temp file, fsync,
+// rename, directory fsync), readable by all: a shareable artifact, its
+// secrets redacted.
 func writeReport(path string, rep *Report, format string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".readiness-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := Render(tmp, rep, format); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil { //nolint:gosec // CreateTemp's 0600 would hide a shareable artifact (secrets are redacted)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return Render(w, rep, format) })
 }

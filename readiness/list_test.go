@@ -2,6 +2,7 @@ package readiness_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigilhq/vigil/internal/httpapi"
 	"github.com/vigilhq/vigil/readiness"
 	"github.com/vigilhq/vigil/store"
 )
@@ -96,8 +98,11 @@ func FuzzParseRunsQuery(f *testing.F) {
 		q := map[string]string{"limit": limit, "before": before}
 		fl, err := readiness.ParseRunsQuery(func(k string) string { return q[k] })
 		if err != nil {
-			name, _, _ := strings.Cut(err.Error(), ":")
-			if _, ok := q[name]; !ok {
+			pe, ok := errors.AsType[*httpapi.ParamError](err)
+			if !ok {
+				t.Fatalf("error %q is no parameter error", err)
+			}
+			if _, ok := q[pe.Name]; !ok {
 				t.Fatalf("error %q names no parameter", err)
 			}
 			return

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/vigilhq/vigil/internal/httpapi"
 )
 
 // faultHeader is a request header that, on services that honour it, makes
@@ -44,7 +46,7 @@ func (h faultHeader) faulted(x *exchange) bool {
 	if h.status != 0 {
 		return x.status == h.status
 	}
-	return x.status >= 500
+	return httpapi.IsServerError(x.status)
 }
 
 // Thresholds of the delay test: the requested delay, and the most a normal
@@ -121,7 +123,7 @@ func (r *run) faultInjectionCheck(ctx context.Context) Check {
 		if base.reached() {
 			reached = true
 		}
-		if !base.ok() || base.status >= 500 || base.status == http.StatusNotFound {
+		if !base.ok() || httpapi.IsServerError(base.status) || base.status == http.StatusNotFound {
 			continue // nothing to compare a fault with
 		}
 		tested++

@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/vigilhq/vigil/internal/httpapi"
 )
 
 func isProblem(x *exchange) bool {
@@ -60,7 +62,7 @@ func checkErrors(ctx context.Context, r *run) []Check {
 	case m.status == http.StatusBadRequest || m.status == http.StatusUnprocessableEntity:
 		checks = append(checks, mk(mid, mtitle, Warn, SevLow, fmt.Sprintf("%d as %s, not problem details", m.status, mediaType(m.header)),
 			"Render validation errors as application/problem+json naming the offending field.", m))
-	case m.status >= 500:
+	case httpapi.IsServerError(m.status):
 		checks = append(checks, mk(mid, mtitle, Fail, SevHigh, fmt.Sprintf("malformed JSON crashed the handler (%d)", m.status),
 			"Validate and decode bodies defensively; answer 400 problem details.", m))
 	case m.status >= 200 && m.status < 300:
@@ -146,7 +148,7 @@ func checkConventions(ctx context.Context, r *run) []Check {
 		checks = append(checks, transportFail(uid, utitle, SevLow, u))
 	case u.status == http.StatusUnsupportedMediaType:
 		checks = append(checks, mk(uid, utitle, Pass, SevInfo, "415 Unsupported Media Type", "", u))
-	case u.status >= 500:
+	case httpapi.IsServerError(u.status):
 		checks = append(checks, mk(uid, utitle, Fail, SevMedium, fmt.Sprintf("text/plain body crashed the handler (%d)", u.status), "Check Content-Type and answer 415.", u))
 	case u.status >= 200 && u.status < 300:
 		checks = append(checks, mk(uid, utitle, Fail, SevLow, fmt.Sprintf("a text/plain body was accepted by a JSON endpoint (%d)", u.status), "Check Content-Type and answer 415.", u))
@@ -210,7 +212,7 @@ func checkDocs(ctx context.Context, r *run) []Check {
 				n--
 				continue
 			}
-			if !x.ok() || x.status == http.StatusNotFound || x.status >= 500 {
+			if !x.ok() || x.status == http.StatusNotFound || httpapi.IsServerError(x.status) {
 				bad = append(bad, x)
 			}
 		}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/vigilhq/vigil/internal/httpapi"
 )
 
 // oversizedBody is the size of the request-limit probe body.
@@ -63,7 +65,7 @@ func checkRateLimit(ctx context.Context, r *run) []Check {
 		x.status == http.StatusMethodNotAllowed || x.status == http.StatusTooManyRequests:
 		checks = append(checks, mk(oid, otitle, Warn, SevLow, fmt.Sprintf("inconclusive: rejected with %d before the body size was checked", x.status),
 			"Apply a global body limit before routing and authentication so every route answers 413.", x))
-	case x.status >= 500:
+	case httpapi.IsServerError(x.status):
 		checks = append(checks, mk(oid, otitle, Fail, SevHigh, fmt.Sprintf("the server failed (%d) on a 2 MiB body", x.status),
 			"Reject oversized bodies with 413 before parsing them.", x))
 	default:
@@ -173,7 +175,7 @@ func checkPerformance(ctx context.Context, r *run) []Check {
 				x := r.do(pctx, reqSpec{path: path})
 				mu.Lock()
 				switch {
-				case !x.ok() || x.status >= 500:
+				case !x.ok() || httpapi.IsServerError(x.status):
 					errs++
 					sample = x
 				case x.status == http.StatusTooManyRequests:

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/vigilhq/vigil/internal/httpapi"
 )
 
 func checkCORS(ctx context.Context, r *run) []Check {
@@ -226,7 +228,7 @@ func authVerdict(id, title string, x *exchange) Check {
 		return mk(id, title, Warn, SevLow, fmt.Sprintf("redirect (%d) instead of 401", x.status), "APIs should answer 401, not redirect to a login page.", x)
 	case x.status >= 200 && x.status < 300:
 		return mk(id, title, Fail, SevCritical, fmt.Sprintf("a protected endpoint answered %d without valid credentials", x.status), rec, x)
-	case x.status >= 500:
+	case httpapi.IsServerError(x.status):
 		return mk(id, title, Fail, SevHigh, fmt.Sprintf("the server failed (%d) on bad credentials", x.status), rec, x)
 	}
 	return mk(id, title, Warn, SevLow, fmt.Sprintf("unexpected status %d", x.status), rec, x)

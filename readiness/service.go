@@ -1,24 +1,23 @@
 package readiness
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigilhq/vigil/apidocs"
+	"github.com/vigilhq/vigil/internal/configfile"
+	"github.com/vigilhq/vigil/internal/httpapi"
 	"github.com/vigilhq/vigil/store"
 )
 
@@ -40,20 +39,20 @@ type FileConfig struct {
 	RunTimeout time.Duration `yaml:"run_timeout,omitempty" json:"run_timeout,omitempty"`
 }
 
-// Validate reports the first problem of the section, naming its key.
+// Validate reports every problem of the section, each a
+// [configfile.FieldError] naming its key from the file's root
+// (readiness.allowed_targets[1]).
 func (f FileConfig) Validate() error {
+	var errs []error
 	for i, t := range f.AllowedTargets {
 		if _, err := ParseTarget(t); err != nil {
-			return fmt.Errorf("readiness.allowed_targets[%d]: %w", i, err)
+			errs = append(errs, configfile.Errorf(configfile.Index("readiness.allowed_targets", i), "%v", err))
 		}
 	}
-	if f.RunTimeout < 0 || f.RunTimeout > 30*time.Minute {
-		return fmt.Errorf("readiness.run_timeout: must be within 1s..30m, got %s", f.RunTimeout)
+	if f.RunTimeout < 0 || f.RunTimeout > 30*time.Minute || (f.RunTimeout > 0 && f.RunTimeout < time.Second) {
+		errs = append(errs, configfile.Errorf("readiness.run_timeout", "must be within 1s..30m, got %s", f.RunTimeout))
 	}
-	if f.RunTimeout > 0 && f.RunTimeout < time.Second {
-		return fmt.Errorf("readiness.run_timeout: must be within 1s..30m, got %s", f.RunTimeout)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // ServiceConfig configures the API-facing Service.
@@ -114,10 +113,10 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 		}
 	}
 	allowed := map[string]bool{}
-	for _, t := range cfg.AllowedTargets {
+	for i, t := range cfg.AllowedTargets {
 		u, err := ParseTarget(t)
 		if err != nil {
-			return nil, fmt.Errorf("%w: readiness.allowed_targets: %w", ErrInvalidConfig, err)
+			return nil, configfile.Invalid(ErrInvalidConfig, configfile.Errorf(configfile.Index("readiness.allowed_targets", i), "%v", err))
 		}
 		allowed[u.String()] = true
 	}
@@ -252,15 +251,12 @@ type StartRequest struct {
 // allow-list; 400 naming the field for a bad body.
 func (s *Service) HandleStart(c echo.Context) error {
 	req := c.Request()
-	if mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type")); mt != "application/json" {
-		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "content type must be application/json")
+	if err := httpapi.RequireMediaType(req, echo.MIMEApplicationJSON); err != nil {
+		return err
 	}
-	body, err := io.ReadAll(io.LimitReader(req.Body, 64<<10+1))
+	body, err := httpapi.ReadBody(c, maxStartBody)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "body: unreadable")
-	}
-	if len(body) > 64<<10 {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "body: larger than 64 KiB")
+		return err
 	}
 	sr, err := ParseStartRequest(body)
 	if err != nil {
@@ -284,21 +280,15 @@ func (s *Service) HandleStart(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, run)
 }
 
+// maxStartBody bounds the body of POST /api/readiness/runs.
+const maxStartBody = 64 << 10
+
 // ParseStartRequest decodes a POST /api/readiness/runs body; errors name
 // the field.
 func ParseStartRequest(body []byte) (StartRequest, error) {
 	var sr StartRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&sr); err != nil {
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) && ute.Field != "" {
-			return sr, fmt.Errorf("%s: must be a %s", ute.Field, ute.Type)
-		}
-		return sr, fmt.Errorf("body: malformed json or unknown field")
-	}
-	if dec.More() {
-		return sr, errors.New("body: trailing data")
+	if err := httpapi.UnmarshalJSON(body, &sr); err != nil {
+		return sr, err
 	}
 	if sr.Target == "" {
 		return sr, errors.New("target: required")
@@ -375,19 +365,17 @@ type RunsPage struct {
 }
 
 // ParseRunsQuery validates limit (1..100, default 20) and before (a run
-// ID). Errors name the parameter.
+// ID). Errors are httpapi.ParamErrors naming the parameter.
 func ParseRunsQuery(get func(string) string) (store.RunFilter, error) {
 	f := store.RunFilter{Limit: DefaultRunsLimit}
-	if s := get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxRunsLimit {
-			return f, fmt.Errorf("limit: must be an integer from 1 to %d", MaxRunsLimit)
-		}
-		f.Limit = n
+	limit, err := httpapi.Int("limit", get("limit"), DefaultRunsLimit, 1, MaxRunsLimit)
+	if err != nil {
+		return f, err
 	}
+	f.Limit = limit
 	if b := get("before"); b != "" {
 		if len(b) > 64 || strings.Trim(b, "0123456789abcdef") != "" {
-			return f, errors.New("before: must be a run id")
+			return f, &httpapi.ParamError{Name: "before", Reason: "must be a run id"}
 		}
 		f.Before = b
 	}
@@ -399,12 +387,12 @@ func ParseRunsQuery(get func(string) string) (store.RunFilter, error) {
 func (s *Service) HandleList(c echo.Context) error {
 	f, err := ParseRunsQuery(c.QueryParam)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		return httpapi.ParamProblem(err)
 	}
 	ctx := c.Request().Context()
 	if f.Before != "" {
 		if _, err := s.cfg.Store.GetRun(ctx, f.Before); errors.Is(err, store.ErrNotFound) {
-			return echo.NewHTTPError(http.StatusBadRequest, "before: unknown run id")
+			return httpapi.ParamProblem(&httpapi.ParamError{Name: "before", Reason: "unknown run id"})
 		} else if err != nil {
 			return fmt.Errorf("list readiness runs: %w", err)
 		}
@@ -421,4 +409,33 @@ func (s *Service) HandleList(c echo.Context) error {
 		page.NextBefore = runs[len(runs)-1].ID
 	}
 	return c.JSON(http.StatusOK, page)
+}
+
+// Register mounts POST and GET /api/readiness/runs and GET
+// /api/readiness/runs/:id behind admin.
+func (s *Service) Register(e *echo.Echo, admin echo.MiddlewareFunc) {
+	e.POST("/api/readiness/runs", s.HandleStart, admin)
+	e.GET("/api/readiness/runs", s.HandleList, admin)
+	e.GET("/api/readiness/runs/:id", s.HandleGet, admin)
+}
+
+// Operations documents the routes [Service.Register] mounts.
+func Operations() []apidocs.Operation {
+	tags := []string{"Readiness"}
+	return []apidocs.Operation{
+		{Method: "POST", Path: "/api/readiness/runs", Tags: tags, Summary: "Start a readiness check",
+			Description: "Only targets in the configuration's `readiness.allowed_targets` are accepted; anything else is 403.",
+			Security:    apidocs.Admins, Request: StartRequest{}, Example: StartRequest{Target: "http://127.0.0.1:8000"},
+			Responses: map[int]apidocs.Response{202: {Description: "the queued run", Body: store.ReadinessRun{}}},
+			Errors:    []int{http.StatusTooManyRequests, http.StatusServiceUnavailable}},
+		{Method: "GET", Path: "/api/readiness/runs", Tags: tags, Summary: "Readiness runs, newest first",
+			Description: "Runs without their reports; score and grade only once a run is done. Page with `before`, the `next_before` of the previous page.",
+			Security:    apidocs.Admins, Params: []apidocs.Param{
+				{Name: "limit", In: "query", Schema: apidocs.IntRange(1, MaxRunsLimit, DefaultRunsLimit)},
+				{Name: "before", In: "query", Description: "page before this run ID", Example: "4f0c9a7d2b1e4c3a9f8e7d6c5b4a3928"}},
+			Responses: apidocs.OK("a page of runs", RunsPage{}), Errors: apidocs.StoreBacked},
+		{Method: "GET", Path: "/api/readiness/runs/:id", Tags: tags, Summary: "A readiness run and its report",
+			Security: apidocs.Admins, Params: []apidocs.Param{{Name: "id", In: "path", Required: true}},
+			Responses: apidocs.OK("the run", store.ReadinessRun{}), Errors: apidocs.StoreBacked},
+	}
 }

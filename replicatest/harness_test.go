@@ -25,6 +25,7 @@ import (
 	"github.com/vigilhq/vigil/internal/vigiltest"
 	"github.com/vigilhq/vigil/server"
 	"github.com/vigilhq/vigil/store"
+	"github.com/vigilhq/vigil/store/storetest"
 )
 
 const (
@@ -58,39 +59,7 @@ func needServer(t *testing.T, what string, err error) {
 
 // pgSchema creates a fresh, empty schema (dropped at the end) and returns
 // a DSN selecting it through search_path, and the schema's name.
-func pgSchema(t *testing.T) (dsn, schema string) {
-	t.Helper()
-	base := os.Getenv("VIGIL_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	needServer(t, "postgres (set VIGIL_TEST_POSTGRES)", err)
-	defer conn.Close(context.Background())
-	schema = "vigil_rt_" + randomHex(6)
-	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema: %v", err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema, schema
-}
+func pgSchema(t *testing.T) (dsn, schema string) { return storetest.PostgresSchema(t) }
 
 // pgQuery runs one query on dsn and scans the single row into dest.
 func pgQuery(t *testing.T, dsn, q string, dest ...any) error {

@@ -4,9 +4,11 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/vigilhq/vigil/instrumentation"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/internal/httpapi"
 )
 
 // Outcomes of vigil.client.requests.
@@ -21,7 +23,7 @@ func outcomeOf(status int) string {
 	switch {
 	case status == http.StatusTooManyRequests:
 		return OutcomeRateLimited
-	case status >= 500:
+	case httpapi.IsServerError(status):
 		return OutcomeError
 	case status >= 400:
 		return OutcomeClientError

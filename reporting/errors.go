@@ -2,7 +2,8 @@ package reporting
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/vigilhq/vigil/internal/httpapi"
 )
 
 // Sentinel errors.
@@ -10,19 +11,9 @@ var (
 	// ErrInvalidConfig wraps every configuration error.
 	ErrInvalidConfig = errors.New("invalid configuration")
 	// ErrInvalidParam wraps every query-parameter error (a *ParamError).
-	ErrInvalidParam = errors.New("invalid parameter")
+	ErrInvalidParam = httpapi.ErrInvalidParam
 )
 
 // ParamError is a bad query parameter: Name is the parameter, Reason says
-// what is expected.
-type ParamError struct {
-	Name   string
-	Reason string
-}
-
-func (e *ParamError) Error() string {
-	return fmt.Sprintf("query parameter %q: %s", e.Name, e.Reason)
-}
-
-// Unwrap makes errors.Is(err, ErrInvalidParam) true.
-func (e *ParamError) Unwrap() error { return ErrInvalidParam }
+// what is expected (httpapi's, which every handler package answers with).
+type ParamError = httpapi.ParamError

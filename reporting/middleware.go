@@ -6,8 +6,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"github.com/vigilhq/vigil/instrumentation"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/internal/httpapi"
 )
 
 // AnonymousClient is the client of requests without a valid API key.
@@ -74,7 +76,7 @@ func (u *Usage) Middleware(cfg MiddlewareConfig) echo.MiddlewareFunc {
 			switch {
 			case status == http.StatusTooManyRequests:
 				cnt.RateLimited = 1
-			case status >= 500:
+			case httpapi.IsServerError(status):
 				cnt.Errors = 1
 			}
 			if cfg.Tokens != nil && err == nil {

@@ -1,9 +1,9 @@
 package reporting
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
+
+	"github.com/vigilhq/vigil/internal/httpapi"
 )
 
 // Parameter limits.
@@ -31,20 +31,10 @@ const (
 )
 
 // ParseInt parses the integer query parameter name from raw: "" gives def,
-// anything outside [lo, hi] or not a plain decimal integer is a *ParamError.
+// anything outside [lo, hi] or not a plain decimal integer is a *ParamError
+// (httpapi.Int).
 func ParseInt(name, raw string, def, lo, hi int) (int, error) {
-	if raw == "" {
-		return def, nil
-	}
-	bad := &ParamError{Name: name, Reason: fmt.Sprintf("must be an integer from %d to %d", lo, hi)}
-	if len(raw) > 12 {
-		return 0, bad
-	}
-	v, err := strconv.Atoi(raw)
-	if err != nil || v < lo || v > hi || strings.HasPrefix(raw, "+") {
-		return 0, bad
-	}
-	return v, nil
+	return httpapi.Int(name, raw, def, lo, hi)
 }
 
 // ParseFormat parses the format parameter: json (the default), csv,
@@ -63,11 +53,7 @@ func ParseFormat(raw string) (string, error) {
 
 // ParseKind parses the kind parameter of /api/traces: error, slow or empty.
 func ParseKind(raw string) (string, error) {
-	switch raw {
-	case "", KindError, KindSlow:
-		return raw, nil
-	}
-	return "", &ParamError{Name: "kind", Reason: "must be error or slow"}
+	return httpapi.OneOf("kind", raw, "", KindError, KindSlow)
 }
 
 // ParseRoute checks a route filter: empty, or a route template starting with

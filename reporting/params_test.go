@@ -99,7 +99,7 @@ func TestParseSLOs(t *testing.T) {
 		{"a negative threshold", "- {name: a, route: /x, objective: 0.9, latency_threshold: -1s}", "not a valid duration"},
 		{"a duplicate name", "- {name: a, route: /x, objective: 0.9}\n- {name: a, route: /y, objective: 0.9}", "duplicate"},
 		{"an unknown key", "- {name: a, route: /x, objective: 0.9, budget: 3}", "budget"},
-		{"a mapping instead of a list", "name: a", "cannot unmarshal"},
+		{"a mapping instead of a list", "name: a", "slos: must be a list"},
 		{"a route family", "- {name: a, family: api, objective: 0.999}", ""},
 		{"an unknown family", "- {name: a, family: web, objective: 0.999}", "family: must be api or management"},
 		{"a route and a family", "- {name: a, route: /x, family: api, objective: 0.999}", "route: give route or family, not both"},

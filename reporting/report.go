@@ -52,7 +52,7 @@ func (s *Service) Report(ctx context.Context, scope Scope, window time.Duration)
 	now := s.now()
 	minutes := int(window / time.Minute)
 	r := Report{Scope: sc.scope, GeneratedAt: now.UTC(), WindowMinutes: minutes, Since: now.Add(-window).UTC(), Until: now.UTC()}
-	if r.Summary, err = s.overall(ctx, sc, window, now); err != nil {
+	if r.Summary, _, err = s.overall(ctx, sc, window, now); err != nil {
 		return Report{}, err
 	}
 	if r.Endpoints, err = s.endpoints(ctx, sc, window, now); err != nil {
@@ -134,7 +134,8 @@ func (s *Service) endpoints(ctx context.Context, sc scoped, window time.Duration
 			continue
 		}
 		k := [2]string{h.Labels[instrumentation.AttrRoute], h.Labels[instrumentation.AttrMethod]}
-		out = append(out, EndpointRow{Route: k[0], Method: k[1], Latency: latencyOf(h, errs[k], window)})
+		l, _ := latencyOf(h, errs[k], window)
+		out = append(out, EndpointRow{Route: k[0], Method: k[1], Latency: l})
 	}
 	slices.SortFunc(out, func(a, b EndpointRow) int {
 		return cmp.Or(cmp.Compare(b.Requests, a.Requests), cmp.Compare(a.Route, b.Route), cmp.Compare(a.Method, b.Method))

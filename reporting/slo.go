@@ -1,19 +1,14 @@
 package reporting
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"math"
 	"slices"
 	"time"
 
 	"github.com/vigilhq/vigil/alerting"
-
+	"github.com/vigilhq/vigil/internal/configfile"
 	"github.com/vigilhq/vigil/series"
-	"go.yaml.in/yaml/v3"
 )
 
 // burnWindow is the window of the burn rates /api/slos reports.
@@ -29,18 +24,19 @@ type SLO = alerting.SLO
 // ParseSLOs decodes and validates the `slos:` section (a YAML list; unknown
 // keys are errors). retention bounds the windows (0: no bound). An absent
 // section (no data) is no SLOs; the caller decides whether the defaults
-// (alerting.DefaultSLOs) apply.
+// (alerting.DefaultSLOs) apply. Problems name their keys from the file's
+// root (slos[1].objective).
 func ParseSLOs(data []byte, retention time.Duration) ([]SLO, error) {
 	var slos []SLO
-	if len(bytes.TrimSpace(data)) > 0 {
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(&slos); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: slos: %w", ErrInvalidConfig, err)
-		}
+	n, err := configfile.Parse(data)
+	if err == nil {
+		err = configfile.Decode(n, &slos)
 	}
-	if err := alerting.CheckSLOs(slos, retention); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	if err == nil {
+		err = alerting.CheckSLOs(slos, retention)
+	}
+	if err != nil {
+		return nil, configfile.Invalid(ErrInvalidConfig, configfile.Under("slos", err))
 	}
 	return slos, nil
 }

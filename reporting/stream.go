@@ -2,25 +2,35 @@ package reporting
 
 import (
 	"context"
-	"math"
-	"sort"
 	"time"
 
 	"github.com/vigilhq/vigil/instrumentation"
-	"github.com/vigilhq/vigil/series"
 )
 
-// snapshotWindow is the window of an api_metrics stream message.
-const snapshotWindow = time.Minute
+// StreamWindow is the window of an [APISnapshot].
+const StreamWindow = time.Minute
+
+// MaxStreamRoutes bounds the routes of an [APISnapshot].
+const MaxStreamRoutes = 50
 
 // snapshotTTL is how long a fleet snapshot is reused: every stream
 // connection asks each interval, Prometheus is asked once.
 const snapshotTTL = time.Second
 
+// SystemSnapshot is the data of a system_metrics stream message: the
+// latest process and disk gauges, null before the first reading.
+type SystemSnapshot struct {
+	// Scope is always replica: the answering process and host.
+	Scope                 Scope    `json:"scope"`
+	ProcessCPUUtilization *float64 `json:"process_cpu_utilization"`
+	ProcessMemoryBytes    *float64 `json:"process_memory_bytes"`
+	DiskUtilization       *float64 `json:"disk_utilization"`
+}
+
 // APISnapshot is the data of an api_metrics stream message: the last
-// minute. In fleet mode it counts the fleet; when Prometheus fails it
-// falls back to this replica's own figures, with Scope replica and
-// FleetError saying why.
+// [StreamWindow] of the performance summary, latency in seconds. In fleet
+// mode it counts the fleet; when Prometheus fails it falls back to this
+// replica's own figures, with Scope replica and FleetError saying why.
 type APISnapshot struct {
 	Scope         Scope    `json:"scope"`
 	FleetError    string   `json:"fleet_error,omitempty"`
@@ -30,8 +40,9 @@ type APISnapshot struct {
 	ErrorRate     float64  `json:"error_rate"`
 	Throughput    float64  `json:"throughput_rps"`
 	P95Seconds    *float64 `json:"p95_seconds"`
-	// Routes breaks the minute down by route (the busiest first, at most
-	// maxSnapshotRoutes), for the console's overview.
+	// Routes breaks the window down by route (the busiest first, at most
+	// MaxStreamRoutes; requests without a route left out), for the
+	// console's overview.
 	Routes []RouteSnapshot `json:"routes"`
 }
 
@@ -45,10 +56,28 @@ type RouteSnapshot struct {
 	P95Seconds *float64 `json:"p95_seconds"`
 }
 
-// maxSnapshotRoutes bounds the routes of a snapshot.
-const maxSnapshotRoutes = 50
+// SystemSnapshot is the latest process CPU, memory and disk readings of
+// this replica.
+func (s *Service) SystemSnapshot() SystemSnapshot {
+	now := s.now()
+	last := func(name string) *float64 {
+		v, _, ok := s.ser.Last(name, nil, now)
+		if !ok {
+			return nil
+		}
+		return &v
+	}
+	return SystemSnapshot{
+		Scope:                 ScopeReplica,
+		ProcessCPUUtilization: last(instrumentation.MetricProcessCPUUtilization),
+		ProcessMemoryBytes:    last(instrumentation.MetricProcessMemoryUsage),
+		DiskUtilization:       last(instrumentation.MetricSystemFilesystemUtilization),
+	}
+}
 
-// APISnapshot is the stream's api_metrics data, in the default scope.
+// APISnapshot is [Service.Performance] over the last [StreamWindow] in the
+// default scope, in the stream's shape (its routes in the summary's order:
+// the busiest first).
 func (s *Service) APISnapshot(ctx context.Context) APISnapshot {
 	sc, _ := s.in("") // the default scope always exists
 	if sc.scope != ScopeFleet {
@@ -79,65 +108,27 @@ func (s *Service) APISnapshot(ctx context.Context) APISnapshot {
 }
 
 func (s *Service) apiSnapshot(ctx context.Context, sc scoped, now time.Time) (APISnapshot, error) {
-	total, err := sc.increase(ctx, nil, snapshotWindow, now)
+	perf, overall, p95, err := s.performance(ctx, sc, StreamWindow, now)
 	if err != nil {
 		return APISnapshot{}, err
 	}
-	errs, err := sc.increase(ctx, errorMatchers, snapshotWindow, now)
-	if err != nil {
-		return APISnapshot{}, err
+	snap := func(l Latency, p95 *float64) RouteSnapshot {
+		return RouteSnapshot{Requests: float64(l.Requests), Errors: float64(l.Errors), ErrorRate: l.ErrorRate,
+			Throughput: l.ThroughputRPS, P95Seconds: p95}
 	}
-	routes, err := routeSnapshots(ctx, sc, now)
-	if err != nil {
-		return APISnapshot{}, err
-	}
-	out := APISnapshot{Scope: sc.scope, WindowSeconds: snapshotWindow.Seconds(), Requests: total, Errors: errs,
-		Throughput: total / snapshotWindow.Seconds(), Routes: routes}
-	if total > 0 {
-		out.ErrorRate = errs / total
-		h, err := sc.histogram(ctx, nil, snapshotWindow, now)
-		if err != nil {
-			return APISnapshot{}, err
+	o := snap(perf.Overall, overall)
+	out := APISnapshot{Scope: sc.scope, WindowSeconds: StreamWindow.Seconds(), Requests: o.Requests, Errors: o.Errors,
+		ErrorRate: o.ErrorRate, Throughput: o.Throughput, P95Seconds: o.P95Seconds, Routes: []RouteSnapshot{}}
+	for _, r := range perf.Routes {
+		if r.Route == "" {
+			continue // unmatched paths
 		}
-		if q := series.Quantile(0.95, h); !math.IsNaN(q) {
-			out.P95Seconds = &q
-		}
+		rs := snap(r.Latency, p95[r.Route])
+		rs.Route = r.Route
+		out.Routes = append(out.Routes, rs)
 	}
-	return out, nil
-}
-
-// routeSnapshots is the last window by route: requests, errors and p95,
-// busiest first. Requests without a route (unmatched paths) are left out.
-func routeSnapshots(ctx context.Context, sc scoped, now time.Time) ([]RouteSnapshot, error) {
-	by := []string{instrumentation.AttrRoute}
-	errGroups, err := sc.increaseBy(ctx, errorMatchers, by, snapshotWindow, now)
-	if err != nil {
-		return nil, err
-	}
-	errs := map[string]float64{}
-	for _, g := range errGroups {
-		errs[g.Labels[instrumentation.AttrRoute]] += g.Value
-	}
-	hs, err := sc.histogramBy(ctx, nil, by, snapshotWindow, now)
-	if err != nil {
-		return nil, err
-	}
-	out := []RouteSnapshot{}
-	for _, h := range hs {
-		route := h.Labels[instrumentation.AttrRoute]
-		if route == "" || h.Count == 0 {
-			continue
-		}
-		r := RouteSnapshot{Route: route, Requests: float64(h.Count), Errors: errs[route], Throughput: float64(h.Count) / snapshotWindow.Seconds()}
-		r.ErrorRate = r.Errors / r.Requests
-		if q := series.Quantile(0.95, h); !math.IsNaN(q) {
-			r.P95Seconds = &q
-		}
-		out = append(out, r)
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Requests > out[j].Requests })
-	if len(out) > maxSnapshotRoutes {
-		out = out[:maxSnapshotRoutes]
+	if len(out.Routes) > MaxStreamRoutes {
+		out.Routes = out.Routes[:MaxStreamRoutes]
 	}
 	return out, nil
 }

@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/internal/httpapi"
 	"github.com/vigilhq/vigil/series"
 )
 
-var errorMatchers = []series.Matcher{{Name: instrumentation.AttrStatusCode, Type: series.MatchRegexp, Value: "5.."}}
+var errorMatchers = []series.Matcher{{Name: instrumentation.AttrStatusCode, Type: series.MatchRegexp, Value: httpapi.ServerErrorPattern}}
 
 // RouteRequests is one row of a RequestSummary.
 type RouteRequests struct {
@@ -137,17 +138,38 @@ func (s *Service) Requests(ctx context.Context, scope Scope, window time.Duratio
 	return out, nil
 }
 
-func latencyOf(h series.Histogram, errs int64, window time.Duration) Latency {
-	l := Latency{Requests: int64(h.Count), Errors: errs, ErrorRate: ratio(errs, int64(h.Count)), ThroughputRPS: float64(h.Count) / window.Seconds()}
+// latencyOf summarises h; p95 is its 0.95 quantile in seconds (nil
+// without requests), as the live stream reports it.
+func latencyOf(h series.Histogram, errs int64, window time.Duration) (l Latency, p95 *float64) {
+	l = Latency{Requests: int64(h.Count), Errors: errs, ErrorRate: ratio(errs, int64(h.Count)), ThroughputRPS: float64(h.Count) / window.Seconds()}
 	if h.Count == 0 {
-		return l
+		return l, nil
 	}
+	q95 := series.Quantile(0.95, h)
 	l.P50Ms = ms(series.Quantile(0.50, h))
-	l.P95Ms = ms(series.Quantile(0.95, h))
+	l.P95Ms = ms(q95)
 	l.P99Ms = ms(series.Quantile(0.99, h))
 	l.MeanMs = ms(h.Sum / float64(h.Count))
 	l.MaxMs = ms(h.Max)
-	return l
+	if l.P95Ms != nil {
+		p95 = &q95
+	}
+	return l, p95
+}
+
+// overall is the latency of every request of the window, and its p95 in
+// seconds.
+func (s *Service) overall(ctx context.Context, sc scoped, window time.Duration, now time.Time) (Latency, *float64, error) {
+	errTotal, err := sc.increase(ctx, errorMatchers, window, now)
+	if err != nil {
+		return Latency{}, nil, err
+	}
+	h, err := sc.histogram(ctx, nil, window, now)
+	if err != nil {
+		return Latency{}, nil, err
+	}
+	l, p95 := latencyOf(h, count(errTotal), window)
+	return l, p95, nil
 }
 
 // Performance summarises latency over the last window in scope.
@@ -156,36 +178,28 @@ func (s *Service) Performance(ctx context.Context, scope Scope, window time.Dura
 	if err != nil {
 		return PerformanceSummary{}, err
 	}
-	return s.performance(ctx, sc, window, s.now())
+	out, _, _, err := s.performance(ctx, sc, window, s.now())
+	return out, err
 }
 
-// overall is the latency of every request of the window.
-func (s *Service) overall(ctx context.Context, sc scoped, window time.Duration, now time.Time) (Latency, error) {
-	errTotal, err := sc.increase(ctx, errorMatchers, window, now)
-	if err != nil {
-		return Latency{}, err
-	}
-	h, err := sc.histogram(ctx, nil, window, now)
-	if err != nil {
-		return Latency{}, err
-	}
-	return latencyOf(h, count(errTotal), window), nil
-}
-
-func (s *Service) performance(ctx context.Context, sc scoped, window time.Duration, now time.Time) (PerformanceSummary, error) {
+// performance is Performance and the p95 in seconds of the whole window
+// and of each route (keyed by route).
+func (s *Service) performance(ctx context.Context, sc scoped, window time.Duration, now time.Time) (PerformanceSummary, *float64, map[string]*float64, error) {
+	p95 := map[string]*float64{}
 	by := []string{instrumentation.AttrRoute}
 	out := PerformanceSummary{Scope: sc.scope, WindowMinutes: int(window / time.Minute), Until: now, Routes: []RouteLatency{}}
+	var overall *float64
 	var err error
-	if out.Overall, err = s.overall(ctx, sc, window, now); err != nil {
-		return PerformanceSummary{}, err
+	if out.Overall, overall, err = s.overall(ctx, sc, window, now); err != nil {
+		return PerformanceSummary{}, nil, nil, err
 	}
 	errGroups, err := sc.increaseBy(ctx, errorMatchers, by, window, now)
 	if err != nil {
-		return PerformanceSummary{}, err
+		return PerformanceSummary{}, nil, nil, err
 	}
 	hs, err := sc.histogramBy(ctx, nil, by, window, now)
 	if err != nil {
-		return PerformanceSummary{}, err
+		return PerformanceSummary{}, nil, nil, err
 	}
 	errs := map[string]int64{}
 	for _, g := range errGroups {
@@ -196,10 +210,12 @@ func (s *Service) performance(ctx context.Context, sc scoped, window time.Durati
 			continue
 		}
 		r := h.Labels[instrumentation.AttrRoute]
-		out.Routes = append(out.Routes, RouteLatency{Route: r, Latency: latencyOf(h, errs[r], window)})
+		l, q := latencyOf(h, errs[r], window)
+		out.Routes = append(out.Routes, RouteLatency{Route: r, Latency: l})
+		p95[r] = q
 	}
 	slices.SortFunc(out.Routes, func(a, b RouteLatency) int {
 		return cmp.Or(cmp.Compare(b.Requests, a.Requests), cmp.Compare(a.Route, b.Route))
 	})
-	return out, nil
+	return out, overall, p95, nil
 }

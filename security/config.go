@@ -1,17 +1,14 @@
 package security
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/vigilhq/vigil/internal/configfile"
 )
 
 // ErrInvalidConfig wraps every configuration error.
@@ -72,13 +69,16 @@ type Config struct {
 }
 
 // ParseConfig decodes the YAML `auth` section (unknown fields are errors)
-// and validates it.
+// and validates it; problems name their keys from the file's root
+// (auth.keys[0].role).
 func ParseConfig(data []byte, lookupEnv func(string) (string, bool)) (Config, error) {
 	var cfg Config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("%w: auth: %w", ErrInvalidConfig, err)
+	n, err := configfile.Parse(data)
+	if err == nil {
+		err = configfile.Decode(n, &cfg)
+	}
+	if err != nil {
+		return Config{}, configfile.Invalid(ErrInvalidConfig, configfile.Under("auth", err))
 	}
 	cfg.LookupEnv = lookupEnv
 	if err := cfg.Validate(); err != nil {
@@ -94,8 +94,9 @@ func (c Config) lookup() func(string) (string, bool) {
 	return os.LookupEnv
 }
 
-// Validate reports every problem of the configuration, each naming its
-// field path. It never includes a key in an error.
+// Validate reports every problem of the configuration, each a
+// [configfile.FieldError] naming its key from the file's root
+// (auth.keys[0].role). It never includes a key in an error.
 func (c Config) Validate() error {
 	_, err := c.resolve()
 	return err
@@ -114,62 +115,62 @@ func (c Config) resolve() ([]resolvedKey, error) {
 	names := map[string]string{}
 	lookup := c.lookup()
 	for i, k := range c.Keys {
-		p := fmt.Sprintf("auth.keys[%d]", i)
+		p := configfile.Index("keys", i)
 		rk := resolvedKey{name: k.Name, role: k.Role}
 		if k.Name == "" {
-			errs = append(errs, fmt.Errorf("%s.name: must not be empty", p))
+			errs = append(errs, configfile.Errorf(p+".name", "must not be empty"))
 		} else if prev, dup := names[k.Name]; dup {
-			errs = append(errs, fmt.Errorf("%s.name: %q already used by %s", p, k.Name, prev))
+			errs = append(errs, configfile.Errorf(p+".name", "%q already used by auth.%s", k.Name, prev))
 		} else {
 			names[k.Name] = p
 		}
 		if !k.Role.Valid() {
-			errs = append(errs, fmt.Errorf("%s.role: unknown role %q (want admin, viewer or client)", p, k.Role))
+			errs = append(errs, configfile.Errorf(p+".role", "unknown role %q (want admin, viewer or client)", k.Role))
 		}
 		switch {
 		case k.KeySHA256 != "" && k.KeyEnv != "":
-			errs = append(errs, fmt.Errorf("%s: set key_sha256 or key_env, not both", p))
+			errs = append(errs, configfile.Errorf(p, "set key_sha256 or key_env, not both"))
 		case k.KeySHA256 != "":
 			b, err := hex.DecodeString(strings.TrimSpace(k.KeySHA256))
 			if err != nil || len(b) != sha256.Size {
-				errs = append(errs, fmt.Errorf("%s.key_sha256: must be 64 hex digits", p))
+				errs = append(errs, configfile.Errorf(p+".key_sha256", "must be 64 hex digits"))
 			} else {
 				copy(rk.hash[:], b)
 			}
 		case k.KeyEnv != "":
 			v, ok := lookup(k.KeyEnv)
 			if !ok || v == "" {
-				errs = append(errs, fmt.Errorf("%s.key_env: environment variable %s is not set", p, k.KeyEnv))
+				errs = append(errs, configfile.Errorf(p+".key_env", "environment variable %s is not set", k.KeyEnv))
 			} else {
 				rk.hash = sha256.Sum256([]byte(v))
 			}
 		default:
-			errs = append(errs, fmt.Errorf("%s: one of key_sha256 or key_env is required", p))
+			errs = append(errs, configfile.Errorf(p, "one of key_sha256 or key_env is required"))
 		}
 		keys = append(keys, rk)
 	}
 	if v, ok := lookup(EnvAdminToken); ok && v != "" {
 		if prev, dup := names[AdminKeyName]; dup {
-			errs = append(errs, fmt.Errorf("%s: key name %q is taken by %s", EnvAdminToken, AdminKeyName, prev))
+			errs = append(errs, configfile.Errorf(prev+".name", "key name %q is taken by %s", AdminKeyName, EnvAdminToken))
 		}
 		keys = append(keys, resolvedKey{name: AdminKeyName, role: RoleAdmin, hash: sha256.Sum256([]byte(v))})
 	}
 	for i, o := range c.CORS.AllowedOrigins {
-		p := fmt.Sprintf("auth.cors.allowed_origins[%d]", i)
+		p := configfile.Index("cors.allowed_origins", i)
 		if o == "*" {
 			if c.CORS.AllowCredentials {
-				errs = append(errs, fmt.Errorf("%s: \"*\" cannot be combined with allow_credentials", p))
+				errs = append(errs, configfile.Errorf(p, "\"*\" cannot be combined with allow_credentials"))
 			}
 			continue
 		}
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not an origin (scheme://host[:port])", p, o))
+			errs = append(errs, configfile.Errorf(p, "%q is not an origin (scheme://host[:port])", o))
 		}
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+		return nil, configfile.Invalid(ErrInvalidConfig, configfile.Under("auth", errors.Join(errs...)))
 	}
 	return keys, nil
 }

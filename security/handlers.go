@@ -1,15 +1,15 @@
 package security
 
 import (
-	"encoding/json"
-	"fmt"
+	"math"
 	"net/http"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigilhq/vigil/apidocs"
+	"github.com/vigilhq/vigil/internal/httpapi"
 	"github.com/vigilhq/vigil/store"
 )
 
@@ -66,12 +66,12 @@ type EventsQuery = store.SecurityFilter
 
 // ParseEventsQuery validates type, since (RFC 3339 or a duration such as
 // 1h, before now), limit (1..1000, default 100) and before (an event ID).
-// Errors name the parameter.
+// Errors are httpapi.ParamErrors naming the parameter.
 func ParseEventsQuery(get func(string) string, now time.Time) (store.SecurityFilter, error) {
 	f := store.SecurityFilter{Limit: DefaultEventsLimit}
 	if t := get("type"); t != "" {
 		if !eventTypeRE.MatchString(t) {
-			return f, fmt.Errorf("type: must be an event type such as %s", EventAuthnLoginFail)
+			return f, &httpapi.ParamError{Name: "type", Reason: "must be an event type such as " + EventAuthnLoginFail}
 		}
 		f.Type = t
 	}
@@ -81,22 +81,16 @@ func ParseEventsQuery(get func(string) string, now time.Time) (store.SecurityFil
 		} else if d, derr := time.ParseDuration(s); derr == nil && d > 0 && d <= 100*365*24*time.Hour {
 			f.Since = now.Add(-d)
 		} else {
-			return f, fmt.Errorf("since: must be an RFC 3339 time or a positive duration such as 1h")
+			return f, &httpapi.ParamError{Name: "since", Reason: "must be an RFC 3339 time or a positive duration such as 1h"}
 		}
 	}
-	if s := get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxEventsLimit {
-			return f, fmt.Errorf("limit: must be an integer from 1 to %d", MaxEventsLimit)
-		}
-		f.Limit = n
+	limit, err := httpapi.Int("limit", get("limit"), DefaultEventsLimit, 1, MaxEventsLimit)
+	if err != nil {
+		return f, err
 	}
-	if s := get("before"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 1 {
-			return f, fmt.Errorf("before: must be a positive event id")
-		}
-		f.BeforeID = n
+	f.Limit = limit
+	if f.BeforeID, err = httpapi.Int64("before", get("before"), 0, 1, math.MaxInt64); err != nil {
+		return f, &httpapi.ParamError{Name: "before", Reason: "must be a positive event id"}
 	}
 	return f, nil
 }
@@ -106,7 +100,7 @@ func ParseEventsQuery(get func(string) string, now time.Time) (store.SecurityFil
 func (h *Handlers) Events(c echo.Context) error {
 	f, err := ParseEventsQuery(c.QueryParam, h.cfg.Now())
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		return httpapi.ParamProblem(err)
 	}
 	if h.cfg.Store == nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "security event store not configured")
@@ -129,14 +123,30 @@ func (h *Handlers) Events(c echo.Context) error {
 // 200 for pass and warn, 503 for fail.
 func (h *Handlers) Posture(c echo.Context) error {
 	rep := h.Report(c.Request().Context(), IsTLS(c.Request()))
-	code := http.StatusOK
-	if rep.Status == StatusFail {
-		code = http.StatusServiceUnavailable
+	return httpapi.WriteHealth(c, rep.Code(), rep)
+}
+
+// Register mounts GET /admin/security/events behind admin and GET
+// /health/security.
+func (h *Handlers) Register(e *echo.Echo, admin echo.MiddlewareFunc) {
+	e.GET("/admin/security/events", h.Events, admin)
+	e.GET("/health/security", h.Posture)
+}
+
+// Operations documents the routes [Handlers.Register] mounts.
+func Operations() []apidocs.Operation {
+	tags := []string{"Security"}
+	return []apidocs.Operation{
+		{Method: "GET", Path: "/health/security", Tags: tags, Summary: "Security posture",
+			Responses: map[int]apidocs.Response{
+				200: {Description: "posture: pass or warn", Body: PostureReport{}, ContentType: MediaTypeHealthJSON},
+				503: {Description: "posture: fail", Body: PostureReport{}, ContentType: MediaTypeHealthJSON}}},
+		{Method: "GET", Path: "/admin/security/events", Tags: tags, Summary: "Security events, newest first",
+			Security: apidocs.Admins, Responses: apidocs.OK("a page of events", EventsPage{}), Errors: apidocs.StoreBacked,
+			Params: []apidocs.Param{
+				{Name: "type", In: "query", Description: "OWASP event type", Schema: apidocs.ParamSchema{Enum: EventTypes}},
+				{Name: "since", In: "query", Description: "RFC 3339 time or a duration such as 1h", Example: "1h"},
+				{Name: "limit", In: "query", Schema: apidocs.IntRange(1, MaxEventsLimit, DefaultEventsLimit)},
+				{Name: "before", In: "query", Description: "page before this event ID", Schema: apidocs.ParamSchema{Type: "integer"}}}},
 	}
-	b, err := json.Marshal(rep)
-	if err != nil {
-		return fmt.Errorf("security: encode posture: %w", err)
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.Blob(code, MediaTypeHealthJSON+"; charset=utf-8", b)
 }

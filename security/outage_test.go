@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,83 +16,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vigilhq/vigil/internal/vigiltest"
 	"github.com/vigilhq/vigil/security"
 	"github.com/vigilhq/vigil/store"
 	"github.com/vigilhq/vigil/store/storetest"
 )
-
-// tcpProxy forwards a loopback port to the shared PostgreSQL. cut closes
-// the port and every forwarded connection, as a database outage does to
-// its clients; restore listens on the same port again. The shared server
-// itself is never touched.
-type tcpProxy struct {
-	t      *testing.T
-	target string
-	addr   string
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]bool
-	wg    sync.WaitGroup
-}
-
-func newTCPProxy(t *testing.T, target string) *tcpProxy {
-	p := &tcpProxy{t: t, target: target, conns: map[net.Conn]bool{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p.addr = ln.Addr().String()
-	p.serve(ln)
-	t.Cleanup(func() { p.cut(); p.wg.Wait() })
-	return p
-}
-
-func (p *tcpProxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	p.wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns[c], p.conns[up] = true, true
-			p.mu.Unlock()
-			pipe := func(dst, src net.Conn) {
-				_, _ = io.Copy(dst, src)
-				dst.Close()
-				src.Close()
-			}
-			p.wg.Go(func() { pipe(up, c) })
-			p.wg.Go(func() { pipe(c, up) })
-		}
-	})
-}
-
-func (p *tcpProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
-}
-
-func (p *tcpProxy) restore() {
-	ln, err := net.Listen("tcp", p.addr)
-	require.NoError(p.t, err, "listen again on %s", p.addr)
-	p.serve(ln)
-}
 
 // viaProxy rewrites dsn's host to the proxy's address.
 func viaProxy(t *testing.T, dsn, addr string) string {
@@ -116,8 +42,8 @@ func TestRecorderSurvivesPostgresOutage(t *testing.T) {
 	dsn := storetest.PostgresDSN(t)
 	u, err := url.Parse(dsn)
 	require.NoError(t, err)
-	proxy := newTCPProxy(t, u.Host)
-	st, err := store.OpenPostgres(t.Context(), viaProxy(t, dsn, proxy.addr))
+	proxy := vigiltest.NewProxy(t, u.Host)
+	st, err := store.OpenPostgres(t.Context(), viaProxy(t, dsn, proxy.Addr()))
 	require.NoError(t, err)
 	defer st.Close()
 	direct, err := store.OpenPostgres(t.Context(), dsn)
@@ -137,7 +63,7 @@ func TestRecorderSurvivesPostgresOutage(t *testing.T) {
 	record(10, security.EventAuthzFail)
 	require.NoError(t, rec.Flush(t.Context()))
 
-	proxy.cut()
+	proxy.Cut()
 	record(60, security.EventAuthnLoginFail)
 	require.Error(t, rec.Flush(t.Context()), "the database is unreachable")
 	assert.Equal(t, 4, rec.Stats().Spooled)
@@ -147,7 +73,7 @@ func TestRecorderSurvivesPostgresOutage(t *testing.T) {
 	counts, _ := totals(t, direct)
 	assert.Equal(t, map[string]int64{security.EventAuthzFail: 10}, counts, "nothing of the outage reached the database yet")
 
-	proxy.restore()
+	proxy.Restore()
 	require.Eventually(t, func() bool { return rec.Flush(t.Context()) == nil }, 30*time.Second, 50*time.Millisecond,
 		"the spool is replayed once the database answers")
 	assert.Zero(t, rec.Stats().Spooled)
@@ -163,7 +89,7 @@ func TestRecorderSurvivesPostgresOutage(t *testing.T) {
 // counted as dropped, and the log holds a handful of lines.
 func TestFailedAuthFlood(t *testing.T) {
 	st := openSQLite(t)
-	var logs syncBuffer
+	var logs vigiltest.SyncBuffer
 	clock := &stepClock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)} // the flood's one second
 	rec, err := security.NewRecorder(security.RecorderConfig{Store: st, Window: time.Hour, MaxKeys: 300,
 		SpoolDir: t.TempDir(), Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Now: clock.Now})
@@ -200,23 +126,5 @@ func TestFailedAuthFlood(t *testing.T) {
 		"nothing lost beyond the counted drops: %v", counts)
 	assert.Equal(t, stats.Dropped, counts[security.EventDropped])
 	assert.Equal(t, 300+1, rows, "one row per source up to MaxKeys, and one dropped row")
-	assert.Len(t, logLines(t, logs.buffer()), 20, "the log is throttled: 20 lines a second at most")
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) buffer() *bytes.Buffer {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.NewBuffer(append([]byte(nil), b.buf.Bytes()...))
+	assert.Len(t, logLines(t, bytes.NewBufferString(logs.String())), 20, "the log is throttled: 20 lines a second at most")
 }

@@ -4,34 +4,26 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/vigilhq/vigil/internal/httpapi"
 )
 
-// Health statuses (draft-inadarei-api-health-check).
+// Health statuses (draft-inadarei-api-health-check), the same model as
+// GET /api/health.
 const (
-	StatusPass = "pass"
-	StatusWarn = "warn"
-	StatusFail = "fail"
+	StatusPass = httpapi.StatusPass
+	StatusWarn = httpapi.StatusWarn
+	StatusFail = httpapi.StatusFail
 )
 
 // MediaTypeHealthJSON is the media type of [PostureReport].
-const MediaTypeHealthJSON = "application/health+json"
+const MediaTypeHealthJSON = httpapi.ContentTypeHealth
 
 // Check is one check of an application/health+json document.
-type Check struct {
-	ComponentType string    `json:"componentType,omitempty"`
-	ObservedValue any       `json:"observedValue,omitempty"`
-	ObservedUnit  string    `json:"observedUnit,omitempty"`
-	Status        string    `json:"status"`
-	Time          time.Time `json:"time"`
-	Output        string    `json:"output,omitempty"`
-}
+type Check = httpapi.HealthComponent
 
 // PostureReport is the security posture as application/health+json.
-type PostureReport struct {
-	Status      string             `json:"status"`
-	Description string             `json:"description,omitempty"`
-	Checks      map[string][]Check `json:"checks"`
-}
+type PostureReport = httpapi.HealthResponse
 
 // PostureWindow is the window of the event counts of the posture.
 const PostureWindow = time.Hour
@@ -44,10 +36,10 @@ const PostureWindow = time.Hour
 // cannot be read.
 func (h *Handlers) Report(ctx context.Context, tls bool) PostureReport {
 	now := h.cfg.Now()
-	rep := PostureReport{Description: "vigil security posture", Checks: map[string][]Check{}}
+	rep := PostureReport{Status: StatusPass, Description: "vigil security posture", Checks: map[string][]Check{}}
 	add := func(name string, c Check) {
 		c.Time = now
-		rep.Checks[name] = append(rep.Checks[name], c)
+		rep.Add(name, c)
 	}
 
 	keys := map[Role]int{}
@@ -124,18 +116,6 @@ func (h *Handlers) Report(ctx context.Context, tls bool) PostureReport {
 			c.ObservedValue = n
 		}
 		add(ev.check, c)
-	}
-
-	rep.Status = StatusPass
-	for _, cs := range rep.Checks {
-		for _, c := range cs {
-			switch {
-			case c.Status == StatusFail:
-				rep.Status = StatusFail
-			case c.Status == StatusWarn && rep.Status == StatusPass:
-				rep.Status = StatusWarn
-			}
-		}
 	}
 	return rep
 }

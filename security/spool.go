@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
+	"github.com/vigilhq/vigil/internal/atomicfile"
 	"github.com/vigilhq/vigil/store"
 )
 
@@ -43,9 +45,18 @@ func openSpool(dir string, max int64) (*spool, error) {
 		return nil, fmt.Errorf("security spool: %w", err)
 	}
 	path := filepath.Join(dir, SpoolFile)
+	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("security spool: %w", err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		// A new spool: its directory entry must survive a crash as its
+		// fsynced rows do.
+		if err := atomicfile.SyncDir(dir); err != nil {
+			_ = f.Close()
+			return nil, fmt.Errorf("security spool: %w", err)
+		}
 	}
 	s := &spool{path: path, max: max, f: f}
 	if _, err := s.each(1<<30, func([]store.SecurityEvent) error { return nil }); err != nil {

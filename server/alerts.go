@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
+
 	"github.com/vigilhq/vigil/alerting"
+	"github.com/vigilhq/vigil/apidocs"
+	"github.com/vigilhq/vigil/internal/httpapi"
 	"github.com/vigilhq/vigil/store"
 )
 
@@ -103,21 +104,21 @@ func (a *AlertsAPI) Register(e *echo.Echo, read, write echo.MiddlewareFunc) {
 
 func (a *AlertsAPI) list(c echo.Context) error {
 	state := c.QueryParam("state")
-	limit, err := intParam(c, "limit", 100, 1, 1000)
+	limit, err := httpapi.Int("limit", c.QueryParam("limit"), 100, 1, 1000)
 	if err != nil {
-		return err
+		return httpapi.ParamProblem(err)
 	}
 	f := store.AlertFilter{Limit: limit}
+	if _, err := httpapi.OneOf("state", state, "", store.StatePending, store.StateFiring, FilterAcknowledged,
+		store.StateResolved, FilterSilenced); err != nil {
+		return httpapi.ParamProblem(err)
+	}
 	switch state {
-	case "":
 	case store.StatePending, store.StateFiring, store.StateResolved:
 		f.State = state
 	case FilterAcknowledged, FilterSilenced:
 		f.State = store.StateFiring
 		f.Limit = 1000
-	default:
-		return echo.NewHTTPError(http.StatusBadRequest,
-			`query parameter "state": must be pending, firing, acknowledged, resolved or silenced`)
 	}
 	alerts, err := a.Reader.ListAlerts(c.Request().Context(), f)
 	if err != nil {
@@ -164,7 +165,7 @@ func (a *AlertsAPI) history(c echo.Context) error {
 func (a *AlertsAPI) action(c echo.Context, do func(ctx context.Context, id, by, comment string) (store.Alert, error)) error {
 	var body AlertAction
 	if c.Request().ContentLength != 0 {
-		if err := decodeJSON(c, &body); err != nil && !isEmptyBody(err) {
+		if err := httpapi.DecodeJSON(c, &body); err != nil && !errors.Is(err, httpapi.ErrEmptyBody) {
 			return err
 		}
 	}
@@ -192,12 +193,9 @@ func (a *AlertsAPI) rules(c echo.Context) error {
 }
 
 func (a *AlertsAPI) webhook(c echo.Context) error {
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxWebhookBody+1))
+	body, err := httpapi.ReadBody(c, maxWebhookBody)
 	if err != nil {
-		return bodyError(err)
-	}
-	if len(body) > maxWebhookBody {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", maxWebhookBody))
+		return err
 	}
 	p, err := alerting.ParseWebhook(body)
 	if err != nil {
@@ -226,21 +224,36 @@ func alertError(err error, id string) error {
 	return err
 }
 
-func isEmptyBody(err error) bool {
-	var he *echo.HTTPError
-	return errors.As(err, &he) && he.Code == http.StatusBadRequest && he.Message == "request body: empty, expected a JSON object"
-}
-
-// intParam reads an integer query parameter within [lo, hi].
-func intParam(c echo.Context, name string, def, lo, hi int) (int, error) {
-	raw := c.QueryParam(name)
-	if raw == "" {
-		return def, nil
+// alertsOperations documents the alert routes [AlertsAPI.Register] mounts
+// (silences: silencesOperations).
+func alertsOperations() []apidocs.Operation {
+	tags := []string{"Alerts"}
+	alertID := apidocs.Param{Name: "id", In: "path", Required: true, Description: "alert ID", Example: "9c5df165fb49-mwxq4q9a"}
+	return []apidocs.Operation{
+		{Method: "GET", Path: "/api/alerts", Tags: tags, Summary: "List alerts", Security: apidocs.Viewers,
+			Params: []apidocs.Param{
+				{Name: "state", In: "query", Schema: apidocs.ParamSchema{Enum: []string{"pending", "firing", "acknowledged", "resolved", "silenced"}}},
+				{Name: "limit", In: "query", Schema: apidocs.IntRange(1, 1000, 100)}},
+			Responses: apidocs.OK("alerts, newest first", AlertList{}), Errors: apidocs.StoreBacked},
+		{Method: "GET", Path: "/api/alerts/rules", Tags: tags, Summary: "Loaded rules and their last evaluation",
+			Security: apidocs.Viewers, Responses: apidocs.OK("rules", RuleList{})},
+		{Method: "GET", Path: "/api/alerts/:id", Tags: tags, Summary: "One alert", Security: apidocs.Viewers,
+			Params: []apidocs.Param{alertID}, Responses: apidocs.OK("the alert", store.Alert{}), Errors: apidocs.StoreBacked},
+		{Method: "GET", Path: "/api/alerts/:id/history", Tags: tags, Summary: "An alert's append-only history",
+			Security: apidocs.Viewers, Params: []apidocs.Param{alertID}, Responses: apidocs.OK("history, oldest first", AlertHistory{}),
+			Errors: apidocs.StoreBacked},
+		{Method: "POST", Path: "/api/alerts/:id/acknowledge", Tags: tags, Summary: "Acknowledge an alert",
+			Description: "Stops repeat notifications; the resolved notification is still sent. 409 on a resolved alert.",
+			Security:    apidocs.Admins, Params: []apidocs.Param{alertID}, Request: AlertAction{},
+			Example: AlertAction{By: "ana", Comment: "investigating"}, Responses: apidocs.OK("the alert", store.Alert{}),
+			Errors: []int{http.StatusConflict, http.StatusServiceUnavailable}},
+		{Method: "POST", Path: "/api/alerts/:id/resolve", Tags: tags, Summary: "Resolve an alert by hand",
+			Description: "409 on an alert already resolved.", Security: apidocs.Admins, Params: []apidocs.Param{alertID}, Request: AlertAction{},
+			Example: AlertAction{By: "ana", Comment: "fixed by rollback"}, Responses: apidocs.OK("the alert", store.Alert{}),
+			Errors: []int{http.StatusConflict, http.StatusServiceUnavailable}},
+		{Method: "POST", Path: "/api/alerts/webhook", Tags: tags, Summary: "Ingest an Alertmanager v4 webhook",
+			Description: "Fleet-wide alerts from Prometheus via Alertmanager, deduplicated by fingerprint.",
+			Security:    apidocs.Admins, Request: alerting.WebhookPayload{}, Responses: apidocs.OK("the alerts created or updated", WebhookResult{}),
+			Errors: apidocs.StoreBacked},
 	}
-	v, err := strconv.Atoi(raw)
-	if err != nil || v < lo || v > hi {
-		return 0, echo.NewHTTPError(http.StatusBadRequest,
-			fmt.Sprintf("query parameter %q: must be an integer from %d to %d", name, lo, hi))
-	}
-	return v, nil
 }

@@ -8,16 +8,18 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/vigilhq/vigil/apidocs"
+	"github.com/vigilhq/vigil/internal/httpapi"
 )
 
-// ContentTypeHealth is the media type of draft-inadarei-api-health-check.
-const ContentTypeHealth = "application/health+json"
-
-// Health statuses of the health-check draft.
+// The application/health+json model, shared with /health/security.
 const (
-	StatusPass = "pass"
-	StatusWarn = "warn"
-	StatusFail = "fail"
+	// ContentTypeHealth is the media type of draft-inadarei-api-health-check.
+	ContentTypeHealth = httpapi.ContentTypeHealth
+	StatusPass        = httpapi.StatusPass
+	StatusWarn        = httpapi.StatusWarn
+	StatusFail        = httpapi.StatusFail
 )
 
 // HealthCheck is one component of GET /api/health.
@@ -41,23 +43,10 @@ type CheckResult struct {
 }
 
 // HealthComponent is one entry of the draft's "checks" object.
-type HealthComponent struct {
-	ComponentType string    `json:"componentType,omitempty"`
-	ObservedValue any       `json:"observedValue,omitempty"`
-	ObservedUnit  string    `json:"observedUnit,omitempty"`
-	Status        string    `json:"status"`
-	Time          time.Time `json:"time"`
-	Output        string    `json:"output,omitempty"`
-}
+type HealthComponent = httpapi.HealthComponent
 
 // HealthResponse is the body of GET /api/health and GET /ready.
-type HealthResponse struct {
-	Status      string                       `json:"status"`
-	Version     string                       `json:"version,omitempty"`
-	ServiceID   string                       `json:"serviceId,omitempty"`
-	Description string                       `json:"description,omitempty"`
-	Checks      map[string][]HealthComponent `json:"checks,omitempty"`
-}
+type HealthResponse = httpapi.HealthResponse
 
 // LivenessResponse is the body of GET /health.
 type LivenessResponse struct {
@@ -71,7 +60,7 @@ type health struct {
 }
 
 func (h *health) liveness(c echo.Context) error {
-	return writeHealth(c, http.StatusOK, LivenessResponse{Status: StatusPass})
+	return httpapi.WriteHealth(c, http.StatusOK, LivenessResponse{Status: StatusPass})
 }
 
 // run evaluates the checks concurrently, each bounded by the timeout.
@@ -99,7 +88,7 @@ func (h *health) run(ctx context.Context, onlyCritical bool) HealthResponse {
 	for range n {
 		o := <-results
 		chk := h.checks[o.i]
-		resp.Checks[chk.Name] = append(resp.Checks[chk.Name], HealthComponent{
+		resp.Add(chk.Name, HealthComponent{
 			ComponentType: chk.ComponentType,
 			ObservedValue: o.r.ObservedValue,
 			ObservedUnit:  o.r.ObservedUnit,
@@ -107,42 +96,18 @@ func (h *health) run(ctx context.Context, onlyCritical bool) HealthResponse {
 			Time:          now,
 			Output:        o.r.Output,
 		})
-		resp.Status = worse(resp.Status, o.r.Status)
 	}
 	return resp
 }
 
-func worse(a, b string) string {
-	rank := map[string]int{StatusPass: 0, StatusWarn: 1, StatusFail: 2}
-	if rank[b] > rank[a] {
-		return b
-	}
-	return a
-}
-
 func (h *health) detailed(c echo.Context) error {
 	resp := h.run(c.Request().Context(), false)
-	code := http.StatusOK
-	if resp.Status == StatusFail {
-		code = http.StatusServiceUnavailable
-	}
-	return writeHealth(c, code, resp)
+	return httpapi.WriteHealth(c, resp.Code(), resp)
 }
 
 func (h *health) ready(c echo.Context) error {
 	resp := h.run(c.Request().Context(), true)
-	code := http.StatusOK
-	if resp.Status == StatusFail {
-		code = http.StatusServiceUnavailable
-	}
-	return writeHealth(c, code, resp)
-}
-
-func writeHealth(c echo.Context, code int, v any) error {
-	c.Response().Header().Set(echo.HeaderContentType, ContentTypeHealth)
-	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	c.Response().WriteHeader(code)
-	return jsonEncode(c.Response(), v)
+	return httpapi.WriteHealth(c, resp.Code(), resp)
 }
 
 // Links are the URLs the landing page points at.
@@ -189,7 +154,7 @@ func landingHandler(version string, links Links) echo.HandlerFunc {
 		asJSON.Links[strings.ToLower(it.Label)] = it.URL
 	}
 	return func(c echo.Context) error {
-		if prefersJSON(c.Request().Header.Get(echo.HeaderAccept)) {
+		if httpapi.PrefersJSON(c.Request()) {
 			return c.JSON(http.StatusOK, asJSON)
 		}
 		c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
@@ -201,8 +166,22 @@ func landingHandler(version string, links Links) echo.HandlerFunc {
 	}
 }
 
-// prefersJSON is true when the client asks for JSON and not for HTML.
-func prefersJSON(accept string) bool {
-	a := strings.ToLower(accept)
-	return strings.Contains(a, "json") && !strings.Contains(a, "text/html")
+// healthOperations documents the landing page and the health routes.
+func healthOperations() []apidocs.Operation {
+	tags := []string{"Service"}
+	return []apidocs.Operation{
+		{Method: "GET", Path: "/", Tags: tags, Summary: "Landing page",
+			Description: "HTML for browsers; JSON with the version and links for `Accept: application/json`.",
+			Responses:   map[int]apidocs.Response{200: {Description: "landing page", Body: Landing{}}}},
+		{Method: "GET", Path: "/health", Tags: tags, Summary: "Liveness",
+			Responses: map[int]apidocs.Response{200: {Description: "the process is alive", Body: LivenessResponse{}, ContentType: ContentTypeHealth}}},
+		{Method: "GET", Path: "/ready", Tags: tags, Summary: "Readiness (store reachable)",
+			Responses: map[int]apidocs.Response{
+				200: {Description: "ready", Body: HealthResponse{}, ContentType: ContentTypeHealth},
+				503: {Description: "not ready", Body: HealthResponse{}, ContentType: ContentTypeHealth}}},
+		{Method: "GET", Path: "/api/health", Tags: tags, Summary: "Detailed health with component checks",
+			Responses: map[int]apidocs.Response{
+				200: {Description: "pass or warn", Body: HealthResponse{}, ContentType: ContentTypeHealth},
+				503: {Description: "fail", Body: HealthResponse{}, ContentType: ContentTypeHealth}}},
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/vigilhq/vigil/internal/httpapi"
 	"github.com/vigilhq/vigil/store"
 )
 
@@ -61,7 +62,7 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int(StoreRetryAfter/time.Second)))
 		}
 		traceID := traceIDOf(c)
-		if status >= 500 {
+		if httpapi.IsServerError(status) {
 			logger.ErrorContext(c.Request().Context(), "request failed",
 				"method", c.Request().Method, "route", c.Path(), "status", status,
 				"trace_id", traceID, "error", err)
@@ -99,7 +100,7 @@ func writeProblem(c echo.Context, p Problem) error {
 	h.Set(echo.HeaderContentType, ContentTypeProblem)
 	h.Del(echo.HeaderContentLength)
 	c.Response().WriteHeader(p.Status)
-	return jsonEncode(c.Response(), p)
+	return httpapi.WriteJSON(c.Response(), p)
 }
 
 // httpErrorDetail turns echo's messages (strings, or its own errors such as

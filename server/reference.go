@@ -13,6 +13,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/vigilhq/vigil/apidocs"
+	"github.com/vigilhq/vigil/internal/httpapi"
 )
 
 // The reference "AI Learning API": the application Vigil observes. Its
@@ -90,7 +93,7 @@ type reference struct {
 
 func (r *reference) chat(c echo.Context) error {
 	var req ChatRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
 	msg := strings.TrimSpace(req.Message)
@@ -164,7 +167,7 @@ func (r *reference) user(c echo.Context) error {
 
 func (r *reference) login(c echo.Context) error {
 	var req LoginRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
 	if req.Username == "" || req.Password == "" {
@@ -193,4 +196,24 @@ func (r *reference) public(c echo.Context) error {
 		Message: "Welcome to the AI Learning API. POST /api/chat to ask a question.",
 		Time:    time.Now().UTC().Truncate(time.Second),
 	})
+}
+
+// referenceOperations documents the reference AI Learning API.
+func referenceOperations() []apidocs.Operation {
+	tags := []string{"AI Learning API"}
+	return []apidocs.Operation{
+		{Method: "POST", Path: "/api/chat", Tags: tags, Summary: "Ask the tutor",
+			Description: "A deterministic simulated model: the same message always gets the same reply and latency.",
+			Request:     ChatRequest{}, RateLimited: true, Responses: apidocs.OK("the reply", ChatResponse{})},
+		{Method: "GET", Path: "/api/users/:id", Tags: tags, Summary: "A learner",
+			Description: fmt.Sprintf("Learners have IDs 1 to %d; any other positive ID is a 404.", MaxUserID),
+			Params: []apidocs.Param{{Name: "id", In: "path", Required: true,
+				Schema: apidocs.ParamSchema{Type: "integer", Min: apidocs.Float(1)}, Example: "42"}},
+			Responses: apidocs.OK("the learner", User{}), RateLimited: true},
+		{Method: "POST", Path: "/api/login", Tags: tags, Summary: "Log in",
+			Request: LoginRequest{}, RateLimited: true, Responses: apidocs.OK("a session token", LoginResponse{}),
+			Errors: []int{http.StatusUnauthorized}},
+		{Method: "GET", Path: "/api/public", Tags: tags, Summary: "Public greeting (rate limited: 10 per minute)",
+			RateLimited: true, Responses: apidocs.OK("greeting", PublicResponse{})},
+	}
 }

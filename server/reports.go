@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/vigilhq/vigil/apidocs"
+	"github.com/vigilhq/vigil/internal/httpapi"
 	"github.com/vigilhq/vigil/reporting"
 )
 
@@ -44,15 +47,6 @@ func (a *ReportsAPI) Register(e *echo.Echo, read echo.MiddlewareFunc) {
 	e.GET("/api/reports", a.report, read)
 }
 
-// paramError turns a reporting.ParamError into a 400 naming the parameter.
-func paramError(err error) error {
-	var pe *reporting.ParamError
-	if errors.As(err, &pe) {
-		return echo.NewHTTPError(http.StatusBadRequest, pe.Error())
-	}
-	return err
-}
-
 // serviceError is a summary's failure: a bad parameter is a 400, a failed
 // fleet scope a 503 naming Prometheus, anything else err wrapped with
 // what failed (a 500, or a 503 when the store is unavailable).
@@ -60,21 +54,21 @@ func serviceError(what string, err error) error {
 	if errors.Is(err, reporting.ErrFleetUnavailable) {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, strings.Join(strings.Fields(err.Error()), " ")+"; "+reporting.FleetHint)
 	}
-	if he := paramError(err); he != err { //nolint:errorlint // identity: was it translated
-		return he
+	if errors.Is(err, httpapi.ErrInvalidParam) {
+		return httpapi.ParamProblem(err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
 
 func scopeParam(c echo.Context) (reporting.Scope, error) {
 	sc, err := reporting.ParseScope(c.QueryParam("scope"))
-	return sc, paramError(err)
+	return sc, httpapi.ParamProblem(err)
 }
 
 func minutesParam(c echo.Context, def, hi int) (time.Duration, error) {
 	m, err := reporting.ParseInt("minutes", c.QueryParam("minutes"), def, 1, hi)
 	if err != nil {
-		return 0, paramError(err)
+		return 0, httpapi.ParamProblem(err)
 	}
 	return time.Duration(m) * time.Minute, nil
 }
@@ -114,7 +108,7 @@ func (a *ReportsAPI) performance(c echo.Context) error {
 func (a *ReportsAPI) system(c echo.Context) error {
 	h, err := reporting.ParseInt("last_hours", c.QueryParam("last_hours"), 1, 1, reporting.MaxLastHours)
 	if err != nil {
-		return paramError(err)
+		return httpapi.ParamProblem(err)
 	}
 	if sc := c.QueryParam("scope"); sc != "" && sc != string(reporting.ScopeReplica) {
 		return echo.NewHTTPError(http.StatusBadRequest, `query parameter "scope": system metrics are per replica; only replica is available`)
@@ -125,15 +119,15 @@ func (a *ReportsAPI) system(c echo.Context) error {
 func (a *ReportsAPI) usage(c echo.Context) error {
 	m, err := reporting.ParseInt("minutes", c.QueryParam("minutes"), 60, 1, reporting.MaxUsageMinutes)
 	if err != nil {
-		return paramError(err)
+		return httpapi.ParamProblem(err)
 	}
 	client, err := reporting.ParseClient(c.QueryParam("client"))
 	if err != nil {
-		return paramError(err)
+		return httpapi.ParamProblem(err)
 	}
 	top, err := reporting.ParseInt("top", c.QueryParam("top"), reporting.DefaultUsageTop, 1, 500)
 	if err != nil {
-		return paramError(err)
+		return httpapi.ParamProblem(err)
 	}
 	rep, err := a.Service.Usage(c.Request().Context(), reporting.UsageQuery{Minutes: m, Client: client, Top: top})
 	if err != nil {
@@ -145,15 +139,15 @@ func (a *ReportsAPI) usage(c echo.Context) error {
 func (a *ReportsAPI) traces(c echo.Context) error {
 	kind, err := reporting.ParseKind(c.QueryParam("kind"))
 	if err != nil {
-		return paramError(err)
+		return httpapi.ParamProblem(err)
 	}
 	route, err := reporting.ParseRoute(c.QueryParam("route"))
 	if err != nil {
-		return paramError(err)
+		return httpapi.ParamProblem(err)
 	}
 	limit, err := reporting.ParseInt("limit", c.QueryParam("limit"), reporting.DefaultTraceLimit, 1, reporting.MaxTraceLimit)
 	if err != nil {
-		return paramError(err)
+		return httpapi.ParamProblem(err)
 	}
 	w, err := minutesParam(c, reporting.MaxMinutes, reporting.MaxMinutes)
 	if err != nil {
@@ -190,7 +184,7 @@ func (a *ReportsAPI) slos(c echo.Context) error {
 func (a *ReportsAPI) report(c echo.Context) error {
 	format, err := reporting.ParseFormat(c.QueryParam("format"))
 	if err != nil {
-		return paramError(err)
+		return httpapi.ParamProblem(err)
 	}
 	w, err := minutesParam(c, reporting.DefaultReportMins, reporting.MaxMinutes)
 	if err != nil {
@@ -220,4 +214,52 @@ func (a *ReportsAPI) report(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+ext+`"`)
 	return c.Blob(http.StatusOK, ctype, buf.Bytes())
+}
+
+// reportsOperations documents the routes [ReportsAPI.Register] mounts.
+func reportsOperations() []apidocs.Operation {
+	tags := []string{"Metrics"}
+	minutes := apidocs.Param{Name: "minutes", In: "query", Description: "timeframe in minutes", Schema: apidocs.IntRange(1, 1440, 5)}
+	scope := apidocs.Param{Name: "scope", In: "query", Description: "whose requests: fleet (every replica, from Prometheus; the default in fleet mode) " +
+		"or replica (this replica's own); 503 naming Prometheus when the fleet scope cannot be answered",
+		Schema: apidocs.ParamSchema{Enum: []string{"fleet", "replica"}}}
+	fleetDown := apidocs.Response{Description: "fleet scope: Prometheus unreachable, slow or failing (problem details)", Body: Problem{}, ContentType: ContentTypeProblem}
+	storeOrFleetDown := apidocs.Response{Description: "the store is unavailable (with Retry-After) or, in fleet scope, Prometheus is unreachable, slow or failing (problem details)",
+		Body: Problem{}, ContentType: ContentTypeProblem}
+	return []apidocs.Operation{
+		{Method: "GET", Path: "/api/metrics/requests", Tags: tags, Summary: "Request counts, errors and throughput by route and method",
+			Security: apidocs.Viewers, Params: []apidocs.Param{minutes, scope},
+			Responses: map[int]apidocs.Response{200: {Description: "summary", Body: reporting.RequestSummary{}}, 503: fleetDown}},
+		{Method: "GET", Path: "/api/metrics/performance", Tags: tags, Summary: "Latency quantiles, error rate and throughput",
+			Description: "p50/p95/p99 come from the request-duration histogram with Prometheus' histogram_quantile interpolation, " +
+				"clamped to the observed minimum and maximum (which Prometheus does not keep), so no quantile exceeds `max_ms`.",
+			Security: apidocs.Viewers, Params: []apidocs.Param{minutes, scope},
+			Responses: map[int]apidocs.Response{200: {Description: "summary", Body: reporting.PerformanceSummary{}}, 503: fleetDown}},
+		{Method: "GET", Path: "/api/metrics/system", Tags: tags, Summary: "CPU, memory, disk, network and process series",
+			Description: "Always this replica's own process and host (`\"scope\": \"replica\"`), in fleet mode too.",
+			Security:    apidocs.Viewers, Params: []apidocs.Param{{Name: "last_hours", In: "query", Schema: apidocs.IntRange(1, 24, 1)},
+				{Name: "scope", In: "query", Description: "only replica", Schema: apidocs.ParamSchema{Enum: []string{"replica"}}}},
+			Responses: apidocs.OK("series and current values", reporting.SystemSummary{})},
+		{Method: "GET", Path: "/api/usage", Tags: tags, Summary: "Usage by client and endpoint",
+			Security: apidocs.Viewers, Params: []apidocs.Param{
+				{Name: "minutes", In: "query", Description: "timeframe in minutes (up to 30 days)", Schema: apidocs.IntRange(1, 43200, 60)},
+				{Name: "client", In: "query", Description: "only this client (API key name, or anonymous)"}},
+			Responses: apidocs.OK("usage", reporting.UsageReport{}), Errors: apidocs.StoreBacked},
+		{Method: "GET", Path: "/api/traces", Tags: tags, Summary: "Recent failing and slow requests with trace IDs",
+			Security: apidocs.Viewers, Params: []apidocs.Param{
+				{Name: "kind", In: "query", Schema: apidocs.ParamSchema{Enum: []string{"error", "slow"}}},
+				{Name: "route", In: "query", Example: "/api/chat"},
+				{Name: "limit", In: "query", Schema: apidocs.IntRange(1, 1000, 50)}},
+			Responses: apidocs.OK("traces, newest first", reporting.TraceList{})},
+		{Method: "GET", Path: "/api/traces/export", Tags: tags, Summary: "Recent spans as OTLP JSON",
+			Description: "An ExportTraceServiceRequest that any OTLP/HTTP receiver (Jaeger, a collector) accepts at /v1/traces.",
+			Security:    apidocs.Viewers, Params: []apidocs.Param{minutes}, Responses: map[int]apidocs.Response{200: {Description: "OTLP JSON"}}},
+		{Method: "GET", Path: "/api/slos", Tags: tags, Summary: "SLOs: SLIs, error budget and burn rate",
+			Security: apidocs.Viewers, Params: []apidocs.Param{scope},
+			Responses: map[int]apidocs.Response{200: {Description: "SLO status", Body: reporting.SLOReport{}}, 503: storeOrFleetDown}},
+		{Method: "GET", Path: "/api/reports", Tags: tags, Summary: "An exportable report (JSON, CSV or Markdown)",
+			Security: apidocs.Viewers, Params: []apidocs.Param{minutes, scope,
+				{Name: "format", In: "query", Schema: apidocs.ParamSchema{Enum: []string{"json", "csv", "markdown"}, Default: "json"}}},
+			Responses: map[int]apidocs.Response{200: {Description: "the report", Body: reporting.Report{}}, 503: storeOrFleetDown}},
+	}
 }

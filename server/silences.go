@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
 	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/alerting/silence"
+	"github.com/vigilhq/vigil/apidocs"
+	"github.com/vigilhq/vigil/internal/httpapi"
 	"github.com/vigilhq/vigil/store"
 )
 
@@ -49,8 +52,7 @@ func (a *AlertsAPI) registerSilences(e *echo.Echo, read, write echo.MiddlewareFu
 func (a *AlertsAPI) silences(c echo.Context) error {
 	states, err := silence.ParseStates(c.QueryParam("state"))
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest,
-			`query parameter "state": must be a comma-separated list of active, pending and expired`)
+		return httpapi.ParamProblem(err)
 	}
 	ss, err := a.Silences.List(c.Request().Context(), states...)
 	if err != nil {
@@ -69,7 +71,7 @@ func (a *AlertsAPI) silence(c echo.Context) error {
 
 func (a *AlertsAPI) createSilence(c echo.Context) error {
 	var req SilenceRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
 	now := time.Now().UTC()
@@ -117,4 +119,29 @@ func silenceError(err error, id string) error {
 		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("silence %q not found", id))
 	}
 	return err
+}
+
+// silencesOperations documents the silence routes.
+func silencesOperations() []apidocs.Operation {
+	tags := []string{"Alerts"}
+	silenceID := apidocs.Param{Name: "id", In: "path", Required: true, Description: "silence ID", Example: "5f0c2a9e1b7d4c31"}
+	return []apidocs.Operation{
+		{Method: "GET", Path: "/api/silences", Tags: tags, Summary: "List silences", Security: apidocs.Viewers,
+			Description: "Active and pending silences, newest first, each with its status.state; expired ones only when asked for with state.",
+			Params: []apidocs.Param{{Name: "state", In: "query", Description: "comma-separated states: active, pending, expired (default active,pending)",
+				Example: "active,pending,expired"}},
+			Responses: apidocs.OK("silences", SilenceList{}), Errors: apidocs.StoreBacked},
+		{Method: "GET", Path: "/api/silences/:id", Tags: tags, Summary: "Get a silence", Security: apidocs.Viewers,
+			Params: []apidocs.Param{silenceID}, Responses: apidocs.OK("the silence and its status", silence.Silence{}), Errors: apidocs.StoreBacked},
+		{Method: "POST", Path: "/api/silences", Tags: tags, Summary: "Create a silence", Security: apidocs.Admins,
+			Description: fmt.Sprintf("Alertmanager's fields; a matcher without isEqual means equal. At most %d matchers, values of at most %d bytes.",
+				silence.MaxMatchers, silence.MaxValueLength),
+			Request: SilenceRequest{}, Example: SilenceRequest{
+				Matchers: []store.Matcher{{Name: "alertname", Value: "HighErrorRate", IsEqual: true}},
+				Duration: "2h", CreatedBy: "ana", Comment: "deploying a fix"},
+			Responses: map[int]apidocs.Response{201: {Description: "the silence and its status", Body: silence.Silence{}}}, Errors: apidocs.StoreBacked},
+		{Method: "DELETE", Path: "/api/silences/:id", Tags: tags, Summary: "Expire a silence", Security: apidocs.Admins,
+			Params: []apidocs.Param{silenceID}, Responses: map[int]apidocs.Response{204: {Description: "expired"}},
+			Errors: apidocs.StoreBacked},
+	}
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 	"github.com/labstack/echo/v4"
+
 	"github.com/vigilhq/vigil/alerting"
+	"github.com/vigilhq/vigil/apidocs"
 )
 
 // StreamMessage is one message of WS /ws/metrics.
@@ -222,4 +224,19 @@ func write(ctx context.Context, conn *websocket.Conn, m StreamMessage) error {
 	ctx, cancel := context.WithTimeout(ctx, wsWriteTimeout)
 	defer cancel()
 	return wsjson.Write(ctx, conn, m)
+}
+
+// streamOperations documents GET /ws/metrics.
+func streamOperations() []apidocs.Operation {
+	return []apidocs.Operation{
+		{Method: "GET", Path: "/ws/metrics", Tags: []string{"Service"}, Summary: "Live stream (WebSocket)",
+			Description: "Upgrade to a WebSocket receiving `{\"type\": \"system_metrics\"|\"api_metrics\"|\"alert\", \"data\": ...}` " +
+				"every evaluation interval and on every alert state change. Authenticate with `Authorization`, the console's " +
+				"session cookie, or (scripts that cannot set headers) the subprotocol " +
+				"`base64url.bearer.authorization.k8s.io.<key in unpadded base64url>` offered next to `vigil.metrics.v1`, " +
+				"which is echoed back. A key in the query string is never accepted. At most 10 connections per key " +
+				"(429) and 100 in all (503); a stream closes (1008) when its key or session is revoked or expires.",
+			Security: apidocs.Viewers, Responses: map[int]apidocs.Response{101: {Description: "switching protocols"}},
+			Errors: []int{http.StatusUpgradeRequired, http.StatusTooManyRequests, http.StatusServiceUnavailable}},
+	}
 }

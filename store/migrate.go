@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"path"
 	"sort"
 	"strconv"
@@ -56,4 +57,20 @@ func loadMigrations(dialect string) ([]migration, error) {
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	return ms, nil
+}
+
+// applyPending applies, in version order, each migration of ms that
+// applied lacks: apply runs it and records it, in the caller's
+// transaction.
+func applyPending(ms []migration, applied map[int]bool, logger *slog.Logger, backend string, apply func(migration) error) error {
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
+		if err := apply(m); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		logger.Info("store migrated", "backend", backend, "migration", m.name)
+	}
+	return nil
 }

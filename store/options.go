@@ -3,6 +3,8 @@ package store
 import (
 	"log/slog"
 	"time"
+
+	"github.com/vigilhq/vigil/internal/option"
 )
 
 // Option configures Open, OpenSQLite and OpenPostgres.
@@ -36,24 +38,14 @@ func newConfig(opts []Option) config {
 // WithLogger sets the logger that reports migrations.
 // Default: a logger that discards everything.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c config) config {
-		if l != nil {
-			c.logger = l
-		}
-		return c
-	})
+	return optionFunc(option.When(l != nil, func(c *config) { c.logger = l }))
 }
 
 // WithClock sets the clock used for leases on SQLite and for the Time of
 // events appended without one. PostgreSQL leases always use the database's
 // clock so that replicas agree. Default: time.Now.
 func WithClock(now func() time.Time) Option {
-	return optionFunc(func(c config) config {
-		if now != nil {
-			c.now = now
-		}
-		return c
-	})
+	return optionFunc(option.When(now != nil, func(c *config) { c.now = now }))
 }
 
 // WithMaxConns sets the maximum number of PostgreSQL connections in the pool
@@ -61,12 +53,7 @@ func WithClock(now func() time.Time) Option {
 // PostgreSQL (max(4, GOMAXPROCS)), 4 readers for SQLite; SQLite always has
 // exactly one writer connection.
 func WithMaxConns(n int) Option {
-	return optionFunc(func(c config) config {
-		if n > 0 {
-			c.maxConns = n
-		}
-		return c
-	})
+	return optionFunc(option.When(n > 0, func(c *config) { c.maxConns = n }))
 }
 
 // DefaultWALLimit is the SQLite write-ahead log size above which the store
@@ -79,10 +66,5 @@ const DefaultWALLimit = 16 << 20
 // limit bytes after a checkpoint. Default: DefaultWALLimit (16 MiB).
 // Ignored by PostgreSQL.
 func WithWALLimit(limit int64) Option {
-	return optionFunc(func(c config) config {
-		if limit > 0 {
-			c.walLimit = limit
-		}
-		return c
-	})
+	return optionFunc(option.When(limit > 0, func(c *config) { c.walLimit = limit }))
 }

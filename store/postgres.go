@@ -81,31 +81,17 @@ func (p *Postgres) migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate: create schema_migrations: %w", err)
 		}
 		rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+		applied, err := appliedVersions(rows, err)
 		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
+			return err
 		}
-		versions, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		applied := map[int]bool{}
-		for _, v := range versions {
-			applied[int(v)] = true
-		}
-		for _, m := range ms {
-			if applied[m.version] {
-				continue
-			}
+		return applyPending(ms, applied, p.cfg.logger, "postgres", func(m migration) error {
 			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("migrate %s: %w", m.name, err)
+				return err
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
-				m.version, m.name); err != nil {
-				return fmt.Errorf("migrate %s: %w", m.name, err)
-			}
-			p.cfg.logger.Info("store migrated", "backend", "postgres", "migration", m.name)
-		}
-		return nil
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name)
+			return err
+		})
 	})
 }
 

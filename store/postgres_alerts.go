@@ -101,30 +101,9 @@ func (p *Postgres) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, erro
 	if CheckText("state", f.State) != nil || CheckText("fingerprint", f.Fingerprint) != nil {
 		return []Alert{}, nil
 	}
-	var w pgWhere
-	if f.State != "" {
-		w.add("state = ", f.State)
-	}
-	if f.Fingerprint != "" {
-		w.add("fingerprint = ", f.Fingerprint)
-	}
-	if f.ActiveOnly {
-		w.conds = append(w.conds, "state IN ('pending', 'firing')")
-	}
-	q := `SELECT ` + alertCols + ` FROM alerts` + w.sql() + ` ORDER BY active_at DESC, id DESC LIMIT ` +
-		w.arg(clampLimit(f.Limit, DefaultAlertLimit, MaxAlertLimit))
-	rows, err := p.pool.Query(ctx, q, w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Alert, error) { return pgScanAlert(r) })
-	if err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	if out == nil {
-		out = []Alert{}
-	}
-	return out, nil
+	q, args := alertsQuery(pgDialect, f)
+	rows, err := p.pool.Query(ctx, q, args...)
+	return scanRows("list alerts", rows, err, pgScanAlert)
 }
 
 // UpdateAlert locks the alert's row (SELECT ... FOR UPDATE), applies fn and
@@ -137,82 +116,56 @@ func (p *Postgres) UpdateAlert(ctx context.Context, id string, fn func(*Alert) e
 // InsertAlert stores a new alert and its first history events in one
 // transaction; an existing ID is ErrConflict.
 func (p *Postgres) InsertAlert(ctx context.Context, a Alert, events ...AlertEvent) (Alert, []AlertEvent, error) {
-	if a.ID == "" {
-		return Alert{}, nil, fmt.Errorf("insert alert: empty id: %w", ErrConflict)
-	}
-	a = normalizeAlert(a)
-	if err := CheckAlert(a); err != nil {
-		return Alert{}, nil, fmt.Errorf("insert alert: %w", err)
-	}
-	evs, err := alertEvents(a, events, p.cfg.now())
-	if err != nil {
-		return Alert{}, nil, fmt.Errorf("insert alert: %w", err)
-	}
-	args, err := pgAlertArgs(a)
-	if err != nil {
-		return Alert{}, nil, fmt.Errorf("insert alert: %w", err)
-	}
-	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, pgInsertAlert, args...)
-		if err != nil {
-			return fmt.Errorf("insert alert: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("insert alert %q: %w", a.ID, ErrConflict)
-		}
-		for i := range evs {
-			if evs[i], err = pgInsertEvent(ctx, tx, evs[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return Alert{}, nil, err
-	}
-	return a, evs, nil
+	return insertAlert(p.alertTx(ctx), p.cfg.now(), a, events)
 }
 
 // UpdateAlertEvents locks the alert's row, applies fn, writes it back and
 // appends the events fn returns, in one transaction.
 func (p *Postgres) UpdateAlertEvents(ctx context.Context, id string, fn func(*Alert) ([]AlertEvent, error)) (Alert, []AlertEvent, error) {
-	if CheckText("id", id) != nil {
-		return Alert{}, nil, fmt.Errorf("update alert: %w", ErrNotFound)
+	return updateAlertEvents(p.alertTx(ctx), p.cfg.now, id, fn)
+}
+
+// alertTx runs the alert writes in one transaction; the alert read for an
+// update locks its row.
+func (p *Postgres) alertTx(ctx context.Context) inAlertTx {
+	return func(fn func(alertTx) error) error {
+		return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error { return fn(pgAlertTx{ctx: ctx, tx: tx}) })
 	}
-	var out Alert
-	var evs []AlertEvent
-	var fnErr error
-	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		a, err := pgScanAlert(tx.QueryRow(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = $1 FOR UPDATE`, id))
-		if err != nil {
-			return pgNotFound(err, "update alert")
-		}
-		a, evs, fnErr, err = changeAlert(a, id, p.cfg.now(), fn)
-		if err != nil {
-			return err
-		}
-		args, err := pgAlertArgs(a)
-		if err != nil {
-			return fmt.Errorf("update alert: %w", err)
-		}
-		if _, err := tx.Exec(ctx, pgUpsertAlert, args...); err != nil {
-			return fmt.Errorf("update alert: %w", err)
-		}
-		for i := range evs {
-			if evs[i], err = pgInsertEvent(ctx, tx, evs[i]); err != nil {
-				return err
-			}
-		}
-		out = a
-		return nil
-	})
-	if fnErr != nil {
-		return Alert{}, nil, fnErr
-	}
+}
+
+type pgAlertTx struct {
+	ctx context.Context //nolint:containedctx // lives for one transaction
+	tx  pgx.Tx
+}
+
+func (t pgAlertTx) lockAlert(id string) (Alert, error) {
+	a, err := pgScanAlert(t.tx.QueryRow(t.ctx, `SELECT `+alertCols+` FROM alerts WHERE id = $1 FOR UPDATE`, id))
 	if err != nil {
-		return Alert{}, nil, err
+		return Alert{}, pgNotFound(err, "update alert")
 	}
-	return out, evs, nil
+	return a, nil
+}
+
+func (t pgAlertTx) putAlert(a Alert) error {
+	args, err := pgAlertArgs(a)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(t.ctx, pgUpsertAlert, args...)
+	return err
+}
+
+func (t pgAlertTx) insertAlert(a Alert) (bool, error) {
+	args, err := pgAlertArgs(a)
+	if err != nil {
+		return false, err
+	}
+	tag, err := t.tx.Exec(t.ctx, pgInsertAlert, args...)
+	return err == nil && tag.RowsAffected() > 0, err
+}
+
+func (t pgAlertTx) appendEvent(e AlertEvent) (AlertEvent, error) {
+	return pgInsertEvent(t.ctx, t.tx, e)
 }
 
 // AppendAlertEvent appends e to its alert's history and returns it with its
@@ -255,48 +208,16 @@ func (p *Postgres) ListAlertEvents(ctx context.Context, alertID string) ([]Alert
 	}
 	rows, err := p.pool.Query(ctx, `SELECT id, alert_id, fingerprint, time, kind, from_state,
 		to_state, actor, comment, value, details FROM alert_events WHERE alert_id = $1 ORDER BY id`, alertID)
-	if err != nil {
-		return nil, fmt.Errorf("list alert events: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AlertEvent, error) {
-		var e AlertEvent
-		var details []byte
-		if err := r.Scan(&e.ID, &e.AlertID, &e.Fingerprint, &e.Time, &e.Kind, &e.From, &e.To, &e.By,
-			&e.Comment, &e.Value, &details); err != nil {
-			return e, err
-		}
-		e.Time = e.Time.UTC()
-		return e, fromJSON(details, &e.Details)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list alert events: %w", err)
-	}
-	if out == nil {
-		out = []AlertEvent{}
-	}
-	return out, nil
+	return scanRows("list alert events", rows, err, pgScanAlertEvent)
 }
 
-// pgWhere collects conditions with numbered placeholders.
-type pgWhere struct {
-	conds []string
-	args  []any
-}
-
-// arg adds v and returns its placeholder.
-func (w *pgWhere) arg(v any) string {
-	w.args = append(w.args, v)
-	return "$" + strconv.Itoa(len(w.args))
-}
-
-// add appends the condition prefix followed by v's placeholder.
-func (w *pgWhere) add(prefix string, v any) {
-	w.conds = append(w.conds, prefix+w.arg(v))
-}
-
-func (w *pgWhere) sql() string {
-	if len(w.conds) == 0 {
-		return ""
+func pgScanAlertEvent(sc scanner) (AlertEvent, error) {
+	var e AlertEvent
+	var details []byte
+	if err := sc.Scan(&e.ID, &e.AlertID, &e.Fingerprint, &e.Time, &e.Kind, &e.From, &e.To, &e.By,
+		&e.Comment, &e.Value, &details); err != nil {
+		return e, err
 	}
-	return " WHERE " + strings.Join(w.conds, " AND ")
+	e.Time = e.Time.UTC()
+	return e, fromJSON(details, &e.Details)
 }

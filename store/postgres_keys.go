@@ -96,17 +96,7 @@ func (p *Postgres) GetAPIKey(ctx context.Context, hash string) (APIKey, error) {
 // ListAPIKeys returns every key, oldest first.
 func (p *Postgres) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
 	rows, err := p.pool.Query(ctx, `SELECT `+apiKeyCols+` FROM api_keys ORDER BY created_at, name, key_sha256`)
-	if err != nil {
-		return nil, fmt.Errorf("list api keys: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (APIKey, error) { return pgScanAPIKey(r) })
-	if err != nil {
-		return nil, fmt.Errorf("list api keys: %w", err)
-	}
-	if out == nil {
-		out = []APIKey{}
-	}
-	return out, nil
+	return scanRows("list api keys", rows, err, pgScanAPIKey)
 }
 
 // RevokeAPIKey revokes the active key named name and its sessions.

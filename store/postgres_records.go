@@ -61,17 +61,7 @@ func (p *Postgres) GetSilence(ctx context.Context, id string) (Silence, error) {
 // ListSilences returns every silence, expired ones included, newest first.
 func (p *Postgres) ListSilences(ctx context.Context) ([]Silence, error) {
 	rows, err := p.pool.Query(ctx, `SELECT `+silenceCols+` FROM silences ORDER BY created_at DESC, id`)
-	if err != nil {
-		return nil, fmt.Errorf("list silences: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Silence, error) { return pgScanSilence(r) })
-	if err != nil {
-		return nil, fmt.Errorf("list silences: %w", err)
-	}
-	if out == nil {
-		out = []Silence{}
-	}
-	return out, nil
+	return scanRows("list silences", rows, err, pgScanSilence)
 }
 
 // ExpireSilence ends the silence at at (never later than its EndsAt; a
@@ -96,7 +86,7 @@ func (p *Postgres) ExpireSilence(ctx context.Context, id string, at time.Time) e
 	})
 }
 
-func pgScanNotification(sc interface{ Scan(...any) error }) (NotificationEntry, error) {
+func pgScanNotification(sc scanner) (NotificationEntry, error) {
 	var e NotificationEntry
 	var firing, resolved, owed []byte
 	var owedSince, attemptedAt *time.Time
@@ -139,22 +129,7 @@ func (p *Postgres) GetNotification(ctx context.Context, receiver, groupKey strin
 func (p *Postgres) ListOwedNotifications(ctx context.Context, since time.Time) ([]NotificationEntry, error) {
 	rows, err := p.pool.Query(ctx, `SELECT `+notificationCols+` FROM notification_log
 		WHERE owed_since IS NOT NULL AND owed_since >= $1 ORDER BY receiver, group_key LIMIT $2`, normTime(since), maxOwedNotifications)
-	if err != nil {
-		return nil, fmt.Errorf("list owed notifications: %w", err)
-	}
-	defer rows.Close()
-	out := []NotificationEntry{}
-	for rows.Next() {
-		e, err := pgScanNotification(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list owed notifications: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list owed notifications: %w", err)
-	}
-	return out, nil
+	return scanRows("list owed notifications", rows, err, pgScanNotification)
 }
 
 // PutNotification inserts or replaces the log entry.
@@ -242,37 +217,18 @@ func (p *Postgres) AppendSecurityEvents(ctx context.Context, es []SecurityEvent)
 
 // ListSecurityEvents returns matching events, newest first.
 func (p *Postgres) ListSecurityEvents(ctx context.Context, f SecurityFilter) ([]SecurityEvent, error) {
-	var w pgWhere
-	if f.Type != "" {
-		w.add("type = ", f.Type)
-	}
-	if !f.Since.IsZero() {
-		w.add("last_time >= ", normTime(f.Since))
-	}
-	if f.BeforeID > 0 {
-		w.add("id < ", f.BeforeID)
-	}
-	q := `SELECT id, time, type, level, client, ip, method, route, trace_id, detail, count, last_time FROM security_events` +
-		w.sql() + ` ORDER BY id DESC LIMIT ` + w.arg(clampLimit(f.Limit, DefaultSecurityLimit, MaxSecurityLimit))
-	rows, err := p.pool.Query(ctx, q, w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("list security events: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SecurityEvent, error) {
-		var e SecurityEvent
-		err := r.Scan(&e.ID, &e.Time, &e.Type, &e.Level, &e.Client, &e.IP, &e.Method, &e.Route, &e.TraceID, &e.Detail,
-			&e.Count, &e.LastAt)
-		e.Time, e.LastAt = e.Time.UTC(), e.LastAt.UTC()
-		e.FirstAt = e.Time
-		return e, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list security events: %w", err)
-	}
-	if out == nil {
-		out = []SecurityEvent{}
-	}
-	return out, nil
+	q, args := securityEventsQuery(pgDialect, f)
+	rows, err := p.pool.Query(ctx, q, args...)
+	return scanRows("list security events", rows, err, pgScanSecurityEvent)
+}
+
+func pgScanSecurityEvent(sc scanner) (SecurityEvent, error) {
+	var e SecurityEvent
+	err := sc.Scan(&e.ID, &e.Time, &e.Type, &e.Level, &e.Client, &e.IP, &e.Method, &e.Route, &e.TraceID, &e.Detail,
+		&e.Count, &e.LastAt)
+	e.Time, e.LastAt = e.Time.UTC(), e.LastAt.UTC()
+	e.FirstAt = e.Time
+	return e, err
 }
 
 // CountSecurityEvents sums the occurrences of typ ("" for every type) in
@@ -374,25 +330,9 @@ func (p *Postgres) GetRun(ctx context.Context, id string) (ReadinessRun, error) 
 // ListRuns returns runs newest first, before f.Before when set; limit 0
 // means 100, at most 1000.
 func (p *Postgres) ListRuns(ctx context.Context, f RunFilter) ([]ReadinessRun, error) {
-	var w pgWhere
-	if f.Before != "" {
-		w.add("(created_at, id) < (SELECT created_at, id FROM readiness_runs WHERE id = ", f.Before)
-		w.conds[len(w.conds)-1] += ")"
-	}
-	q := `SELECT ` + runCols + ` FROM readiness_runs` + w.sql() +
-		` ORDER BY created_at DESC, id DESC LIMIT ` + w.arg(clampLimit(f.Limit, DefaultRunLimit, MaxRunLimit))
-	rows, err := p.pool.Query(ctx, q, w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ReadinessRun, error) { return pgScanRun(r) })
-	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
-	}
-	if out == nil {
-		out = []ReadinessRun{}
-	}
-	return out, nil
+	q, args := runsQuery(pgDialect, f)
+	rows, err := p.pool.Query(ctx, q, args...)
+	return scanRows("list runs", rows, err, pgScanRun)
 }
 
 // AcquireLease takes the lease if it is free, expired or already holder's,

@@ -89,38 +89,16 @@ func pgQueueUsage(b *pgx.Batch, ut usageTable, rows []UsageRollup) {
 }
 
 func (p *Postgres) listUsage(ctx context.Context, ut usageTable, f UsageFilter) ([]UsageRollup, error) {
-	var w pgWhere
-	if !f.Since.IsZero() {
-		w.add(ut.col+" >= ", normTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		w.add(ut.col+" < ", normTime(f.Until))
-	}
-	if f.Client != "" {
-		w.add("client = ", f.Client)
-	}
-	q := `SELECT ` + ut.col + `, client, route, method, requests, errors, rate_limited, tokens FROM ` + ut.table +
-		w.sql() + ` ORDER BY ` + ut.col + `, client, route, method`
-	if f.Limit > 0 {
-		q += ` LIMIT ` + w.arg(f.Limit)
-	}
-	rows, err := p.pool.Query(ctx, q, w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("list usage: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (UsageRollup, error) {
-		var u UsageRollup
-		err := r.Scan(&u.Hour, &u.Client, &u.Route, &u.Method, &u.Requests, &u.Errors, &u.RateLimited, &u.Tokens)
-		u.Hour = u.Hour.UTC()
-		return u, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list usage: %w", err)
-	}
-	if out == nil {
-		out = []UsageRollup{}
-	}
-	return out, nil
+	q, args := usageQuery(pgDialect, ut, f)
+	rows, err := p.pool.Query(ctx, q, args...)
+	return scanRows("list usage", rows, err, pgScanUsage)
+}
+
+func pgScanUsage(sc scanner) (UsageRollup, error) {
+	var u UsageRollup
+	err := sc.Scan(&u.Hour, &u.Client, &u.Route, &u.Method, &u.Requests, &u.Errors, &u.RateLimited, &u.Tokens)
+	u.Hour = u.Hour.UTC()
+	return u, err
 }
 
 func (p *Postgres) deleteUsageBefore(ctx context.Context, ut usageTable, t time.Time) (int64, error) {

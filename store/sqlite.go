@@ -91,37 +91,19 @@ func (s *SQLite) migrate(ctx context.Context) error {
 			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
 			return fmt.Errorf("migrate: create schema_migrations: %w", err)
 		}
-		applied := map[int]bool{}
 		rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+		applied, err := appliedVersions(rows, err)
 		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
+			return err
 		}
-		for rows.Next() {
-			var v int
-			if err := rows.Scan(&v); err != nil {
-				rows.Close()
-				return fmt.Errorf("migrate: %w", err)
-			}
-			applied[v] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		for _, m := range ms {
-			if applied[m.version] {
-				continue
-			}
+		return applyPending(ms, applied, s.cfg.logger, "sqlite", func(m migration) error {
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-				return fmt.Errorf("migrate %s: %w", m.name, err)
+				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				m.version, m.name, sqliteTime(time.Now())); err != nil {
-				return fmt.Errorf("migrate %s: %w", m.name, err)
-			}
-			s.cfg.logger.Info("store migrated", "backend", "sqlite", "migration", m.name)
-		}
-		return nil
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.version, m.name, sqliteTime(time.Now()))
+			return err
+		})
 	})
 }
 
@@ -159,7 +141,6 @@ func (s *SQLite) Close() error {
 }
 
 // scanner is a *sql.Row, *sql.Rows or pgx.Row.
-type scanner interface{ Scan(dest ...any) error }
 
 // liteTime scans a stored time into a time.Time (NULL → zero).
 type liteTime struct{ dst *time.Time }

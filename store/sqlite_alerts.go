@@ -97,42 +97,9 @@ func (s *SQLite) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, error)
 	if CheckText("state", f.State) != nil || CheckText("fingerprint", f.Fingerprint) != nil {
 		return []Alert{}, nil
 	}
-	var where []string
-	var args []any
-	if f.State != "" {
-		where = append(where, "state = ?")
-		args = append(args, f.State)
-	}
-	if f.Fingerprint != "" {
-		where = append(where, "fingerprint = ?")
-		args = append(args, f.Fingerprint)
-	}
-	if f.ActiveOnly {
-		where = append(where, "state IN ('pending', 'firing')")
-	}
-	q := `SELECT ` + alertCols + ` FROM alerts`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ") //nolint:gosec // constant conditions; values are bound as ? parameters
-	}
-	q += " ORDER BY active_at DESC, id DESC LIMIT ?"
-	args = append(args, clampLimit(f.Limit, DefaultAlertLimit, MaxAlertLimit))
+	q, args := alertsQuery(liteDialect, f)
 	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	defer rows.Close()
-	out := []Alert{}
-	for rows.Next() {
-		a, err := liteScanAlert(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list alerts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	return out, nil
+	return scanRows("list alerts", rows, err, liteScanAlert)
 }
 
 // UpdateAlert applies fn to the stored alert in one write transaction. fn
@@ -145,84 +112,60 @@ func (s *SQLite) UpdateAlert(ctx context.Context, id string, fn func(*Alert) err
 // InsertAlert stores a new alert and its first history events in one write
 // transaction; an existing ID is ErrConflict.
 func (s *SQLite) InsertAlert(ctx context.Context, a Alert, events ...AlertEvent) (Alert, []AlertEvent, error) {
-	if a.ID == "" {
-		return Alert{}, nil, fmt.Errorf("insert alert: empty id: %w", ErrConflict)
-	}
-	a = normalizeAlert(a)
-	if err := CheckAlert(a); err != nil {
-		return Alert{}, nil, fmt.Errorf("insert alert: %w", err)
-	}
-	evs, err := alertEvents(a, events, s.cfg.now())
-	if err != nil {
-		return Alert{}, nil, fmt.Errorf("insert alert: %w", err)
-	}
-	args, err := liteAlertArgs(a)
-	if err != nil {
-		return Alert{}, nil, fmt.Errorf("insert alert: %w", err)
-	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, liteInsertAlert, args...)
-		if err != nil {
-			return fmt.Errorf("insert alert: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("insert alert: %w", err)
-		} else if n == 0 {
-			return fmt.Errorf("insert alert %q: %w", a.ID, ErrConflict)
-		}
-		for i := range evs {
-			if evs[i], err = liteInsertEvent(ctx, tx, evs[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return Alert{}, nil, err
-	}
-	return a, evs, nil
+	return insertAlert(s.alertTx(ctx), s.cfg.now(), a, events)
 }
 
 // UpdateAlertEvents applies fn to the stored alert and appends the events
 // fn returns, in one write transaction. fn must not call the store.
 func (s *SQLite) UpdateAlertEvents(ctx context.Context, id string, fn func(*Alert) ([]AlertEvent, error)) (Alert, []AlertEvent, error) {
-	if CheckText("id", id) != nil {
-		return Alert{}, nil, fmt.Errorf("update alert: %w", ErrNotFound)
+	return updateAlertEvents(s.alertTx(ctx), s.cfg.now, id, fn)
+}
+
+// alertTx runs the alert writes in one write transaction (the only writer
+// is held, so the read needs no lock).
+func (s *SQLite) alertTx(ctx context.Context) inAlertTx {
+	return func(fn func(alertTx) error) error {
+		return s.tx(ctx, func(tx *sql.Tx) error { return fn(liteAlertTx{ctx: ctx, tx: tx}) })
 	}
-	var out Alert
-	var evs []AlertEvent
-	var fnErr error
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		a, err := liteScanAlert(tx.QueryRowContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = ?`, id))
-		if err != nil {
-			return notFound(err, "update alert")
-		}
-		a, evs, fnErr, err = changeAlert(a, id, s.cfg.now(), fn)
-		if err != nil {
-			return err
-		}
-		args, err := liteAlertArgs(a)
-		if err != nil {
-			return fmt.Errorf("update alert: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, liteUpsertAlert, args...); err != nil {
-			return fmt.Errorf("update alert: %w", err)
-		}
-		for i := range evs {
-			if evs[i], err = liteInsertEvent(ctx, tx, evs[i]); err != nil {
-				return err
-			}
-		}
-		out = a
-		return nil
-	})
-	if fnErr != nil {
-		return Alert{}, nil, fnErr
-	}
+}
+
+type liteAlertTx struct {
+	ctx context.Context //nolint:containedctx // lives for one transaction
+	tx  *sql.Tx
+}
+
+func (t liteAlertTx) lockAlert(id string) (Alert, error) {
+	a, err := liteScanAlert(t.tx.QueryRowContext(t.ctx, `SELECT `+alertCols+` FROM alerts WHERE id = ?`, id))
 	if err != nil {
-		return Alert{}, nil, err
+		return Alert{}, notFound(err, "update alert")
 	}
-	return out, evs, nil
+	return a, nil
+}
+
+func (t liteAlertTx) putAlert(a Alert) error {
+	args, err := liteAlertArgs(a)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(t.ctx, liteUpsertAlert, args...)
+	return err
+}
+
+func (t liteAlertTx) insertAlert(a Alert) (bool, error) {
+	args, err := liteAlertArgs(a)
+	if err != nil {
+		return false, err
+	}
+	res, err := t.tx.ExecContext(t.ctx, liteInsertAlert, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+func (t liteAlertTx) appendEvent(e AlertEvent) (AlertEvent, error) {
+	return liteInsertEvent(t.ctx, t.tx, e)
 }
 
 // AppendAlertEvent appends e to its alert's history and returns it with its
@@ -266,21 +209,12 @@ func (s *SQLite) ListAlertEvents(ctx context.Context, alertID string) ([]AlertEv
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT id, alert_id, fingerprint, time, kind, from_state,
 		to_state, actor, comment, value, details FROM alert_events WHERE alert_id = ? ORDER BY id`, alertID)
-	if err != nil {
-		return nil, fmt.Errorf("list alert events: %w", err)
-	}
-	defer rows.Close()
-	out := []AlertEvent{}
-	for rows.Next() {
-		var e AlertEvent
-		if err := rows.Scan(&e.ID, &e.AlertID, &e.Fingerprint, liteTime{&e.Time}, &e.Kind, &e.From,
-			&e.To, &e.By, &e.Comment, liteFloat{&e.Value}, liteJSON{&e.Details}); err != nil {
-			return nil, fmt.Errorf("list alert events: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list alert events: %w", err)
-	}
-	return out, nil
+	return scanRows("list alert events", rows, err, liteScanAlertEvent)
+}
+
+func liteScanAlertEvent(sc scanner) (AlertEvent, error) {
+	var e AlertEvent
+	err := sc.Scan(&e.ID, &e.AlertID, &e.Fingerprint, liteTime{&e.Time}, &e.Kind, &e.From,
+		&e.To, &e.By, &e.Comment, liteFloat{&e.Value}, liteJSON{&e.Details})
+	return e, err
 }

@@ -92,22 +92,7 @@ func (s *SQLite) GetAPIKey(ctx context.Context, hash string) (APIKey, error) {
 // ListAPIKeys returns every key, oldest first.
 func (s *SQLite) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys ORDER BY created_at, name, key_sha256`)
-	if err != nil {
-		return nil, fmt.Errorf("list api keys: %w", err)
-	}
-	defer rows.Close()
-	out := []APIKey{}
-	for rows.Next() {
-		k, err := liteScanAPIKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list api keys: %w", err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list api keys: %w", err)
-	}
-	return out, nil
+	return scanRows("list api keys", rows, err, liteScanAPIKey)
 }
 
 // RevokeAPIKey revokes the active key named name and its sessions.

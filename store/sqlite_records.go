@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -60,22 +59,7 @@ func (s *SQLite) GetSilence(ctx context.Context, id string) (Silence, error) {
 // ListSilences returns every silence, expired ones included, newest first.
 func (s *SQLite) ListSilences(ctx context.Context) ([]Silence, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+silenceCols+` FROM silences ORDER BY created_at DESC, id`)
-	if err != nil {
-		return nil, fmt.Errorf("list silences: %w", err)
-	}
-	defer rows.Close()
-	out := []Silence{}
-	for rows.Next() {
-		sl, err := liteScanSilence(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list silences: %w", err)
-		}
-		out = append(out, sl)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list silences: %w", err)
-	}
-	return out, nil
+	return scanRows("list silences", rows, err, liteScanSilence)
 }
 
 // ExpireSilence ends the silence at at (never later than its EndsAt; a
@@ -141,22 +125,7 @@ func (s *SQLite) GetNotification(ctx context.Context, receiver, groupKey string)
 func (s *SQLite) ListOwedNotifications(ctx context.Context, since time.Time) ([]NotificationEntry, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+notificationCols+` FROM notification_log
 		WHERE owed_since IS NOT NULL AND owed_since >= ? ORDER BY receiver, group_key LIMIT ?`, sqliteTime(since), maxOwedNotifications)
-	if err != nil {
-		return nil, fmt.Errorf("list owed notifications: %w", err)
-	}
-	defer rows.Close()
-	out := []NotificationEntry{}
-	for rows.Next() {
-		e, err := liteScanNotification(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list owed notifications: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list owed notifications: %w", err)
-	}
-	return out, nil
+	return scanRows("list owed notifications", rows, err, liteScanNotification)
 }
 
 // PutNotification inserts or replaces the log entry.
@@ -245,45 +214,17 @@ func (s *SQLite) AppendSecurityEvents(ctx context.Context, es []SecurityEvent) (
 
 // ListSecurityEvents returns matching events, newest first.
 func (s *SQLite) ListSecurityEvents(ctx context.Context, f SecurityFilter) ([]SecurityEvent, error) {
-	var where []string
-	var args []any
-	if f.Type != "" {
-		where = append(where, "type = ?")
-		args = append(args, f.Type)
-	}
-	if !f.Since.IsZero() {
-		where = append(where, "last_time >= ?")
-		args = append(args, sqliteTime(f.Since))
-	}
-	if f.BeforeID > 0 {
-		where = append(where, "id < ?")
-		args = append(args, f.BeforeID)
-	}
-	q := `SELECT ` + securityCols + ` FROM security_events`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ") //nolint:gosec // constant conditions; values are bound as ? parameters
-	}
-	q += " ORDER BY id DESC LIMIT ?"
-	args = append(args, clampLimit(f.Limit, DefaultSecurityLimit, MaxSecurityLimit))
+	q, args := securityEventsQuery(liteDialect, f)
 	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list security events: %w", err)
-	}
-	defer rows.Close()
-	out := []SecurityEvent{}
-	for rows.Next() {
-		var e SecurityEvent
-		if err := rows.Scan(&e.ID, liteTime{&e.Time}, &e.Type, &e.Level, &e.Client, &e.IP, &e.Method,
-			&e.Route, &e.TraceID, &e.Detail, &e.Count, liteTime{&e.LastAt}); err != nil {
-			return nil, fmt.Errorf("list security events: %w", err)
-		}
-		e.FirstAt = e.Time
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list security events: %w", err)
-	}
-	return out, nil
+	return scanRows("list security events", rows, err, liteScanSecurityEvent)
+}
+
+func liteScanSecurityEvent(sc scanner) (SecurityEvent, error) {
+	var e SecurityEvent
+	err := sc.Scan(&e.ID, liteTime{&e.Time}, &e.Type, &e.Level, &e.Client, &e.IP, &e.Method,
+		&e.Route, &e.TraceID, &e.Detail, &e.Count, liteTime{&e.LastAt})
+	e.FirstAt = e.Time
+	return e, err
 }
 
 // CountSecurityEvents sums the occurrences of typ ("" for every type) in
@@ -389,31 +330,9 @@ func (s *SQLite) GetRun(ctx context.Context, id string) (ReadinessRun, error) {
 // ListRuns returns runs newest first, before f.Before when set; limit 0
 // means 100, at most 1000.
 func (s *SQLite) ListRuns(ctx context.Context, f RunFilter) ([]ReadinessRun, error) {
-	q := `SELECT ` + runCols + ` FROM readiness_runs`
-	args := []any{}
-	if f.Before != "" {
-		q += ` WHERE (created_at, id) < (SELECT created_at, id FROM readiness_runs WHERE id = ?)`
-		args = append(args, f.Before)
-	}
-	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
-	args = append(args, clampLimit(f.Limit, DefaultRunLimit, MaxRunLimit))
+	q, args := runsQuery(liteDialect, f)
 	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
-	}
-	defer rows.Close()
-	out := []ReadinessRun{}
-	for rows.Next() {
-		r, err := liteScanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list runs: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
-	}
-	return out, nil
+	return scanRows("list runs", rows, err, liteScanRun)
 }
 
 // AcquireLease takes the lease if it is free, expired or already holder's,

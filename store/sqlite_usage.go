@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -87,46 +86,16 @@ func liteAddUsage(ctx context.Context, tx *sql.Tx, ut usageTable, rows []UsageRo
 }
 
 func (s *SQLite) listUsage(ctx context.Context, ut usageTable, f UsageFilter) ([]UsageRollup, error) {
-	var where []string
-	var args []any
-	if !f.Since.IsZero() {
-		where = append(where, ut.col+" >= ?")
-		args = append(args, sqliteTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		where = append(where, ut.col+" < ?")
-		args = append(args, sqliteTime(f.Until))
-	}
-	if f.Client != "" {
-		where = append(where, "client = ?")
-		args = append(args, f.Client)
-	}
-	q := `SELECT ` + ut.col + `, client, route, method, requests, errors, rate_limited, tokens FROM ` + ut.table //nolint:gosec // constant names
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY " + ut.col + ", client, route, method"
-	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", f.Limit)
-	}
-	rows, err := s.r.QueryContext(ctx, q, args...) //nolint:gosec // constant names; values are bound as ? parameters
-	if err != nil {
-		return nil, fmt.Errorf("list usage: %w", err)
-	}
-	defer rows.Close()
-	out := []UsageRollup{}
-	for rows.Next() {
-		var u UsageRollup
-		if err := rows.Scan(liteTime{&u.Hour}, &u.Client, &u.Route, &u.Method, &u.Requests, &u.Errors,
-			&u.RateLimited, &u.Tokens); err != nil {
-			return nil, fmt.Errorf("list usage: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list usage: %w", err)
-	}
-	return out, nil
+	q, args := usageQuery(liteDialect, ut, f)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	return scanRows("list usage", rows, err, liteScanUsage)
+}
+
+func liteScanUsage(sc scanner) (UsageRollup, error) {
+	var u UsageRollup
+	err := sc.Scan(liteTime{&u.Hour}, &u.Client, &u.Route, &u.Method, &u.Requests, &u.Errors,
+		&u.RateLimited, &u.Tokens)
+	return u, err
 }
 
 func (s *SQLite) deleteUsageBefore(ctx context.Context, ut usageTable, t time.Time) (int64, error) {

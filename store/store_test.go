@@ -60,27 +60,8 @@ func TestPostgresContract(t *testing.T) {
 // is set, without a server).
 func pgSchemaDSN(t *testing.T) string { return storetest.PostgresDSN(t) }
 
-// pgBase is the test PostgreSQL's DSN (VIGIL_TEST_POSTGRES, by default the
-// local "test" database); without a server the test skips, or fails when
-// CI is set.
-func pgBase(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("VIGIL_TEST_POSTGRES")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("postgres unreachable (set VIGIL_TEST_POSTGRES): %v", err)
-		}
-		t.Skipf("postgres unreachable, skipping (CI unset): %v", err)
-	}
-	require.NoError(t, conn.Close(ctx))
-	return dsn
-}
+// pgBase is the test PostgreSQL's DSN (storetest.PostgresBase).
+func pgBase(t *testing.T) string { return storetest.PostgresBase(t) }
 
 func TestOpenChoosesBackend(t *testing.T) {
 	t.Chdir(t.TempDir())

@@ -1,9 +1,7 @@
 package notify
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"strings"
 )
 
@@ -16,15 +14,8 @@ type DiscordConfig struct {
 func (c *DiscordConfig) validate(p string, is *issues) { is.checkURL(p+".url", c.URL) }
 
 func (c *DiscordConfig) build(_ string, d buildDeps) (Integration, error) {
-	return &discord{url: c.URL, client: d.client}, nil
+	return &jsonPost{name: "discord", url: c.URL, client: d.client, body: func(n *Notification) any { return buildDiscord(n) }}, nil
 }
-
-type discord struct {
-	url    string
-	client *http.Client
-}
-
-func (d *discord) Name() string { return "discord" }
 
 // Discord's documented limits (Execute Webhook).
 const (
@@ -72,8 +63,4 @@ func buildDiscord(n *Notification) DiscordMessage {
 	}
 	e.Description = truncate(strings.TrimSpace(b.String()), discordDescriptionMax)
 	return DiscordMessage{Content: truncate(title(n), discordContentMax), Embeds: []DiscordEmbed{e}}
-}
-
-func (d *discord) Notify(ctx context.Context, n *Notification) (bool, error) {
-	return postJSON(ctx, d.client, d.url, nil, buildDiscord(n))
 }

@@ -9,7 +9,26 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+
+	"github.com/vigilhq/vigil/internal/httpapi"
 )
+
+// jsonPost is an integration that posts one JSON body, built from the
+// notification, to one URL: the webhook, Slack, Discord, Teams and
+// Telegram receivers differ only in name, URL, headers and body.
+type jsonPost struct {
+	name    string
+	url     string // may hold a secret: never logged (postJSON keeps URLs out of errors)
+	headers map[string]string
+	client  *http.Client
+	body    func(*Notification) any
+}
+
+func (j *jsonPost) Name() string { return j.name }
+
+func (j *jsonPost) Notify(ctx context.Context, n *Notification) (bool, error) {
+	return postJSON(ctx, j.client, j.url, j.headers, j.body(n))
+}
 
 // postJSON posts v to target and classifies the outcome: 2xx is success;
 // 429, 5xx and transport errors may be retried; other statuses are final.
@@ -38,7 +57,7 @@ func postJSON(ctx context.Context, c *http.Client, target string, headers map[st
 	if resp.StatusCode/100 == 2 {
 		return false, nil
 	}
-	retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
+	retry := resp.StatusCode == http.StatusTooManyRequests || httpapi.IsServerError(resp.StatusCode)
 	return retry, fmt.Errorf("%w: unexpected status %d", ErrNotify, resp.StatusCode)
 }
 

@@ -1,10 +1,8 @@
 package notify
 
 import (
-	"context"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 )
@@ -19,15 +17,8 @@ type MSTeamsConfig struct {
 func (c *MSTeamsConfig) validate(p string, is *issues) { is.checkURL(p+".url", c.URL) }
 
 func (c *MSTeamsConfig) build(_ string, d buildDeps) (Integration, error) {
-	return &msTeams{url: c.URL, client: d.client}, nil
+	return &jsonPost{name: "msteams", url: c.URL, client: d.client, body: func(n *Notification) any { return buildTeams(n) }}, nil
 }
-
-type msTeams struct {
-	url    string
-	client *http.Client
-}
-
-func (t *msTeams) Name() string { return "msteams" }
 
 // TeamsMessage is the body a Workflows webhook takes: a message with one
 // Adaptive Card attachment.
@@ -106,8 +97,4 @@ func buildTeams(n *Notification) TeamsMessage {
 	}
 	return TeamsMessage{Type: "message", Attachments: []TeamsAttachment{{
 		ContentType: "application/vnd.microsoft.card.adaptive", Content: card}}}
-}
-
-func (t *msTeams) Notify(ctx context.Context, n *Notification) (bool, error) {
-	return postJSON(ctx, t.client, t.url, nil, buildTeams(n))
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+
+	"github.com/vigilhq/vigil/internal/configfile"
 )
 
 // DefaultOwedHorizon is how long an undelivered notification stays owed
@@ -116,7 +118,7 @@ func ValidateReceivers(rs []Receiver) error {
 type issues struct{ errs []error }
 
 func (is *issues) add(path, format string, args ...any) {
-	is.errs = append(is.errs, fmt.Errorf("%s: "+format, append([]any{path}, args...)...))
+	is.errs = append(is.errs, configfile.Errorf(path, format, args...))
 }
 
 func (is *issues) err() error { return errors.Join(is.errs...) }
@@ -141,7 +143,7 @@ func (is *issues) required(path, v string) {
 func secretEnv(path, name string, lookup func(string) (string, bool)) (string, error) {
 	v, ok := lookup(name)
 	if !ok || v == "" {
-		return "", fmt.Errorf("%s: environment variable %s is not set", path, name)
+		return "", configfile.Errorf(path, "environment variable %s is not set", name)
 	}
 	return v, nil
 }

@@ -1,9 +1,7 @@
 package notify
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"strings"
 )
 
@@ -16,15 +14,9 @@ type SlackConfig struct {
 func (c *SlackConfig) validate(p string, is *issues) { is.checkURL(p+".url", c.URL) }
 
 func (c *SlackConfig) build(_ string, d buildDeps) (Integration, error) {
-	return &slack{cfg: *c, client: d.client}, nil
+	channel := c.Channel
+	return &jsonPost{name: "slack", url: c.URL, client: d.client, body: func(n *Notification) any { return buildSlack(n, channel) }}, nil
 }
-
-type slack struct {
-	cfg    SlackConfig
-	client *http.Client
-}
-
-func (s *slack) Name() string { return "slack" }
 
 type slackText struct {
 	Type string `json:"type"`
@@ -63,8 +55,4 @@ func buildSlack(n *Notification, channel string) slackMessage {
 		m.Blocks = append(m.Blocks, slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: b.String()}})
 	}
 	return m
-}
-
-func (s *slack) Notify(ctx context.Context, n *Notification) (bool, error) {
-	return postJSON(ctx, s.client, s.cfg.URL, nil, buildSlack(n, s.cfg.Channel))
 }

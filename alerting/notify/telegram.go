@@ -1,10 +1,8 @@
 package notify
 
 import (
-	"context"
 	"fmt"
 	"html"
-	"net/http"
 	"strings"
 )
 
@@ -40,16 +38,11 @@ func (c *TelegramConfig) build(p string, d buildDeps) (Integration, error) {
 	if base == "" {
 		base = DefaultTelegramURL
 	}
-	return &telegram{endpoint: strings.TrimSuffix(base, "/") + "/bot" + token + "/sendMessage", chat: c.ChatID, client: d.client}, nil
+	chat := c.ChatID
+	// The endpoint holds the token: never logged (postJSON keeps URLs out of errors).
+	return &jsonPost{name: "telegram", url: strings.TrimSuffix(base, "/") + "/bot" + token + "/sendMessage", client: d.client,
+		body: func(n *Notification) any { return buildTelegram(n, chat) }}, nil
 }
-
-type telegram struct {
-	endpoint string // holds the token: never logged (postJSON keeps URLs out of errors)
-	chat     int64
-	client   *http.Client
-}
-
-func (t *telegram) Name() string { return "telegram" }
 
 // telegramTextMax is sendMessage's limit on text, after entity parsing.
 const telegramTextMax = 4096
@@ -79,8 +72,4 @@ func buildTelegram(n *Notification, chat int64) TelegramMessage {
 		b.WriteString(line)
 	}
 	return TelegramMessage{ChatID: chat, Text: b.String(), ParseMode: "HTML", DisableWebPagePreview: true}
-}
-
-func (t *telegram) Notify(ctx context.Context, n *Notification) (bool, error) {
-	return postJSON(ctx, t.client, t.endpoint, nil, buildTelegram(n, t.chat))
 }

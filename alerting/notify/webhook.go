@@ -1,8 +1,6 @@
 package notify
 
 import (
-	"context"
-	"net/http"
 	"time"
 
 	"github.com/vigilhq/vigil/store"
@@ -17,7 +15,8 @@ type WebhookConfig struct {
 func (c *WebhookConfig) validate(p string, is *issues) { is.checkURL(p+".url", c.URL) }
 
 func (c *WebhookConfig) build(_ string, d buildDeps) (Integration, error) {
-	return &webhook{cfg: *c, client: d.client}, nil
+	return &jsonPost{name: "webhook", url: c.URL, headers: c.Headers, client: d.client,
+		body: func(n *Notification) any { return BuildWebhookPayload(n) }}, nil
 }
 
 // WebhookPayload is the Alertmanager webhook body, version 4. Vigil sends it
@@ -84,15 +83,4 @@ func BuildWebhookPayload(n *Notification) WebhookPayload {
 	}
 	p.CommonLabels, p.CommonAnnotations = common(ls), common(as)
 	return p
-}
-
-type webhook struct {
-	cfg    WebhookConfig
-	client *http.Client
-}
-
-func (w *webhook) Name() string { return "webhook" }
-
-func (w *webhook) Notify(ctx context.Context, n *Notification) (bool, error) {
-	return postJSON(ctx, w.client, w.cfg.URL, w.cfg.Headers, BuildWebhookPayload(n))
 }

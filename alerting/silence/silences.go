@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigilhq/vigil/alerting/labels"
+	"github.com/vigilhq/vigil/internal/httpapi"
 	"github.com/vigilhq/vigil/store"
 )
 
@@ -61,23 +62,16 @@ func StateAt(s store.Silence, now time.Time) string {
 	return StateExpired
 }
 
-// ParseStates reads a comma-separated list of states; empty means active
-// and pending.
+// ParseStates reads a comma-separated list of states (the state query
+// parameter); empty means active and pending. A bad list is ErrInvalid
+// and an httpapi.ParamError naming the parameter.
 func ParseStates(s string) ([]string, error) {
 	if s == "" {
 		return []string{StateActive, StatePending}, nil
 	}
-	var out []string
-	for _, st := range strings.Split(s, ",") {
-		st = strings.TrimSpace(st)
-		switch st {
-		case StateActive, StatePending, StateExpired:
-			if !slices.Contains(out, st) {
-				out = append(out, st)
-			}
-		default:
-			return nil, fmt.Errorf("%w: state %q: must be active, pending or expired", ErrInvalid, st)
-		}
+	out, err := httpapi.Strings("state", s, StateActive, StatePending, StateExpired)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return out, nil
 }

@@ -472,7 +472,7 @@ fleet:
 
 	// A store outage: the store-backed routes answer 503, the health
 	// routes fail.
-	proxy.stop()
+	proxy.Cut()
 	for _, pr := range []statusProbe{
 		{method: "GET", path: "/ready", want: 503},
 		{method: "GET", path: "/api/health", want: 503},

@@ -6,7 +6,8 @@ import (
 )
 
 // FuzzParseConfig feeds arbitrary files to the config parser: it returns a
-// config or an "invalid configuration" error, never panics.
+// config or one clean line (no stutter, no YAML or Go type names), never
+// panics.
 func FuzzParseConfig(f *testing.F) {
 	for _, seed := range []string{
 		"",
@@ -27,8 +28,14 @@ func FuzzParseConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := ParseConfig(data)
 		if err != nil {
-			if !strings.Contains(err.Error(), "invalid configuration") && !strings.Contains(err.Error(), ": ") {
-				t.Fatalf("error without context: %v", err)
+			msg := err.Error()
+			switch {
+			case msg == "" || strings.ContainsAny(msg, "\n\r"):
+				t.Fatalf("error not on one line: %q", msg)
+			case strings.Contains(msg, "invalid configuration"):
+				t.Fatalf("error stutters: %q", msg)
+			case strings.Contains(msg, "!!") || strings.Contains(msg, "unmarshal"):
+				t.Fatalf("error speaks YAML's or Go's types: %q", msg)
 			}
 			return
 		}

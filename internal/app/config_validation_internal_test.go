@@ -17,10 +17,10 @@ func TestConfigRefusesWhatWouldFailSilently(t *testing.T) {
 	tests := []struct {
 		name, yaml, err string
 	}{
-		{"an explicit zero evaluation interval", "alerting:\n  evaluation_interval: 0s\n", "alerting: invalid configuration: evaluation_interval: must be > 0"},
-		{"a link that is not a URL", "links:\n  grafana: not a url\n", `links: grafana: "not a url" is not an absolute http or https URL`},
-		{"a link without a scheme", "links:\n  jaeger: localhost:16686\n", "links: jaeger"},
-		{"a relative link", "links:\n  prometheus: /prometheus\n", "links: prometheus"},
+		{"an explicit zero evaluation interval", "alerting:\n  evaluation_interval: 0s\n", "alerting.evaluation_interval: must be > 0"},
+		{"a link that is not a URL", "links:\n  grafana: not a url\n", `links.grafana: "not a url" is not an absolute http or https URL`},
+		{"a link without a scheme", "links:\n  jaeger: localhost:16686\n", "links.jaeger"},
+		{"a relative link", "links:\n  prometheus: /prometheus\n", "links.prometheus"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

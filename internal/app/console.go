@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/console"
+	"github.com/vigilhq/vigil/internal/configfile"
 	"github.com/vigilhq/vigil/ratelimit"
 	"github.com/vigilhq/vigil/security"
 	"github.com/vigilhq/vigil/server"
@@ -21,31 +22,42 @@ import (
 
 // ConsoleConfig is the `console` section of the config file.
 type ConsoleConfig struct {
-	// SessionTTL is how long a console login lasts. Default 12h.
+	// SessionTTL is how long a console login lasts. Default 12h; at least
+	// a minute.
 	SessionTTL alerting.Duration `yaml:"session_ttl"`
 }
 
-func init() {
-	sectionDecoders["console"] = func(cfg *FileConfig, n *yaml.Node) error {
-		var raw struct {
-			SessionTTL string `yaml:"session_ttl"`
-		}
-		if err := decodeStrict(n, &raw); err != nil {
-			return err
-		}
-		if raw.SessionTTL == "" {
-			return nil
-		}
-		d, err := alerting.ParseDuration(raw.SessionTTL)
-		switch {
-		case err != nil || d <= 0:
-			return fmt.Errorf("session_ttl: %q is not a positive duration such as 12h", raw.SessionTTL)
-		case time.Duration(d) < time.Minute:
-			return fmt.Errorf("session_ttl: %s is shorter than a minute", time.Duration(d))
-		}
-		cfg.Console.SessionTTL = d
-		return nil
+// UnmarshalYAML decodes the section strictly; a session_ttl that is given
+// must be a positive duration of at least a minute.
+func (c *ConsoleConfig) UnmarshalYAML(n *yaml.Node) error {
+	type plain ConsoleConfig
+	var raw plain
+	if err := configfile.Decode(n, &raw); err != nil {
+		return err
 	}
+	d := time.Duration(raw.SessionTTL)
+	switch {
+	case d < 0 || (d == 0 && hasValue(n, "session_ttl")):
+		return configfile.Errorf("session_ttl", "%s is not a positive duration such as 12h", raw.SessionTTL)
+	case d > 0 && d < time.Minute:
+		return configfile.Errorf("session_ttl", "%s is shorter than a minute", d)
+	}
+	*c = ConsoleConfig(raw)
+	return nil
+}
+
+// hasValue reports whether the mapping n gives key a non-empty value.
+func hasValue(n *yaml.Node, key string) bool {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			v := n.Content[i+1]
+			return v.Kind != yaml.ScalarNode || (v.Value != "" && v.ShortTag() != "!!null")
+		}
+	}
+	return false
 }
 
 // Login attempts a client may make on POST /ui/login, per replica.

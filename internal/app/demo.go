@@ -28,7 +28,7 @@ func applyDemo(opts *Options, cfg *FileConfig, logger *slog.Logger) error {
 		return nil
 	}
 	opts.DemoFaults = true
-	if cfg.raw["alerting"] != nil {
+	if cfg.has("alerting") {
 		logger.Info("demo mode: demo faults on; the config file's alerting section replaces the demo rules")
 		return nil
 	}

@@ -50,7 +50,7 @@ func TestCommandLine(t *testing.T) {
 		{"an unknown flag exits 2 with one line", []string{"serve", "--nope"}, 2, "", "flag provided but not defined: -nope"},
 		{"an unknown command exits 2", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
 		{"an invalid rule exits 1 with one line", []string{"serve", "--config", bad, "--data-dir", t.TempDir()}, 1, "", "kind"},
-		{"an unknown config section exits 1", []string{"serve", "--config", unknown, "--data-dir", t.TempDir()}, 1, "", `unknown section "alertin"`},
+		{"an unknown config section exits 1", []string{"serve", "--config", unknown, "--data-dir", t.TempDir()}, 1, "", `config ` + unknown + `: alertin: unknown section (known: alerting, auth,`},
 		{"a missing config file exits 1", []string{"serve", "--config", "/nonexistent.yaml"}, 1, "", "read config"},
 		{"a bad log format exits 2", []string{"serve", "--log-format", "xml"}, 2, "", "invalid log format"},
 	}

@@ -7,34 +7,7 @@ import (
 
 	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/series"
-	"go.yaml.in/yaml/v3"
 )
-
-func init() {
-	sectionDecoders["alerting"] = func(cfg *FileConfig, n *yaml.Node) error {
-		// One SLO definition: the burn-rate rules evaluate the SLOs of the
-		// `slos` section (the route-family defaults without one), the same
-		// list /api/slos and the reports show. A broken section is the
-		// `slos` decoder's to report; the rules then see the defaults.
-		var opts []alerting.ParseOption
-		if _, slos, err := reportingConfig(cfg); err == nil {
-			opts = append(opts, alerting.WithSLOs(slos))
-		}
-		if cfg.raw["alerting"] == nil {
-			n = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-		}
-		buf, err := yaml.Marshal(n)
-		if err != nil {
-			return err
-		}
-		c, err := alerting.ParseConfig(buf, opts...)
-		if err != nil {
-			return err
-		}
-		cfg.Alerting = c
-		return nil
-	}
-}
 
 // evalInterval is the alerting evaluation interval, which is also the export
 // interval of the engine's metric reader: VIGIL_EVAL_INTERVAL overrides the

@@ -2,33 +2,28 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
-	"os"
 	"strconv"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/fleet"
 	"github.com/vigilhq/vigil/instrumentation"
+	"github.com/vigilhq/vigil/internal/configfile"
 	"github.com/vigilhq/vigil/server"
 )
 
-func init() {
-	sectionDecoders["fleet"] = func(cfg *FileConfig, n *yaml.Node) error {
-		buf, err := nodeBytes(cfg, "fleet", n)
-		if err != nil {
-			return err
-		}
-		c, err := fleet.ParseConfig(buf, os.LookupEnv)
-		if err != nil {
-			return err
-		}
-		cfg.Fleet = c
-		return nil
+// resolveFleet completes the fleet section (VIGIL_FLEET_PROMETHEUS, the
+// secrets of its *_env keys) and names a bad key from the file's root.
+func (c *FileConfig) resolveFleet(lookupEnv func(string) (string, bool)) error {
+	err := c.Fleet.Resolve(lookupEnv)
+	if ce, ok := errors.AsType[*fleet.ConfigError](err); ok {
+		return configfile.Errorf(configfile.Join("fleet", ce.Key), "%s", ce.Reason)
 	}
+	return err
 }
 
 // fleetAlerting turns on fleet evaluation: the rules' values come from

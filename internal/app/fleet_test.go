@@ -17,15 +17,15 @@ func TestFleetConfigErrors(t *testing.T) {
 		stderr     string
 	}{
 		{"an unknown fleet key is named", "fleet:\n  prometheus: {url: http://127.0.0.1:9, urll: x}\n", nil,
-			"invalid configuration: fleet: prometheus.urll: unknown key (known: basic_auth, bearer_token_env, extra_matchers, max_series, timeout, tls_config, url)"},
+			"fleet.prometheus.urll: unknown key (known: basic_auth, bearer_token_env, extra_matchers, max_series, timeout, tls_config, url)"},
 		{"a bad URL from the environment is named", "", []string{"VIGIL_FLEET_PROMETHEUS=prometheus:9090"},
-			"invalid configuration: fleet: prometheus.url: want an http or https URL such as http://prometheus:9090 (from VIGIL_FLEET_PROMETHEUS)"},
+			"fleet.prometheus.url: want an http or https URL such as http://prometheus:9090 (from VIGIL_FLEET_PROMETHEUS)"},
 		{"an unset secret is named", "fleet:\n  prometheus: {url: http://127.0.0.1:9, bearer_token_env: VIGIL_TEST_UNSET_TOKEN}\n", nil,
-			"invalid configuration: fleet: prometheus.bearer_token_env: environment variable VIGIL_TEST_UNSET_TOKEN is not set"},
+			"fleet.prometheus.bearer_token_env: environment variable VIGIL_TEST_UNSET_TOKEN is not set"},
 		{"an unreadable CA file is named", "fleet:\n  prometheus: {url: https://127.0.0.1:9, tls_config: {ca_file: /nonexistent/ca.pem}}\n", nil,
-			"invalid configuration: fleet: prometheus.tls_config.ca_file: cannot read /nonexistent/ca.pem"},
+			"fleet.prometheus.tls_config.ca_file: cannot read /nonexistent/ca.pem"},
 		{"a bad extra matcher is named", "fleet:\n  prometheus: {url: http://127.0.0.1:9, extra_matchers: '{job=vigil}'}\n", nil,
-			`invalid configuration: fleet: prometheus.extra_matchers: label job: want a quoted value such as "vigil"`},
+			`fleet.prometheus.extra_matchers: label job: want a quoted value such as "vigil"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

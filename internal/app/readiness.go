@@ -2,22 +2,12 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/labstack/echo/v4"
-	"github.com/vigilhq/vigil/readiness"
-	"go.yaml.in/yaml/v3"
-)
 
-func init() {
-	sectionDecoders["readiness"] = func(cfg *FileConfig, n *yaml.Node) error {
-		if err := decodeStrict(n, &cfg.Readiness); err != nil {
-			return err
-		}
-		return cfg.Readiness.Validate()
-	}
-}
+	"github.com/vigilhq/vigil/readiness"
+)
 
 func readinessMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return readiness.Main(ctx, args, stdout, stderr)
@@ -35,11 +25,9 @@ func mountReadiness(e *echo.Echo, v *vigil, cfg readiness.FileConfig, st readine
 		Principal:      principalName,
 	})
 	if err != nil {
-		return fmt.Errorf("invalid configuration: readiness: %w", err)
+		return &ConfigError{Err: err}
 	}
 	v.closers = append(v.closers, func(context.Context) error { svc.Close(); return nil })
-	e.POST("/api/readiness/runs", svc.HandleStart, admin)
-	e.GET("/api/readiness/runs", svc.HandleList, admin)
-	e.GET("/api/readiness/runs/:id", svc.HandleGet, admin)
+	svc.Register(e, admin)
 	return nil
 }

@@ -23,11 +23,9 @@ func configRoutes(cfg *FileConfig) []configRoute {
 	for i, l := range cfg.RateLimit.Limits {
 		out = append(out, configRoute{fmt.Sprintf("ratelimit.limits[%d].route", i), l.Route})
 	}
-	if _, slos, err := reportingConfig(cfg); err == nil {
-		for i, s := range slos {
-			if s.Route != "" { // an SLO of a route family names no route
-				out = append(out, configRoute{fmt.Sprintf("slos[%d].route", i), s.Route})
-			}
+	for i, s := range cfg.SLOs {
+		if s.Route != "" { // an SLO of a route family names no route
+			out = append(out, configRoute{fmt.Sprintf("slos[%d].route", i), s.Route})
 		}
 	}
 	return out

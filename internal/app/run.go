@@ -13,6 +13,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/apidocs"
 	"github.com/vigilhq/vigil/exporter"
@@ -23,7 +25,6 @@ import (
 	"github.com/vigilhq/vigil/series"
 	"github.com/vigilhq/vigil/server"
 	"github.com/vigilhq/vigil/store"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Server timeouts. WriteTimeout covers the slowest reference call (a 10 s
@@ -178,7 +179,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	auth, err := security.NewAuthenticator(cfg.Auth, security.WithEvents(events),
 		security.WithStoredKeys(st), security.WithSessions(sessions))
 	if err != nil {
-		return nil, fmt.Errorf("invalid configuration: auth: %w", err)
+		return nil, &ConfigError{Path: opts.ConfigPath, Err: err}
 	}
 	limiter, closeLimiter, err := newLimiter(cfg.RateLimit, opts, logger, mp)
 	if err != nil {
@@ -200,7 +201,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 		MeterProvider: mp,
 	}, fleetClient))
 	if err != nil {
-		return nil, fmt.Errorf("invalid configuration: alerting: %w", err)
+		return nil, &ConfigError{Path: opts.ConfigPath, Err: err}
 	}
 	v.loops["alerting"] = engine.Run
 
@@ -251,17 +252,14 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 		return nil, err
 	}
 	v.docs = mountDocs(e)
-	metrics := echo.WrapHandler(tel.MetricsHandler())
-	e.GET("/metrics", metrics)
-	e.GET("/metrics/prometheus", metrics)
+	server.MountMetrics(e, tel.MetricsHandler())
 
 	viewer := auth.Require(security.RoleViewer)
 	admin := auth.Require(security.RoleAdmin)
 	alerts := &server.AlertsAPI{Actions: engine.Actions, Rules: engine.Evaluator, Webhook: engine.Ingester,
 		Silences: engine.Silences, Reader: st, Actor: principalName}
 	alerts.Register(e, viewer, admin)
-	e.GET("/admin/security/events", secHandlers.Events, admin)
-	e.GET("/health/security", secHandlers.Posture)
+	secHandlers.Register(e, admin)
 
 	if err := mountConsole(consoleDeps{Echo: e, Auth: auth, Links: cfg.Links, Meter: mp, Logger: logger, Events: events}); err != nil {
 		return nil, err
@@ -278,8 +276,9 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	stream := &server.Stream{Interval: interval, System: systemSnapshot(ser),
-		API: func(ctx context.Context) any { return reports.APISnapshot(ctx) }, Alerts: engine.Publisher, Logger: logger}
+	stream := &server.Stream{Interval: interval, Alerts: engine.Publisher, Logger: logger,
+		System: func(context.Context) any { return reports.SystemSnapshot() },
+		API:    func(ctx context.Context) any { return reports.APISnapshot(ctx) }}
 	streamAuth(stream, auth, logger)
 	e.GET("/ws/metrics", stream.Handle, viewer)
 	if err := v.docs.finish(e); err != nil {

@@ -23,8 +23,9 @@ import (
 // status it names (http.StatusXxx, or a literal status given to
 // echo.NewHTTPError, c.JSON, c.NoContent, c.Blob...) must be in the
 // route's OpenAPI operation. It follows calls to functions of the same
-// package and methods of the same receiver, so a status added in a helper
-// of a handler is found too. TestAPIStatusesMatchTheDocument drives each
+// package, methods of the same receiver and functions of the module's other
+// packages (httpapi's body decoder, say), so a status added in a helper of
+// a handler is found too. TestAPIStatusesMatchTheDocument drives each
 // status the other way, against a real server.
 
 const modulePath = "github.com/vigilhq/vigil"
@@ -59,7 +60,7 @@ type statusAuditor struct {
 type auditPkg struct {
 	funcs   map[string]*ast.FuncDecl // name, or Recv.name for methods
 	fset    *token.FileSet
-	imports map[*ast.File]string
+	imports map[*ast.FuncDecl]map[string]string // the import paths its file names, by package name
 }
 
 func newStatusAuditor(t *testing.T) *statusAuditor {
@@ -106,19 +107,29 @@ func (a *statusAuditor) pkg(importPath string) *auditPkg {
 	dir := filepath.Join(a.root, filepath.FromSlash(strings.TrimPrefix(rel, "/")))
 	entries, err := os.ReadDir(dir)
 	require.NoError(a.t, err)
-	p := &auditPkg{funcs: map[string]*ast.FuncDecl{}, fset: token.NewFileSet(), imports: map[*ast.File]string{}}
+	p := &auditPkg{funcs: map[string]*ast.FuncDecl{}, fset: token.NewFileSet(), imports: map[*ast.FuncDecl]map[string]string{}}
 	for _, e := range entries {
 		if !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
 			continue
 		}
 		f, err := parser.ParseFile(p.fset, filepath.Join(dir, e.Name()), nil, 0)
 		require.NoError(a.t, err)
+		imports := map[string]string{}
+		for _, im := range f.Imports {
+			path := strings.Trim(im.Path.Value, `"`)
+			name := path[strings.LastIndex(path, "/")+1:]
+			if im.Name != nil {
+				name = im.Name.Name
+			}
+			imports[name] = path
+		}
 		for _, d := range f.Decls {
 			fd, ok := d.(*ast.FuncDecl)
 			if !ok {
 				continue
 			}
 			p.funcs[funcKey(fd)] = fd
+			p.imports[fd] = imports
 		}
 	}
 	a.pkgs[importPath] = p
@@ -204,6 +215,14 @@ func (a *statusAuditor) statuses(p *auditPkg, fd *ast.FuncDecl, out map[int]bool
 				if callee := p.funcs[recv+"."+f.Sel.Name]; recv != "" && callee != nil {
 					a.statuses(p, callee, out)
 				}
+				// A function of another package of the module.
+				if id, ok := f.X.(*ast.Ident); ok {
+					if path, ok := p.imports[fd][id.Name]; ok && strings.HasPrefix(path, modulePath+"/") {
+						if other := a.pkg(path); other != nil && other.funcs[f.Sel.Name] != nil {
+							a.statuses(other, other.funcs[f.Sel.Name], out)
+						}
+					}
+				}
 			}
 			if statusFuncs[name] && len(x.Args) > 0 {
 				if lit, ok := x.Args[0].(*ast.BasicLit); ok && lit.Kind == token.INT {
@@ -280,6 +299,8 @@ func TestHandlerStatusesAreDocumented(t *testing.T) {
 		{"GET /api/users/:id", http.StatusNotFound},
 		{"POST /api/readiness/runs", http.StatusTooManyRequests},
 		{"GET /ws/metrics", http.StatusServiceUnavailable},
+		{"POST /api/chat", http.StatusUnsupportedMediaType},            // in httpapi.DecodeJSON
+		{"POST /api/alerts/webhook", http.StatusRequestEntityTooLarge}, // in httpapi.ReadBody
 	} {
 		method, path, _ := strings.Cut(tc.route, " ")
 		var name string

@@ -5,17 +5,17 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigilhq/vigil/internal/vigiltest"
 )
 
 // pgAddr is the test PostgreSQL's address, failing under CI (skipping
@@ -37,83 +37,10 @@ func pgAddr(t *testing.T) string {
 	return addr
 }
 
-// tcpProxy forwards connections to a target until stopped: stopping it is
-// a store outage for whoever connects through it, without touching the
-// shared server.
-type tcpProxy struct {
-	t      *testing.T
-	addr   string
-	target string
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
-}
-
-func newTCPProxy(t *testing.T, target string) *tcpProxy {
-	p := &tcpProxy{t: t, target: target, conns: map[net.Conn]struct{}{}}
-	p.listen("127.0.0.1:0")
-	p.addr = p.ln.Addr().String()
-	t.Cleanup(p.stop)
-	return p
-}
-
-func (p *tcpProxy) listen(addr string) {
-	ln, err := net.Listen("tcp", addr)
-	require.NoError(p.t, err)
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	p.wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.wg.Go(func() { p.forward(c) })
-		}
-	})
-}
-
-func (p *tcpProxy) forward(c net.Conn) {
-	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
-	if err != nil {
-		_ = c.Close()
-		return
-	}
-	p.mu.Lock()
-	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
-	p.mu.Unlock()
-	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
-	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
-	<-done
-	_, _ = c.Close(), up.Close()
-	<-done
-}
-
-// stop closes the listener and every forwarded connection.
-func (p *tcpProxy) stop() {
-	p.mu.Lock()
-	if p.ln != nil {
-		_ = p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		_ = c.Close()
-		delete(p.conns, c)
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
-
-func (p *tcpProxy) restart() { p.listen(p.addr) }
-
 // proxiedStore gives a DSN reaching the test PostgreSQL through a proxy the
 // test can cut, in a fresh schema (created by vigil itself, dropped at
 // cleanup).
-func proxiedStore(t *testing.T, name string) (*tcpProxy, string) {
+func proxiedStore(t *testing.T, name string) (*vigiltest.Proxy, string) {
 	t.Helper()
 	pg := pgAddr(t)
 	b := make([]byte, 6)
@@ -127,8 +54,8 @@ func proxiedStore(t *testing.T, name string) (*tcpProxy, string) {
 			_ = c.Close(ctx)
 		}
 	})
-	proxy := newTCPProxy(t, pg)
-	return proxy, "postgres://postgres@" + proxy.addr + "/test?sslmode=disable&connect_timeout=3&search_path=" + schema
+	proxy := vigiltest.NewProxy(t, pg)
+	return proxy, "postgres://postgres@" + proxy.Addr() + "/test?sslmode=disable&connect_timeout=3&search_path=" + schema
 }
 
 // TestStoreOutageIsA503 runs vigil serve on PostgreSQL through a proxy and
@@ -142,7 +69,7 @@ func TestStoreOutageIsA503(t *testing.T) {
 	resp, body := p.Do(http.MethodGet, "/api/alerts", admin, nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 
-	proxy.stop()
+	proxy.Cut()
 	for _, r := range []struct{ method, path string }{
 		{http.MethodGet, "/api/alerts"},
 		{http.MethodGet, "/api/silences"},
@@ -165,7 +92,7 @@ func TestStoreOutageIsA503(t *testing.T) {
 		assert.Contains(t, prob.Detail, "store is unavailable")
 	}
 
-	proxy.restart()
+	proxy.Restore()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, _ := p.Do(http.MethodGet, "/api/alerts", admin, nil)

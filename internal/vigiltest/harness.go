@@ -91,7 +91,7 @@ type Proc struct {
 	tb     testing.TB
 	name   string
 	cmd    *exec.Cmd
-	logs   *syncBuffer
+	logs   *SyncBuffer
 	client *http.Client
 	exited chan struct{} // closed once Wait returned
 	err    error         // the Wait result, read after exited is closed
@@ -125,7 +125,7 @@ func Launch(tb testing.TB, bin string, opts Options) *Proc {
 		tb:     tb,
 		name:   opts.Name,
 		cmd:    cmd,
-		logs:   &syncBuffer{},
+		logs:   &SyncBuffer{},
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{}},
 		exited: make(chan struct{}),
 	}
@@ -377,23 +377,4 @@ func FreeAddr(tb testing.TB) string {
 	addr := ln.Addr().String()
 	require.NoError(tb, ln.Close())
 	return addr
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writes and the
-// test's reads at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -72,7 +72,7 @@ type Prometheus struct {
 	bin    string
 	dir    string
 	args   []string
-	logs   *syncBuffer
+	logs   *SyncBuffer
 	cmd    *exec.Cmd
 	exited chan struct{}
 	client *http.Client
@@ -120,7 +120,7 @@ func StartPrometheus(tb testing.TB, opts PrometheusOptions) *Prometheus {
 		dir:  dir,
 		tb:   tb,
 		bin:  bin,
-		logs: &syncBuffer{},
+		logs: &SyncBuffer{},
 		args: []string{
 			"--config.file=" + path,
 			"--storage.tsdb.path=" + filepath.Join(dir, "data"),

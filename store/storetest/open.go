@@ -15,11 +15,11 @@ import (
 	"github.com/vigilhq/vigil/store"
 )
 
-// PostgresDSN returns a DSN of the test PostgreSQL server (VIGIL_TEST_POSTGRES,
-// default postgres://postgres@127.0.0.1:5432/test?sslmode=disable) whose
-// search_path selects a fresh schema, dropped when the test ends. Without a
-// server the test skips, or fails when CI is set.
-func PostgresDSN(t testing.TB) string {
+// PostgresBase returns the DSN of the test PostgreSQL server
+// (VIGIL_TEST_POSTGRES, default
+// postgres://postgres@127.0.0.1:5432/test?sslmode=disable), once it
+// answers. Without a server the test skips, or fails when CI is set.
+func PostgresBase(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("VIGIL_TEST_POSTGRES")
 	if base == "" {
@@ -34,10 +34,26 @@ func PostgresDSN(t testing.TB) string {
 		}
 		t.Skipf("postgres unreachable, skipping (CI unset): %v", err)
 	}
+	_ = conn.Close(ctx)
+	return base
+}
+
+// PostgresSchema creates a fresh, empty schema on the test server
+// (PostgresBase), dropped when the test ends, and returns a DSN whose
+// search_path selects it, and its name.
+func PostgresSchema(t testing.TB) (dsn, schema string) {
+	t.Helper()
+	base := PostgresBase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect postgres: %v", err)
+	}
 	defer conn.Close(context.Background())
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	schema := "vigil_test_" + hex.EncodeToString(b)
+	schema = "vigil_test_" + hex.EncodeToString(b)
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatalf("create schema: %v", err)
 	}
@@ -58,7 +74,14 @@ func PostgresDSN(t testing.TB) string {
 	if strings.Contains(base, "?") {
 		sep = "&"
 	}
-	return base + sep + "search_path=" + schema
+	return base + sep + "search_path=" + schema, schema
+}
+
+// PostgresDSN is PostgresSchema's DSN.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	dsn, _ := PostgresSchema(t)
+	return dsn
 }
 
 // OpenPostgres opens a store on a fresh PostgreSQL schema (PostgresDSN),
