@@ -13,6 +13,7 @@ import (
 	"github.com/vigilhq/vigil/fleet"
 	"github.com/vigilhq/vigil/instrumentation"
 	"github.com/vigilhq/vigil/internal/configfile"
+	"github.com/vigilhq/vigil/internal/httpapi"
 	"github.com/vigilhq/vigil/server"
 )
 
@@ -96,7 +97,7 @@ func (t fleetTraces) LatestTraceID(route string) (string, bool) {
 	}
 	now := t.now()
 	bucket := instrumentation.PromRequestDuration + "_bucket"
-	failing := fleet.Selector(bucket, append([]string{instrumentation.PromAttrStatusCode + `=~"5.."`}, ms...)...)
+	failing := fleet.Selector(bucket, append([]string{instrumentation.PromAttrStatusCode + `=~"` + httpapi.ServerErrorPattern + `"`}, ms...)...)
 	if ex, err := t.client.Exemplars(ctx, failing, now.Add(-traceLookback), now, 1); err == nil && len(ex) > 0 {
 		return ex[0].TraceID, true
 	}
