@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigilhq/vigil/alerting/notify"
+	"github.com/vigilhq/vigil/alerting/silence"
 	"github.com/vigilhq/vigil/internal/configfile"
 )
 
@@ -30,6 +31,10 @@ type Config struct {
 	Receivers []Receiver `yaml:"receivers,omitempty" json:"receivers,omitempty"`
 	// Route decides which receiver gets which alerts and how they are grouped.
 	Route Route `yaml:"route" json:"route"`
+	// SilenceRetention is how long an expired silence is kept (and listed
+	// with state=expired) before it is deleted. Default 120h, as
+	// Alertmanager's --data.retention; at least 1h.
+	SilenceRetention Duration `yaml:"silence_retention,omitempty" json:"silence_retention,omitempty"`
 
 	// SLOs are the objectives of the `slos` section (a sibling of
 	// `alerting`, set by whoever loads the file): burn-rate rules with `slo`
@@ -63,6 +68,7 @@ func DefaultConfig() Config {
 func defaultConfig() Config {
 	return Config{
 		EvaluationInterval: Duration(5 * time.Second),
+		SilenceRetention:   Duration(silence.DefaultRetention),
 		Rules:              DefaultRules(),
 		SLOs:               DefaultSLOs(),
 		Route: Route{
@@ -149,6 +155,9 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 	if valueOf(n, "evaluation_interval") != nil && cfg.EvaluationInterval <= 0 {
 		return configfile.Errorf("evaluation_interval", "must be > 0 (omit it for the default 5s)")
 	}
+	if valueOf(n, "silence_retention") != nil && cfg.SilenceRetention < Duration(time.Hour) {
+		return configfile.Errorf("silence_retention", "must be at least 1h (default 120h)")
+	}
 	*c = cfg
 	return nil
 }
@@ -181,6 +190,9 @@ func (c *Config) applyDefaults() {
 	if c.EvaluationInterval == 0 {
 		c.EvaluationInterval = d.EvaluationInterval
 	}
+	if c.SilenceRetention == 0 {
+		c.SilenceRetention = d.SilenceRetention
+	}
 	if c.Route.Receiver == "" && len(c.Receivers) > 0 {
 		c.Route.Receiver = c.Receivers[0].Name
 	}
@@ -206,6 +218,9 @@ func (c *Config) Validate() error {
 	}
 	if c.EvaluationInterval <= 0 {
 		bad("evaluation_interval", "must be > 0")
+	}
+	if c.SilenceRetention != 0 && c.SilenceRetention < Duration(time.Hour) { // 0: the default
+		bad("silence_retention", "must be at least 1h (default 120h)")
 	}
 	if c.ExternalURL != "" {
 		if u, err := url.Parse(c.ExternalURL); err != nil || u.Scheme == "" || u.Host == "" {

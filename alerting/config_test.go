@@ -56,6 +56,9 @@ func TestParseConfigDefaults(t *testing.T) {
 	if len(cfg.Rules) != len(alerting.DefaultRules()) || cfg.EvaluationInterval.D() != 2*time.Second {
 		t.Errorf("defaults not applied: %d rules, %s", len(cfg.Rules), cfg.EvaluationInterval)
 	}
+	if cfg.SilenceRetention.D() != 120*time.Hour {
+		t.Errorf("silence retention %s, want Alertmanager's 120h", cfg.SilenceRetention)
+	}
 	cfg, err = alerting.ParseConfig([]byte("rules: []\n"))
 	if err != nil || len(cfg.Rules) != 0 {
 		t.Errorf("explicit empty rules: %d rules, %v", len(cfg.Rules), err)
@@ -80,6 +83,8 @@ func TestParseConfigErrors(t *testing.T) {
 	}{
 		{"an unknown key is rejected", "evaluation_intervall: 1s\n", "evaluation_intervall"},
 		{"a malformed duration names the value", "evaluation_interval: soon\n", `"soon"`},
+		{"silences are kept at least an hour", "silence_retention: 30m\n", "silence_retention: must be at least 1h (default 120h)"},
+		{"a zero silence retention is refused, not the default", "silence_retention: 0s\n", "silence_retention: must be at least 1h"},
 		{"a rule needs a name", "rules:\n  - kind: absent\n    window: 1m\n", "rules[0].name: required"},
 		{"an unknown kind is rejected", "rules:\n  - name: R\n    kind: magic\n    window: 1m\n", `rules[0].kind: unknown kind "magic"`},
 		{"an error ratio above one is rejected", "rules:\n  - name: R\n    kind: error_ratio\n    window: 1m\n    threshold: 2\n", "rules[0].threshold"},

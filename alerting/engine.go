@@ -21,6 +21,7 @@ import (
 type Store interface {
 	notify.Store
 	silence.Store
+	silence.Deleter
 	InsertAlert(ctx context.Context, a store.Alert, events ...store.AlertEvent) (store.Alert, []store.AlertEvent, error)
 	AppendAlertEvent(ctx context.Context, e store.AlertEvent) (store.AlertEvent, error)
 }
@@ -50,7 +51,7 @@ type Deps struct {
 //   - Ingester: Alertmanager webhook payloads (IngestWebhook);
 //   - Actions: Acknowledge and Resolve;
 //   - Silences (package silence): silences, the Evaluator's Silencer and
-//     the pipeline's Muter;
+//     the pipeline's Muter; SilenceRetention deletes the long-expired ones;
 //   - Notifications (package notify): the notification pipeline, the
 //     Evaluator's Notifier;
 //   - Publisher: alert events to subscribers (Subscribe);
@@ -63,9 +64,11 @@ type Engine struct {
 	*Ingester
 	*Actions
 	*Publisher
-	Silences      *silence.Silences
-	Notifications *notify.Pipeline
-	History       *History
+	Silences *silence.Silences
+	// SilenceRetention deletes long-expired silences; Run it as a loop.
+	SilenceRetention silence.Retention
+	Notifications    *notify.Pipeline
+	History          *History
 
 	notifyCfg notify.Config // what Notifications was built from
 }
@@ -124,11 +127,13 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		return nil, err
 	}
 	return &Engine{
-		Evaluator:     ev,
-		Ingester:      NewIngester(deps.Store, pub, deps.Now),
-		Actions:       NewActions(deps.Store, pub, deps.Now),
-		Publisher:     pub,
-		Silences:      sil,
+		Evaluator: ev,
+		Ingester:  NewIngester(deps.Store, pub, deps.Now),
+		Actions:   NewActions(deps.Store, pub, deps.Now),
+		Publisher: pub,
+		Silences:  sil,
+		SilenceRetention: silence.Retention{Store: deps.Store, Keep: cfg.SilenceRetention.D(), Now: deps.Now,
+			Logger: deps.Logger},
 		Notifications: pipe,
 		History:       hist,
 		notifyCfg:     ncfg,

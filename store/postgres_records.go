@@ -86,6 +86,15 @@ func (p *Postgres) ExpireSilence(ctx context.Context, id string, at time.Time) e
 	})
 }
 
+// DeleteSilencesEndedBefore deletes the silences that ended before t.
+func (p *Postgres) DeleteSilencesEndedBefore(ctx context.Context, t time.Time) (int64, error) {
+	tag, err := p.pool.Exec(ctx, `DELETE FROM silences WHERE ends_at < $1`, normTime(t))
+	if err != nil {
+		return 0, fmt.Errorf("delete silences: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 func pgScanNotification(sc scanner) (NotificationEntry, error) {
 	var e NotificationEntry
 	var firing, resolved, owed []byte

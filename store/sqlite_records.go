@@ -85,6 +85,19 @@ func (s *SQLite) ExpireSilence(ctx context.Context, id string, at time.Time) err
 	})
 }
 
+// DeleteSilencesEndedBefore deletes the silences that ended before t.
+func (s *SQLite) DeleteSilencesEndedBefore(ctx context.Context, t time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM silences WHERE ends_at < ?`, sqliteTime(t))
+	if err != nil {
+		return 0, fmt.Errorf("delete silences: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete silences: %w", err)
+	}
+	return n, nil
+}
+
 // expireWindow moves a silence's end to at (if earlier) and keeps
 // StartsAt <= EndsAt.
 func expireWindow(starts, ends, at time.Time) (time.Time, time.Time) {

@@ -52,6 +52,9 @@ type Store interface {
 	GetSilence(ctx context.Context, id string) (Silence, error)
 	ListSilences(ctx context.Context) ([]Silence, error)
 	ExpireSilence(ctx context.Context, id string, at time.Time) error
+	// DeleteSilencesEndedBefore deletes the silences whose EndsAt is before
+	// t and returns how many.
+	DeleteSilencesEndedBefore(ctx context.Context, t time.Time) (int64, error)
 
 	// Notification log, keyed by (receiver, group key).
 	GetNotification(ctx context.Context, receiver, groupKey string) (NotificationEntry, error)

@@ -32,7 +32,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"an unknown rule kind", "alerting: {rules: [{name: a, kind: nope}]}", `alerting.rules[0].kind: unknown kind "nope"`},
 		{"a list as the alerting section", "alerting: [1]", "alerting: must be a mapping"},
 		{"a misspelt key inside a section", "alerting: {rulez: []}",
-			"alerting.rulez: unknown key (known: evaluation_interval, external_url, receivers, route, rules)"},
+			"alerting.rulez: unknown key (known: evaluation_interval, external_url, receivers, route, rules, silence_retention)"},
 		{"an unknown receiver in the route", "alerting: {rules: [], route: {receiver: nobody}}",
 			`alerting.route.receiver: unknown receiver "nobody"`},
 		{"a receiver without a URL", "alerting: {rules: [], receivers: [{name: r, webhook: {}}]}",

@@ -204,6 +204,7 @@ func build(ctx context.Context, opts Options, cfg FileConfig, logger *slog.Logge
 		return nil, &ConfigError{Path: opts.ConfigPath, Err: err}
 	}
 	v.loops["alerting"] = engine.Run
+	v.loops["silence retention"] = engine.SilenceRetention.Run
 
 	secHandlers := security.NewHandlers(security.HandlersConfig{Store: st, Auth: auth, SecureHeaders: true, CORS: cfg.Auth.CORS,
 		DemoFaults: opts.DemoFaults, Recorder: events})

@@ -394,6 +394,20 @@ func testSilences(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	assert.True(t, got.StartsAt.Equal(at))
 	assert.True(t, got.EndsAt.Equal(at))
+
+	// Retention: only silences that ended before the cut are deleted.
+	kept := store.Silence{ID: "s3", StartsAt: base, EndsAt: at.Add(time.Microsecond), CreatedAt: base}
+	require.NoError(t, s.CreateSilence(ctx(t), kept))
+	n, err := s.DeleteSilencesEndedBefore(ctx(t), at)
+	require.NoError(t, err)
+	assert.Zero(t, n, "a silence that ends at the cut is kept")
+	n, err = s.DeleteSilencesEndedBefore(ctx(t), at.Add(time.Microsecond))
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, n, "s1 and s2 ended at the expiry")
+	all, err = s.ListSilences(ctx(t))
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+	assert.Equal(t, "s3", all[0].ID)
 }
 
 func testNotifications(t *testing.T, s store.Store) {
