@@ -49,22 +49,24 @@ func startCollector(t *testing.T) *collector {
 	t.Helper()
 	need(t, "go")
 	bin := build(t, "jaeger", "tools/jaeger", "github.com/jaegertracing/jaeger/cmd/jaeger")
-	cfg, ports := rebind(t, "tools/jaeger/collector.yaml", "127.0.0.1", collectorPorts)
 	c := &collector{rcv: otlptest.NewReceiver(t)}
-	out, err := withReceiverExporter([]byte(cfg), c.rcv.URL)
-	if err != nil {
-		t.Fatalf("tools/jaeger/collector.yaml: %v", err)
-	}
-	path := filepath.Join(t.TempDir(), "collector.yaml")
-	if err := os.WriteFile(path, out, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c.proc = start(t, bin, []string{"--config", "file:" + path}, nil)
-	c.otlpHTTP = "http://" + addr(ports["4318"])
-	c.otlpGRPC = "http://" + addr(ports["4317"])
-	c.prom = "http://" + addr(ports["8889"]) + "/metrics"
-	c.query = "http://" + addr(ports["16686"])
-	waitReady(t, "http://"+addr(ports["13133"])+"/status", 60*time.Second)
+	startOnFreePorts(t, 60*time.Second, func() (*process, string) {
+		cfg, ports := rebind(t, "tools/jaeger/collector.yaml", "127.0.0.1", collectorPorts)
+		out, err := withReceiverExporter([]byte(cfg), c.rcv.URL)
+		if err != nil {
+			t.Fatalf("tools/jaeger/collector.yaml: %v", err)
+		}
+		path := filepath.Join(t.TempDir(), "collector.yaml")
+		if err := os.WriteFile(path, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c.proc = start(t, bin, []string{"--config", "file:" + path}, nil)
+		c.otlpHTTP = "http://" + addr(ports["4318"])
+		c.otlpGRPC = "http://" + addr(ports["4317"])
+		c.prom = "http://" + addr(ports["8889"]) + "/metrics"
+		c.query = "http://" + addr(ports["16686"])
+		return c.proc, "http://" + addr(ports["13133"]) + "/status"
+	})
 	return c
 }
 

@@ -26,16 +26,18 @@ func startJaeger(t *testing.T) (otlp, query string) {
 		t.Fatal(err)
 	}
 	bin := build(t, "jaeger", "tools/jaeger", "github.com/jaegertracing/jaeger/cmd/jaeger")
-	cfg, ports := rebind(t, "tools/jaeger/config.yaml", "127.0.0.1", jaegerPorts)
-	path := filepath.Join(t.TempDir(), "jaeger.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	start(t, bin, []string{"--config", "file:" + path}, nil)
-	query = "http://" + addr(ports["16686"])
-	waitReady(t, "http://"+addr(ports["13133"])+"/status", 60*time.Second)
+	startOnFreePorts(t, 60*time.Second, func() (*process, string) {
+		cfg, ports := rebind(t, "tools/jaeger/config.yaml", "127.0.0.1", jaegerPorts)
+		path := filepath.Join(t.TempDir(), "jaeger.yaml")
+		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p := start(t, bin, []string{"--config", "file:" + path}, nil)
+		otlp, query = "http://"+addr(ports["4318"]), "http://"+addr(ports["16686"])
+		return p, "http://" + addr(ports["13133"]) + "/status"
+	})
 	waitReady(t, query+"/api/services", 30*time.Second)
-	return "http://" + addr(ports["4318"]), query
+	return otlp, query
 }
 
 // findTrace polls Jaeger's query API until the trace holds a span named

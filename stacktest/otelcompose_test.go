@@ -97,27 +97,30 @@ func TestComposeOtelProfile(t *testing.T) {
 	t.Run("the collector's config runs and passes every signal on", func(t *testing.T) {
 		jaeger := startCollector(t) // the jaeger service: OTLP gRPC in, query API out
 		prom := otlptest.NewReceiver(t)
-		conf, ports := rebind(t, "otel-collector/config.yaml", "0.0.0.0", []string{"4317", "4318", "13133"})
 		jaegerGRPC, err := url.Parse(jaeger.otlpGRPC)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for from, to := range map[string]string{
-			"jaeger:4317": jaegerGRPC.Host,
-			"http://prometheus:9090/api/v1/otlp/v1/metrics": prom.URL + "/v1/metrics",
-		} {
-			if !strings.Contains(conf, from) {
-				t.Fatalf("otel-collector/config.yaml has no %s", from)
-			}
-			conf = strings.ReplaceAll(conf, from, to)
-		}
-		path := filepath.Join(t.TempDir(), "otel-collector.yaml")
-		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-			t.Fatal(err)
-		}
 		bin := build(t, "jaeger", "tools/jaeger", "github.com/jaegertracing/jaeger/cmd/jaeger")
-		start(t, bin, []string{"--config", "file:" + path}, nil)
-		waitReady(t, "http://"+addr(ports["13133"])+"/status", 60*time.Second)
+		var ports map[string]int
+		startOnFreePorts(t, 60*time.Second, func() (*process, string) {
+			var conf string
+			conf, ports = rebind(t, "otel-collector/config.yaml", "0.0.0.0", []string{"4317", "4318", "13133"})
+			for from, to := range map[string]string{
+				"jaeger:4317": jaegerGRPC.Host,
+				"http://prometheus:9090/api/v1/otlp/v1/metrics": prom.URL + "/v1/metrics",
+			} {
+				if !strings.Contains(conf, from) {
+					t.Fatalf("otel-collector/config.yaml has no %s", from)
+				}
+				conf = strings.ReplaceAll(conf, from, to)
+			}
+			path := filepath.Join(t.TempDir(), "otel-collector.yaml")
+			if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return start(t, bin, []string{"--config", "file:" + path}, nil), "http://" + addr(ports["13133"]) + "/status"
+		})
 
 		p := vigiltest.Start(t, vigilBinary(t), vigiltest.Options{Env: []string{
 			"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + addr(ports["4318"]),

@@ -128,8 +128,43 @@ func rebind(t *testing.T, path, host string, ports []string) (string, map[string
 
 // process is a process started by [start].
 type process struct {
-	cmd  *exec.Cmd
-	wait func()
+	cmd     *exec.Cmd
+	wait    func()
+	exited  chan struct{} // closed when the process has ended
+	logPath string
+}
+
+// portTaken reports whether the process ended because a port it was given
+// was taken: [freePort] hands out a port that was free a moment ago, and
+// another test's connection may take it before the process binds it.
+func (p *process) portTaken() bool {
+	select {
+	case <-p.exited:
+	default:
+		return false
+	}
+	b, _ := os.ReadFile(p.logPath)
+	return bytes.Contains(b, []byte("address already in use"))
+}
+
+// startOnFreePorts runs launch (which picks free ports, starts a process
+// and returns it with the URL that answers 2xx once it is up) until the
+// process comes up; a process that ended because a port was taken is
+// started again on new ports, at most three times in all.
+func startOnFreePorts(t *testing.T, timeout time.Duration, launch func() (*process, string)) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		p, url := launch()
+		err := waitUp(p, url, timeout)
+		if err == nil {
+			return
+		}
+		if attempt < 3 && p.portTaken() {
+			t.Logf("%s: a port was taken before it bound it; starting again on new ports", filepath.Base(p.cmd.Path))
+			continue
+		}
+		t.Fatal(err)
+	}
 }
 
 // kill ends it with SIGKILL (a crash) and waits for it.
@@ -168,8 +203,9 @@ func start(t *testing.T, bin string, args []string, env []string) *process {
 		cancel()
 		t.Fatalf("start %s: %v", bin, err)
 	}
-	var waitOnce sync.Once
-	wait := func() { waitOnce.Do(func() { _ = cmd.Wait() }) }
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	wait := func() { <-exited }
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGCONT) // a paused process cannot act on SIGTERM
 		cancel()
@@ -180,7 +216,7 @@ func start(t *testing.T, bin string, args []string, env []string) *process {
 			t.Logf("--- %s output (last 4 KiB) ---\n%s", filepath.Base(bin), tail(b, 4096))
 		}
 	})
-	return &process{cmd: cmd, wait: wait}
+	return &process{cmd: cmd, wait: wait, exited: exited, logPath: logPath}
 }
 
 func tail(b []byte, n int) []byte {
@@ -194,6 +230,13 @@ func tail(b []byte, n int) []byte {
 // processes under test start asynchronously.
 func waitReady(t *testing.T, url string, timeout time.Duration) {
 	t.Helper()
+	if err := waitUp(nil, url, timeout); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitUp is waitReady that also gives up when p (if not nil) has ended.
+func waitUp(p *process, url string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last string
 	for time.Now().Before(deadline) {
@@ -202,15 +245,22 @@ func waitReady(t *testing.T, url string, timeout time.Duration) {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()
 			if resp.StatusCode/100 == 2 {
-				return
+				return nil
 			}
 			last = resp.Status
 		} else {
 			last = err.Error()
 		}
+		if p != nil {
+			select {
+			case <-p.exited:
+				return fmt.Errorf("%s ended before %s answered: %s", filepath.Base(p.cmd.Path), url, last)
+			default:
+			}
+		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("%s not ready after %s: %s", url, timeout, last)
+	return fmt.Errorf("%s not ready after %s: %s", url, timeout, last)
 }
 
 // send performs one request and returns the status code.

@@ -119,18 +119,21 @@ func prometheusConfig(t *testing.T, vigilAddr, promAddr, dir string) string {
 func startPrometheus(t *testing.T, vigilAddr string) string {
 	t.Helper()
 	bin := need(t, "prometheus")
-	port := freePort(t)
-	dir := t.TempDir()
-	cfg := prometheusConfig(t, vigilAddr, addr(port), dir)
-	start(t, bin, []string{
-		"--config.file=" + cfg,
-		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
-		"--web.listen-address=" + addr(port),
-		"--enable-feature=exemplar-storage",
-		"--log.level=warn",
-	}, nil)
-	base := "http://" + addr(port)
-	waitReady(t, base+"/-/ready", 30*time.Second)
+	var base string
+	startOnFreePorts(t, 30*time.Second, func() (*process, string) {
+		port := freePort(t)
+		dir := t.TempDir()
+		cfg := prometheusConfig(t, vigilAddr, addr(port), dir)
+		p := start(t, bin, []string{
+			"--config.file=" + cfg,
+			"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+			"--web.listen-address=" + addr(port),
+			"--enable-feature=exemplar-storage",
+			"--log.level=warn",
+		}, nil)
+		base = "http://" + addr(port)
+		return p, base + "/-/ready"
+	})
 	return base
 }
 
