@@ -171,13 +171,5 @@ func (s *SQLite) RevokeSession(ctx context.Context, hash string, at time.Time) e
 
 // DeleteSessionsBefore deletes the sessions that expired before t.
 func (s *SQLite) DeleteSessionsBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, sqliteTime(t))
-	if err != nil {
-		return 0, fmt.Errorf("delete sessions: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("delete sessions: %w", err)
-	}
-	return n, nil
+	return s.execCount(ctx, "delete sessions", `DELETE FROM sessions WHERE expires_at < ?`, sqliteTime(t))
 }

@@ -87,15 +87,7 @@ func (s *SQLite) ExpireSilence(ctx context.Context, id string, at time.Time) err
 
 // DeleteSilencesEndedBefore deletes the silences that ended before t.
 func (s *SQLite) DeleteSilencesEndedBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM silences WHERE ends_at < ?`, sqliteTime(t))
-	if err != nil {
-		return 0, fmt.Errorf("delete silences: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("delete silences: %w", err)
-	}
-	return n, nil
+	return s.execCount(ctx, "delete silences", `DELETE FROM silences WHERE ends_at < ?`, sqliteTime(t))
 }
 
 // expireWindow moves a silence's end to at (if earlier) and keeps

@@ -100,13 +100,19 @@ func liteScanUsage(sc scanner) (UsageRollup, error) {
 
 func (s *SQLite) deleteUsageBefore(ctx context.Context, ut usageTable, t time.Time) (int64, error) {
 	//nolint:gosec // table and column names are constants
-	res, err := s.w.ExecContext(ctx, `DELETE FROM `+ut.table+` WHERE `+ut.col+` < ?`, sqliteTime(t))
+	return s.execCount(ctx, "delete usage", `DELETE FROM `+ut.table+` WHERE `+ut.col+` < ?`, sqliteTime(t))
+}
+
+// execCount runs a write statement on the writer and returns how many rows
+// it changed; what names the operation in errors.
+func (s *SQLite) execCount(ctx context.Context, what, query string, args ...any) (int64, error) {
+	res, err := s.w.ExecContext(ctx, query, args...)
 	if err != nil {
-		return 0, fmt.Errorf("delete usage: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("delete usage: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	return n, nil
 }
